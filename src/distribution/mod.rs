@@ -1,0 +1,1 @@
+//! Finding, naming and checking the distributions of one release before anything is uploaded.

@@ -1,0 +1,1 @@
+//! Recording published URLs into the release fixtures.
