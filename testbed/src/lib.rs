@@ -11,6 +11,8 @@
 //! - [`dists`]: builders of real, pip-installable wheels and sdists.
 //! - [`faults`]: on-demand fault injection shared by the servers.
 
+pub mod faults;
+
 /// Test-only RSA key of the local GitHub OIDC issuer (see `keys/README.md`).
 pub const GITHUB_OIDC_TEST_KEY_PEM: &str = include_str!("../keys/github-oidc-test-key.pem");
 /// Public half of [`GITHUB_OIDC_TEST_KEY_PEM`], which the local Warehouse trusts.

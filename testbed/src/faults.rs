@@ -1,0 +1,144 @@
+//! On-demand fault injection, shared by every local server.
+//!
+//! A test arms a fault for a route key (one of the constants below) and a number of requests;
+//! the handler of that route asks [`Faults::intercept`] first and, when a fault is due, answers
+//! with it instead of the normal response. Faults are consumed in the order they were armed.
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
+
+/// Route keys. Servers use these names so tests can target them without knowing paths.
+pub mod route {
+    pub const UPLOAD: &str = "upload";
+    pub const JSON_API: &str = "json";
+    pub const SIMPLE: &str = "simple";
+    pub const FILES: &str = "files";
+    pub const OIDC_AUDIENCE: &str = "oidc-audience";
+    pub const OIDC_MINT: &str = "oidc-mint";
+    pub const ID_TOKEN: &str = "id-token";
+    pub const RUN: &str = "run";
+    pub const ARTIFACTS: &str = "artifacts";
+    pub const ARTIFACT_ZIP: &str = "artifact-zip";
+    pub const BLOB: &str = "blob";
+}
+
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Answer with this status and body (content type `application/json` when the body
+    /// parses as JSON, `text/plain` otherwise).
+    Status { status: u16, body: String },
+    /// An HTML error page such as a CDN answers (non-JSON 5xx).
+    HtmlPage { status: u16 },
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// Never answer (the client's timeout must cut it off).
+    Hang,
+    /// Start a response and drop the connection in the middle of its body.
+    DropConnection,
+}
+
+#[derive(Default)]
+pub struct Faults {
+    armed: Mutex<VecDeque<(String, Fault, usize)>>,
+    fired: Mutex<Vec<(String, String)>>,
+}
+
+impl Faults {
+    /// Arm `fault` for the next `times` requests to `route`.
+    pub fn inject(&self, route: &str, fault: Fault, times: usize) {
+        if times > 0 {
+            self.armed
+                .lock()
+                .push_back((route.to_owned(), fault, times));
+        }
+    }
+
+    /// Disarm everything.
+    pub fn clear(&self) {
+        self.armed.lock().clear();
+    }
+
+    /// How many faults have fired on `route` so far.
+    pub fn fired(&self, route: &str) -> usize {
+        self.fired.lock().iter().filter(|(r, _)| r == route).count()
+    }
+
+    fn take(&self, route: &str) -> Option<Fault> {
+        let mut armed = self.armed.lock();
+        let pos = armed.iter().position(|(r, _, _)| r == route)?;
+        let entry = &mut armed[pos];
+        let fault = entry.1.clone();
+        entry.2 -= 1;
+        if entry.2 == 0 {
+            armed.remove(pos);
+        }
+        drop(armed);
+        self.fired
+            .lock()
+            .push((route.to_owned(), format!("{fault:?}")));
+        Some(fault)
+    }
+
+    /// Called first by a handler: `Some(response)` means answer with it and do nothing else.
+    pub async fn intercept(&self, route: &str) -> Option<Response> {
+        match self.take(route)? {
+            Fault::Delay(d) => {
+                tokio::time::sleep(d).await;
+                None
+            }
+            Fault::Hang => {
+                std::future::pending::<()>().await;
+                None
+            }
+            Fault::Status { status, body } => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let ctype = if serde_json::from_str::<serde_json::Value>(&body).is_ok() {
+                    "application/json"
+                } else {
+                    "text/plain; charset=utf-8"
+                };
+                Some((status, [(header::CONTENT_TYPE, ctype)], body).into_response())
+            }
+            Fault::HtmlPage { status } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let page = format!(
+                    "<html><head><title>{status}</title></head><body><h1>{status}</h1>\
+                     <p>Backend unavailable, please try again.</p></body></html>"
+                );
+                Some(
+                    (
+                        status,
+                        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                        page,
+                    )
+                        .into_response(),
+                )
+            }
+            Fault::DropConnection => {
+                // A body stream that fails after its first chunk makes hyper abort the
+                // connection mid-body, which the client sees as a dropped connection.
+                let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+                    Ok(bytes::Bytes::from_static(b"{\"partial\": ")),
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "injected drop",
+                    )),
+                ];
+                let body = Body::from_stream(futures_util::stream::iter(chunks));
+                Some(
+                    Response::builder()
+                        .status(StatusCode::OK)
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .header(header::CONTENT_LENGTH, "4096")
+                        .body(body)
+                        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+                )
+            }
+        }
+    }
+}
