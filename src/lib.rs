@@ -5,4 +5,13 @@
 
 pub mod cli;
 pub mod distribution;
+pub mod gha;
+pub mod hashing;
+pub mod http;
+pub mod index;
+pub mod logging;
+pub mod outputs;
+pub mod publish;
 pub mod record;
+pub mod secret;
+pub mod upload;

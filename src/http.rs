@@ -1,0 +1,289 @@
+//! The one HTTP client and the one retry policy every request goes through.
+//!
+//! Every network call of a publish (ID token, audience, mint, artifacts, upload, JSON API)
+//! is retried the same way: exponential backoff with jitter on connection errors, timeouts,
+//! 429 and 5xx, honouring `Retry-After`, within a bounded total time, each retry logged with
+//! its reason. Callers decide what is transient beyond that (a non-JSON answer from the mint
+//! endpoint, say) by returning [`Failure::Transient`] themselves.
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Response, StatusCode};
+
+pub const USER_AGENT: &str = concat!("pypi-oidc-publish/", env!("CARGO_PKG_VERSION"));
+
+/// How long a connection may take to open, and how long a response may stall between two
+/// reads, before the attempt counts as failed. Nothing can hang a job forever.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const READ_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// No new attempt starts once this much time has passed since the first.
+    pub budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        // Tests shorten the backoff through this variable so that fault tests stay fast; the
+        // number of attempts and the rules stay those of production.
+        let base_ms = std::env::var("PYPI_OIDC_PUBLISH_RETRY_BASE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(base_ms),
+            max_delay: Duration::from_millis(base_ms.saturating_mul(20)),
+            budget: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What went wrong with one attempt.
+#[derive(Debug)]
+pub enum Failure {
+    /// Worth another attempt (after `retry_after` when the server said so).
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// Final: retrying cannot help.
+    Permanent(anyhow::Error),
+}
+
+impl Failure {
+    pub fn transient(reason: impl Into<String>) -> Self {
+        Failure::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Permanent(e)
+    }
+}
+
+#[derive(Clone)]
+pub struct Http {
+    pub client: reqwest::Client,
+    pub policy: RetryPolicy,
+}
+
+impl Http {
+    pub fn new(policy: RetryPolicy) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_STALL_TIMEOUT)
+            // Redirects are followed by hand where credentials are involved (artifact
+            // downloads); everywhere else reqwest's default, which drops `Authorization` on a
+            // cross-host redirect, is what we want.
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .context("could not set up the HTTP client (TLS roots?)")?;
+        Ok(Http { client, policy })
+    }
+
+    /// Run `attempt` until it succeeds, fails permanently, or the policy is exhausted.
+    /// `what` names the operation in logs and in the final error.
+    pub async fn retry<T, F, Fut>(&self, what: &str, mut attempt: F) -> anyhow::Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let start = Instant::now();
+        let mut n = 0;
+        loop {
+            n += 1;
+            let (reason, retry_after) = match attempt(n).await {
+                Ok(v) => return Ok(v),
+                Err(Failure::Permanent(e)) => return Err(e),
+                Err(Failure::Transient {
+                    reason,
+                    retry_after,
+                }) => (reason, retry_after),
+            };
+            let delay = self.delay(n, retry_after);
+            if n >= self.policy.max_attempts || start.elapsed() + delay > self.policy.budget {
+                return Err(anyhow!(
+                    "{what} failed after {n} attempt{} over {:.1}s; last error: {reason}",
+                    if n == 1 { "" } else { "s" },
+                    start.elapsed().as_secs_f64()
+                ));
+            }
+            tracing::warn!(
+                "{what}: attempt {n} of {} failed ({reason}); retrying in {:.1}s",
+                self.policy.max_attempts,
+                delay.as_secs_f64()
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .policy
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        // Full jitter in the upper half keeps concurrent uploads from retrying in lockstep.
+        let jittered = exp.mul_f64(0.5 + fastrand::f64() * 0.5);
+        let backoff = jittered.min(self.policy.max_delay);
+        match retry_after {
+            Some(server) => server.max(backoff).min(self.policy.budget),
+            None => backoff,
+        }
+    }
+}
+
+/// Is this transport error worth another attempt? Connection failures, timeouts and bodies
+/// cut off in flight are; a malformed URL or a TLS policy error is not.
+pub fn transport_failure(what: &str, e: reqwest::Error) -> Failure {
+    // Never show URLs in errors: a presigned blob URL carries a credential in its query.
+    let e = e.without_url();
+    let detail = error_chain(&e);
+    if e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode() {
+        Failure::transient(format!("{what}: {detail}"))
+    } else {
+        Failure::Permanent(anyhow!("{what}: {detail}"))
+    }
+}
+
+/// The full cause chain of an error on one line (reqwest hides the interesting part, such as
+/// "connection refused", in its sources).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        source = cause.source();
+    }
+    s
+}
+
+/// Statuses that say "try again": rate limiting and server-side failures.
+pub fn is_transient_status(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status.is_server_error()
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    when.duration_since(std::time::SystemTime::now()).ok()
+}
+
+/// Turn a transient status into a [`Failure::Transient`] carrying the server's words, and
+/// pass every other response through.
+pub async fn transient_status(what: &str, resp: Response) -> Result<Response, Failure> {
+    let status = resp.status();
+    if !is_transient_status(status) {
+        return Ok(resp);
+    }
+    let retry_after = retry_after(resp.headers());
+    let body = resp.text().await.unwrap_or_default();
+    Err(Failure::Transient {
+        reason: format!("{what}: HTTP {status}{}", snippet(&body)),
+        retry_after,
+    })
+}
+
+/// A short, single-line excerpt of a response body for an error message.
+pub fn snippet(body: &str) -> String {
+    let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.is_empty() {
+        return String::new();
+    }
+    let cut: String = one_line.chars().take(300).collect();
+    if cut.len() < one_line.len() {
+        format!(": {cut}…")
+    } else {
+        format!(": {cut}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        let future = std::time::SystemTime::now() + Duration::from_secs(120);
+        h.insert(
+            RETRY_AFTER,
+            httpdate::fmt_http_date(future).parse().unwrap(),
+        );
+        let d = retry_after(&h).unwrap();
+        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120));
+    }
+
+    #[tokio::test]
+    async fn retries_transient_then_succeeds_and_stops_on_permanent() {
+        let http = Http::new(RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            budget: Duration::from_secs(5),
+        })
+        .unwrap();
+        let got = http
+            .retry("thing", |n| async move {
+                if n < 3 {
+                    Err(Failure::transient("flaky"))
+                } else {
+                    Ok(n)
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(got, 3);
+
+        let mut calls = 0;
+        let err = http
+            .retry("thing", |_| {
+                calls += 1;
+                async { Err::<(), _>(Failure::Permanent(anyhow!("nope"))) }
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(calls, 1);
+        assert_eq!(err.to_string(), "nope");
+
+        let err = http
+            .retry("thing", |_| async {
+                Err::<(), _>(Failure::transient("down"))
+            })
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("after 4 attempts"), "{err}");
+        assert!(err.to_string().contains("down"), "{err}");
+    }
+
+    #[test]
+    fn snippet_is_one_bounded_line() {
+        assert_eq!(snippet(""), "");
+        assert_eq!(snippet("a\n b"), ": a b");
+        assert!(snippet(&"x".repeat(1000)).ends_with('…'));
+    }
+}

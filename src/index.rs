@@ -1,0 +1,156 @@
+//! The index's read side: where it lives, and what its JSON API says about a release.
+use anyhow::{anyhow, Context};
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::http::{self, Failure, Http};
+
+/// The index's web root for an upload URL: PyPI and TestPyPI serve their JSON API and the
+/// trusted-publishing endpoints from a different host than uploads; any other index serves
+/// them from the upload URL's origin.
+pub fn index_url_for(upload_url: &Url) -> Url {
+    let host = upload_url.host_str().unwrap_or_default();
+    let origin = match host {
+        "upload.pypi.org" => "https://pypi.org/".to_owned(),
+        "test.pypi.org" | "upload.test.pypi.org" => "https://test.pypi.org/".to_owned(),
+        _ => format!("{}/", upload_url.origin().ascii_serialization()),
+    };
+    Url::parse(&origin).unwrap_or_else(|_| upload_url.clone())
+}
+
+/// One file of a release as the JSON API lists it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct IndexFile {
+    pub filename: String,
+    pub url: String,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub packagetype: String,
+    #[serde(default)]
+    pub python_version: String,
+    #[serde(default)]
+    pub digests: IndexDigests,
+    #[serde(default)]
+    pub upload_time_iso_8601: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct IndexDigests {
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub blake2b_256: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct ReleaseJson {
+    info: ReleaseInfoJson,
+    #[serde(default)]
+    urls: Vec<IndexFile>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct ReleaseInfoJson {
+    #[serde(default)]
+    release_url: Option<String>,
+}
+
+/// What the index says about one release.
+#[derive(Clone, Debug, Default)]
+pub struct ReleaseState {
+    pub release_url: Option<String>,
+    pub files: Vec<IndexFile>,
+}
+
+impl ReleaseState {
+    pub fn file(&self, filename: &str) -> Option<&IndexFile> {
+        self.files.iter().find(|f| f.filename == filename)
+    }
+}
+
+pub struct JsonApi<'a> {
+    pub http: &'a Http,
+    pub index_url: &'a Url,
+}
+
+impl JsonApi<'_> {
+    pub fn release_json_url(&self, name: &str, version: &str) -> anyhow::Result<Url> {
+        self.index_url
+            .join(&format!("pypi/{name}/{version}/json"))
+            .with_context(|| format!("bad index URL {}", self.index_url))
+    }
+
+    /// The release's files, or `None` when the index does not know the release (404).
+    pub async fn release(&self, name: &str, version: &str) -> anyhow::Result<Option<ReleaseState>> {
+        let url = self.release_json_url(name, version)?;
+        let what = format!("reading {url}");
+        self.http
+            .retry(&what, |_| {
+                let url = url.clone();
+                let what = what.clone();
+                async move {
+                    let resp = self
+                        .http
+                        .client
+                        .get(url)
+                        .header(reqwest::header::ACCEPT, "application/json")
+                        .timeout(std::time::Duration::from_secs(60))
+                        .send()
+                        .await
+                        .map_err(|e| http::transport_failure(&what, e))?;
+                    let resp = http::transient_status(&what, resp).await?;
+                    if resp.status() == StatusCode::NOT_FOUND {
+                        return Ok(None);
+                    }
+                    if !resp.status().is_success() {
+                        let status = resp.status();
+                        let body = resp.text().await.unwrap_or_default();
+                        return Err(Failure::Permanent(anyhow!(
+                            "{what}: HTTP {status}{}",
+                            http::snippet(&body)
+                        )));
+                    }
+                    let body = resp
+                        .bytes()
+                        .await
+                        .map_err(|e| http::transport_failure(&what, e))?;
+                    // A CDN error page with a 200 is transient; a JSON body of the wrong shape
+                    // is not something a retry fixes.
+                    let parsed: ReleaseJson = serde_json::from_slice(&body).map_err(|e| {
+                        if body.first().is_some_and(|b| *b == b'{') {
+                            Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}"))
+                        } else {
+                            Failure::transient(format!(
+                                "{what}: not JSON{}",
+                                http::snippet(&String::from_utf8_lossy(&body))
+                            ))
+                        }
+                    })?;
+                    Ok(Some(ReleaseState {
+                        release_url: parsed.info.release_url,
+                        files: parsed.urls,
+                    }))
+                }
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_urls() {
+        let u = |s: &str| index_url_for(&Url::parse(s).unwrap()).to_string();
+        assert_eq!(u("https://upload.pypi.org/legacy/"), "https://pypi.org/");
+        assert_eq!(u("https://test.pypi.org/legacy/"), "https://test.pypi.org/");
+        assert_eq!(u("http://127.0.0.1:8080/legacy/"), "http://127.0.0.1:8080/");
+        assert_eq!(
+            u("https://pkgs.example.com/pypi/legacy/"),
+            "https://pkgs.example.com/"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! What a publish reports: step outputs, the job summary, and the `--report` file.
+//!
+//! One [`Report`] is built per run and rendered three ways, so the outputs, the summary and
+//! the report can never disagree about which files are on the index.
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    /// Sent by this run and accepted by the index.
+    Uploaded,
+    /// The index already had this exact file (same sha256); nothing was sent.
+    AlreadyThere,
+    /// The index refused the file, or sending it failed for good.
+    Failed,
+    /// Not attempted: the run stopped first (an earlier failure or a cancellation).
+    NotUploaded,
+    /// `--dry-run`: would be uploaded.
+    WouldUpload,
+}
+
+impl FileStatus {
+    pub fn on_index(self) -> bool {
+        matches!(self, FileStatus::Uploaded | FileStatus::AlreadyThere)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            FileStatus::Uploaded => "uploaded",
+            FileStatus::AlreadyThere => "already there",
+            FileStatus::Failed => "FAILED",
+            FileStatus::NotUploaded => "not uploaded",
+            FileStatus::WouldUpload => "would upload (dry run)",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    pub filename: String,
+    pub status: FileStatus,
+    /// The file's URL as the index's JSON API gives it (empty until confirmed).
+    pub url: String,
+    pub sha256: String,
+    pub blake2_256: String,
+    pub size: u64,
+    pub packagetype: String,
+    pub python_version: String,
+    /// When the index says the file was uploaded (ISO 8601, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_time: Option<String>,
+    /// Whether the JSON API listed the file with the same sha256 after the upload.
+    pub confirmed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub version: String,
+    pub repository_url: String,
+    pub release_url: String,
+    pub files: Vec<FileReport>,
+}
+
+impl Report {
+    /// Every file is on the index.
+    pub fn complete(&self) -> bool {
+        !self.files.is_empty() && self.files.iter().all(|f| f.status.on_index())
+    }
+
+    pub fn urls(&self) -> Vec<&str> {
+        self.files
+            .iter()
+            .filter(|f| f.status.on_index() && !f.url.is_empty())
+            .map(|f| f.url.as_str())
+            .collect()
+    }
+
+    /// The `published` output and the `--report` file: one object per file.
+    pub fn published_json(&self) -> anyhow::Result<String> {
+        serde_json::to_string(&self.files).context("serialising the report")
+    }
+}
+
+/// Append the step outputs to `$GITHUB_OUTPUT` (no-op outside Actions).
+pub fn write_github_output(report: &Report) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let mut out = String::new();
+    let published = report.published_json()?;
+    let complete = if report.complete() { "true" } else { "false" };
+    for (name, value) in [
+        ("urls", report.urls().join("\n")),
+        ("release-url", report.release_url.clone()),
+        ("published", published),
+        ("name", report.name.clone()),
+        ("version", report.version.clone()),
+        ("complete", complete.to_owned()),
+    ] {
+        out.push_str(&output_entry(name, &value));
+    }
+    append(Path::new(&path), &out).context("writing step outputs to $GITHUB_OUTPUT")
+}
+
+/// `name<<DELIM\nvalue\nDELIM\n`, with a random delimiter that the value cannot contain,
+/// so a value can never inject another output.
+fn output_entry(name: &str, value: &str) -> String {
+    let mut delim;
+    loop {
+        delim = format!("ghadelimiter_{:032x}", fastrand::u128(..));
+        if !value.contains(&delim) {
+            break;
+        }
+    }
+    format!("{name}<<{delim}\n{value}\n{delim}\n")
+}
+
+fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Append a markdown summary to `$GITHUB_STEP_SUMMARY` (no-op outside Actions).
+pub fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    append(Path::new(&path), markdown).context("writing the job summary")
+}
+
+/// The job summary of a publish.
+pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
+    let mut md = String::new();
+    let on_index = report.files.iter().filter(|f| f.status.on_index()).count();
+    let title = if dry_run {
+        format!("Dry run: {} {}", report.name, report.version)
+    } else if report.complete() {
+        format!("Published {} {}", report.name, report.version)
+    } else {
+        format!(
+            "Publish of {} {} incomplete: {on_index} of {} files on the index",
+            report.name,
+            report.version,
+            report.files.len()
+        )
+    };
+    md.push_str(&format!("## {}\n\n", md_escape(&title)));
+    if !report.release_url.is_empty() {
+        md.push_str(&format!(
+            "Release page: <{}>  \nIndex: `{}`\n\n",
+            report.release_url, report.repository_url
+        ));
+    }
+    md.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");
+    for f in &report.files {
+        let name = if f.url.is_empty() {
+            format!("`{}`", f.filename)
+        } else {
+            format!("[`{}`]({})", f.filename, f.url)
+        };
+        let sha = if f.sha256.is_empty() {
+            String::from("–")
+        } else {
+            format!("`{}`", f.sha256)
+        };
+        md.push_str(&format!(
+            "| {name} | {} | {} | {sha} |\n",
+            f.status.label(),
+            human_size(f.size)
+        ));
+    }
+    let failures: Vec<_> = report
+        .files
+        .iter()
+        .filter_map(|f| f.error.as_ref().map(|e| (f, e)))
+        .collect();
+    if !failures.is_empty() {
+        md.push_str("\n### What went wrong\n\n");
+        for (f, e) in failures {
+            md.push_str(&format!("- `{}`: {}\n", f.filename, md_escape(e)));
+        }
+    }
+    if !dry_run && !report.complete() {
+        md.push_str(
+            "\nFiles marked uploaded or already there are on the index. Re-running the job is \
+             safe: files already on the index with the same hash are not sent again.\n",
+        );
+    }
+    md.push('\n');
+    md
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Write the `--report` file (the `published` JSON, pretty-printed), atomically.
+pub fn write_report_file(path: &Path, report: &Report) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(&report.files).context("serialising the report")?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    tmp.write_all(json.as_bytes())
+        .and_then(|_| tmp.write_all(b"\n"))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_never_in_value() {
+        let e = output_entry("urls", "a\nb");
+        let mut lines = e.lines();
+        let head = lines.next().unwrap();
+        let delim = head.strip_prefix("urls<<").unwrap();
+        assert_eq!(lines.collect::<Vec<_>>(), vec!["a", "b", delim]);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(10), "10 B");
+        assert_eq!(human_size(32 * 1024 * 1024), "32.0 MiB");
+    }
+}

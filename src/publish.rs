@@ -1,0 +1,554 @@
+//! The publish path: check, plan, upload, confirm, report.
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail};
+use futures_util::StreamExt;
+use url::Url;
+
+use crate::distribution::{self, DistKind, Distribution, Release};
+use crate::gha::{self, Level};
+use crate::hashing::{self, Digests};
+use crate::http::Http;
+use crate::index::{IndexFile, JsonApi, ReleaseState};
+use crate::outputs::{self, FileReport, FileStatus, Report};
+use crate::upload::{self, Credentials, Refusal, UploadRequest};
+
+pub struct PublishOptions {
+    pub paths: Vec<PathBuf>,
+    pub repository_url: Url,
+    /// Web root of the index: JSON API (and trusted-publishing endpoints).
+    pub index_url: Url,
+    pub skip_existing: bool,
+    pub dry_run: bool,
+    pub print_hash: bool,
+    pub concurrency: usize,
+    pub confirm_timeout: Duration,
+}
+
+/// Where upload credentials come from; resolved only when something is to be uploaded.
+pub trait CredentialSource {
+    fn credentials(&self) -> impl std::future::Future<Output = anyhow::Result<Credentials>>;
+}
+
+/// A run that could not start (bad input, nothing to publish): nothing was uploaded.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NothingUploaded(pub String);
+
+pub async fn publish(
+    http: &Http,
+    opts: &PublishOptions,
+    creds: &impl CredentialSource,
+) -> anyhow::Result<Report> {
+    let release = check(&opts.paths)?;
+    tracing::info!(
+        "{} {}: {} file{} to publish to {}",
+        release.name,
+        release.version,
+        release.distributions.len(),
+        plural(release.distributions.len()),
+        opts.repository_url
+    );
+
+    let api = JsonApi {
+        http,
+        index_url: &opts.index_url,
+    };
+    let plan = plan(&api, &release).await?;
+
+    let mut report = Report {
+        name: release.name.clone(),
+        version: release.version.clone(),
+        repository_url: opts.repository_url.to_string(),
+        release_url: String::new(),
+        files: Vec::new(),
+    };
+
+    if opts.dry_run {
+        for step in &plan {
+            let digests = match &step.digests {
+                Some(d) => Some(d.clone()),
+                None if opts.print_hash => Some(hashing::hash_file(&step.dist.path).await?),
+                None => None,
+            };
+            if let (true, Some(d)) = (opts.print_hash, &digests) {
+                print_hash(&step.dist.filename, d);
+            }
+            let status = if step.already_there.is_some() {
+                FileStatus::AlreadyThere
+            } else {
+                FileStatus::WouldUpload
+            };
+            report.files.push(file_report(
+                step.dist,
+                status,
+                digests.as_ref(),
+                step.already_there.as_ref(),
+            ));
+        }
+        tracing::info!("dry run: nothing was uploaded");
+        return Ok(report);
+    }
+
+    let to_upload: Vec<&Step> = plan.iter().filter(|s| s.already_there.is_none()).collect();
+    let mut results: HashMap<String, Result<Digests, Explained>> = HashMap::new();
+    if !to_upload.is_empty() {
+        let creds = creds.credentials().await?;
+        let _group = gha::group(&format!(
+            "Uploading {} file{}",
+            to_upload.len(),
+            plural(to_upload.len())
+        ));
+        // Wheels first, concurrently; the sdist last. Installers prefer wheels, so a release
+        // whose wheels are up before its sdist never sends users to a source build during the
+        // upload window, and "Only one sdist per release" can only ever hit the last file.
+        let (wheels, sdists): (Vec<&Step>, Vec<&Step>) = to_upload
+            .iter()
+            .partition(|s| s.dist.kind == DistKind::Wheel);
+        let mut done = upload_batch(http, opts, &creds, wheels).await;
+        done.extend(upload_batch(http, opts, &creds, sdists).await);
+        for (step, result, elapsed) in done {
+            let name = step.dist.filename.clone();
+            let outcome = match result {
+                Ok(d) => {
+                    tracing::info!(
+                        "uploaded {name} ({}, {:.1}s)",
+                        outputs::human_size(step.dist.size),
+                        elapsed.as_secs_f64()
+                    );
+                    Ok(d)
+                }
+                Err(e) => Err(explain_failure(&api, &release, step.dist, e).await),
+            };
+            results.insert(name, outcome);
+        }
+    }
+
+    for step in &plan {
+        let (status, digests, error) =
+            match (&step.already_there, results.remove(&step.dist.filename)) {
+                (Some(_), _) => (FileStatus::AlreadyThere, step.digests.clone(), None),
+                (None, Some(Ok(d))) => (FileStatus::Uploaded, Some(d), None),
+                (None, Some(Err(Explained::AlreadyThere(d)))) => {
+                    (FileStatus::AlreadyThere, Some(d), None)
+                }
+                (None, Some(Err(Explained::Failed(msg)))) => {
+                    (FileStatus::Failed, step.digests.clone(), Some(msg))
+                }
+                (None, None) => (FileStatus::NotUploaded, step.digests.clone(), None),
+            };
+        if let (true, Some(d)) = (opts.print_hash, &digests) {
+            print_hash(&step.dist.filename, d);
+        }
+        let mut fr = file_report(
+            step.dist,
+            status,
+            digests.as_ref(),
+            step.already_there.as_ref(),
+        );
+        fr.error = error;
+        report.files.push(fr);
+    }
+
+    confirm(&api, &release, &mut report, opts.confirm_timeout).await;
+    Ok(report)
+}
+
+type Uploaded<'s, 'd> = (&'s Step<'d>, anyhow::Result<Digests>, Duration);
+
+async fn upload_batch<'s, 'd>(
+    http: &Http,
+    opts: &PublishOptions,
+    creds: &Credentials,
+    batch: Vec<&'s Step<'d>>,
+) -> Vec<Uploaded<'s, 'd>> {
+    futures_util::stream::iter(batch.into_iter().map(|step| async move {
+        let started = Instant::now();
+        let req = UploadRequest {
+            url: &opts.repository_url,
+            credentials: creds,
+            distribution: step.dist,
+            known_digests: step.digests.as_ref(),
+            attestations: None,
+        };
+        let result = upload::upload(http, &req).await;
+        (step, result, started.elapsed())
+    }))
+    .buffer_unordered(opts.concurrency.max(1))
+    .collect()
+    .await
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn print_hash(filename: &str, d: &Digests) {
+    eprintln!(
+        "{filename}\n  sha256:      {}\n  blake2b-256: {}",
+        d.sha256, d.blake2_256
+    );
+}
+
+/// Run every distribution check; on failure, nothing may be uploaded.
+pub fn check(paths: &[PathBuf]) -> anyhow::Result<Release> {
+    let _group = gha::group("Checking distributions");
+    match distribution::collect(paths) {
+        Ok((release, skipped)) => {
+            for s in &skipped {
+                tracing::info!("skipping {}: {}", s.path.display(), s.reason);
+            }
+            for d in &release.distributions {
+                tracing::info!("  {} ({})", d.filename, outputs::human_size(d.size));
+            }
+            Ok(release)
+        }
+        Err(failure) => {
+            for p in &failure.problems {
+                gha::annotate(Level::Error, &p.path.display().to_string(), &p.message);
+            }
+            Err(anyhow::Error::new(NothingUploaded(format!(
+                "{failure}nothing was uploaded: fix the problem{} above and run again",
+                plural(failure.problems.len())
+            ))))
+        }
+    }
+}
+
+struct Step<'a> {
+    dist: &'a Distribution,
+    /// Known before the upload only when the file had to be compared with the index.
+    digests: Option<Digests>,
+    already_there: Option<IndexFile>,
+}
+
+/// Compare the local files with what the index already holds, before uploading anything:
+/// identical files are already there, a different file under a taken name is refused now,
+/// while the index is still untouched.
+async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> anyhow::Result<Vec<Step<'a>>> {
+    let state = match api
+        .release(&release.normalized_name, &release.version)
+        .await
+    {
+        Ok(Some(state)) => state,
+        Ok(None) => ReleaseState::default(),
+        Err(e) => {
+            gha::annotate(
+                Level::Warning,
+                "Could not read the release from the index",
+                &format!("{e:#}; uploading without knowing which files are already there"),
+            );
+            ReleaseState::default()
+        }
+    };
+    let mut steps = Vec::new();
+    let mut conflicts = Vec::new();
+    for dist in &release.distributions {
+        let mut step = Step {
+            dist,
+            digests: None,
+            already_there: None,
+        };
+        let index_sdist = state
+            .files
+            .iter()
+            .find(|f| f.packagetype == "sdist" && f.filename != dist.filename);
+        if let Some(existing) = state.file(&dist.filename) {
+            let d = hashing::hash_file(&dist.path).await?;
+            match existing.digests.sha256.as_deref() {
+                Some(sha) if sha.eq_ignore_ascii_case(&d.sha256) => {
+                    step.already_there = Some(existing.clone());
+                }
+                index_sha => conflicts.push(conflict_message(&dist.filename, &d, index_sha, None)),
+            }
+            step.digests = Some(d);
+        } else if let (DistKind::Sdist, Some(other)) = (dist.kind, index_sdist) {
+            conflicts.push(format!(
+                "{}: the index already has an sdist for {} {} ({}) and accepts only one sdist \
+                 per release; this sdist cannot be added. Publish the release without it, or \
+                 publish a new version.",
+                dist.filename, release.name, release.version, other.filename
+            ));
+        }
+        steps.push(step);
+    }
+    if !conflicts.is_empty() {
+        for c in &conflicts {
+            gha::annotate(Level::Error, "File conflicts with the index", c);
+        }
+        return Err(anyhow::Error::new(NothingUploaded(format!(
+            "{}\nnothing was uploaded",
+            conflicts.join("\n")
+        ))));
+    }
+    let there = steps.iter().filter(|s| s.already_there.is_some()).count();
+    if there > 0 {
+        tracing::info!(
+            "{there} file{} already on the index with the same sha256, {} to upload",
+            plural(there),
+            steps.len() - there
+        );
+    }
+    Ok(steps)
+}
+
+fn conflict_message(
+    filename: &str,
+    local: &Digests,
+    index_sha: Option<&str>,
+    index_blake: Option<&str>,
+) -> String {
+    let index = match (index_sha, index_blake) {
+        (Some(s), _) => format!("sha256 {s}"),
+        (None, Some(b)) => format!("blake2b-256 {b}"),
+        (None, None) => "a different hash".to_owned(),
+    };
+    format!(
+        "{filename}: a different file with this name is already on the index (index: {index}; \
+         local: sha256 {}, blake2b-256 {}). A file name can never be reused, not even after \
+         deletion: publish a new version (or a new build tag for a wheel) instead.",
+        local.sha256, local.blake2_256
+    )
+}
+
+enum Explained {
+    AlreadyThere(Digests),
+    Failed(String),
+}
+
+/// Turn an upload error into what the release manager needs to know and do.
+async fn explain_failure(
+    api: &JsonApi<'_>,
+    release: &Release,
+    dist: &Distribution,
+    err: anyhow::Error,
+) -> Explained {
+    let name = &dist.filename;
+    let Some(refusal) = err.downcast_ref::<Refusal>() else {
+        let msg = format!("{err:#}");
+        gha::annotate(Level::Error, &format!("Upload of {name} failed"), &msg);
+        return Explained::Failed(msg);
+    };
+    // Whether the index holds exactly this file decides between "already there" and a
+    // conflict; the upload refusal alone cannot tell.
+    let local = hashing::hash_file(&dist.path).await.ok();
+    let on_index = match api
+        .release(&release.normalized_name, &release.version)
+        .await
+    {
+        Ok(Some(state)) => state.file(name).cloned().or_else(|| {
+            (dist.kind == DistKind::Sdist)
+                .then(|| {
+                    state
+                        .files
+                        .iter()
+                        .find(|f| f.packagetype == "sdist")
+                        .cloned()
+                })
+                .flatten()
+        }),
+        _ => None,
+    };
+    let same = |f: &IndexFile| match (&local, f.digests.sha256.as_deref()) {
+        (Some(l), Some(s)) => l.sha256.eq_ignore_ascii_case(s),
+        _ => false,
+    };
+    let msg = match refusal {
+        Refusal::FileExists { .. } | Refusal::Conflict { .. } | Refusal::SdistExists { .. }
+            if on_index.as_ref().is_some_and(same) =>
+        {
+            if let Some(d) = local {
+                tracing::info!("{name} is already on the index with the same sha256");
+                return Explained::AlreadyThere(d);
+            }
+            refusal.to_string()
+        }
+        Refusal::FileExists {
+            index_blake2_256, ..
+        } => match &local {
+            Some(l) => conflict_message(
+                name,
+                l,
+                on_index.as_ref().and_then(|f| f.digests.sha256.as_deref()),
+                index_blake2_256.as_deref(),
+            ),
+            None => refusal.to_string(),
+        },
+        Refusal::SdistExists { message } => format!(
+            "{name}: the index refused it: \"{message}\" The release already has a different \
+             sdist{}; an sdist cannot be replaced: publish a new version.",
+            on_index
+                .map(|f| format!(" ({})", f.filename))
+                .unwrap_or_default()
+        ),
+        Refusal::Conflict { message } => format!(
+            "{name}: the index says the file already exists (\"{message}\") and its JSON API \
+             could not show that it is the same file; use --skip-existing if you know it is"
+        ),
+        Refusal::Auth { message } => format!(
+            "{name}: the index refused the credentials (\"{message}\"). Check that the API \
+             token is current and belongs to an account that may upload to {}, or use trusted \
+             publishing.",
+            release.name
+        ),
+        Refusal::Forbidden { message } => format!(
+            "{name}: the credentials may not upload to {} (\"{message}\"). Use a token scoped \
+             to this project, or register this workflow as its trusted publisher.",
+            release.name
+        ),
+        Refusal::Other { status, message } => {
+            format!("{name}: the index refused the upload with HTTP {status}: {message}")
+        }
+    };
+    gha::annotate(Level::Error, &format!("Upload of {name} failed"), &msg);
+    Explained::Failed(msg)
+}
+
+fn file_report(
+    dist: &Distribution,
+    status: FileStatus,
+    digests: Option<&Digests>,
+    on_index: Option<&IndexFile>,
+) -> FileReport {
+    FileReport {
+        filename: dist.filename.clone(),
+        status,
+        url: on_index.map(|f| f.url.clone()).unwrap_or_default(),
+        sha256: digests.map(|d| d.sha256.clone()).unwrap_or_default(),
+        blake2_256: digests.map(|d| d.blake2_256.clone()).unwrap_or_default(),
+        size: dist.size,
+        packagetype: dist.kind.filetype().to_owned(),
+        python_version: dist.pyversion.clone(),
+        upload_time: on_index.and_then(|f| f.upload_time_iso_8601.clone()),
+        confirmed: on_index.is_some(),
+        error: None,
+    }
+}
+
+/// Wait, bounded, until the JSON API lists every file that is on the index with the sha256
+/// that was sent, and take each file's URL from it. The JSON API is cached and may lag.
+async fn confirm(api: &JsonApi<'_>, release: &Release, report: &mut Report, timeout: Duration) {
+    let fallback_release_url = api
+        .index_url
+        .join(&format!(
+            "project/{}/{}/",
+            release.normalized_name, release.version
+        ))
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let pending = |r: &Report| {
+        r.files
+            .iter()
+            .filter(|f| f.status.on_index() && !f.confirmed)
+            .count()
+    };
+    if report.files.iter().all(|f| !f.status.on_index()) {
+        report.release_url = fallback_release_url;
+        return;
+    }
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        if let Ok(Some(state)) = api
+            .release(&release.normalized_name, &release.version)
+            .await
+        {
+            if let Some(url) = &state.release_url {
+                report.release_url = url.clone();
+            }
+            for f in report.files.iter_mut().filter(|f| f.status.on_index()) {
+                if let Some(remote) = state.file(&f.filename) {
+                    let same = remote
+                        .digests
+                        .sha256
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(&f.sha256));
+                    if same {
+                        f.url = remote.url.clone();
+                        f.upload_time = remote.upload_time_iso_8601.clone();
+                        f.confirmed = true;
+                    }
+                }
+            }
+        }
+        if pending(report) == 0 || started.elapsed() >= timeout {
+            break;
+        }
+        tokio::time::sleep(delay.min(timeout.saturating_sub(started.elapsed()))).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+    if report.release_url.is_empty() {
+        report.release_url = fallback_release_url;
+    }
+    let missing: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| f.status.on_index() && !f.confirmed)
+        .map(|f| f.filename.as_str())
+        .collect();
+    if !missing.is_empty() {
+        gha::annotate(
+            Level::Warning,
+            "Not yet visible on the index",
+            &format!(
+                "the index accepted {} (HTTP 200) but its JSON API did not list {} with the same \
+                 sha256 within {}s; the JSON API is cached and can lag behind uploads. Check {} later.",
+                missing.join(", "),
+                if missing.len() == 1 { "it" } else { "them" },
+                timeout.as_secs(),
+                report.release_url
+            ),
+        );
+    }
+}
+
+/// Render a report to stdout (URLs), the step outputs, the job summary and the report file.
+pub fn emit(
+    report: &Report,
+    dry_run: bool,
+    report_path: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    for url in report.urls() {
+        println!("{url}");
+    }
+    outputs::write_github_output(report)?;
+    outputs::write_step_summary(&outputs::summary_markdown(report, dry_run))?;
+    if let Some(p) = report_path {
+        outputs::write_report_file(p, report)?;
+    }
+    Ok(())
+}
+
+/// The run's verdict: every file on the index, or an error that says which are not.
+pub fn verdict(report: &Report, dry_run: bool) -> anyhow::Result<()> {
+    if dry_run || report.complete() {
+        return Ok(());
+    }
+    let on: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| f.status.on_index())
+        .map(|f| f.filename.as_str())
+        .collect();
+    let off: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| !f.status.on_index())
+        .map(|f| f.filename.as_str())
+        .collect();
+    if on.is_empty() {
+        bail!("nothing was published: {} not uploaded", off.join(", "));
+    }
+    Err(anyhow!(
+        "the release is incomplete: on the index: {}; NOT on the index: {}. Fix the cause and \
+         re-run: files already on the index are not sent again.",
+        on.join(", "),
+        off.join(", ")
+    ))
+}

@@ -1,0 +1,378 @@
+//! Warehouse's legacy upload API: one multipart POST per file.
+//!
+//! The file is streamed from disk, never held in memory, and hashed on the way out: the
+//! sha256 and blake2b-256 form fields follow the `content` part, which Warehouse (and every
+//! index that parses the whole form first) accepts. When the digests are already known the
+//! fields go before the content, which is the order any index accepts.
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use bytes::{Bytes, BytesMut};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Body, StatusCode};
+use tokio::io::AsyncReadExt;
+use url::Url;
+
+use crate::distribution::Distribution;
+use crate::hashing::{Digests, Hasher};
+use crate::http::{self, Failure, Http};
+use crate::secret::Secret;
+
+const CHUNK: usize = 256 * 1024;
+
+pub struct Credentials {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// Why the index refused a file, classified so the caller can explain what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 403: the credentials are not valid (or, for a minted token, no longer valid).
+    Auth { message: String },
+    /// 403: valid credentials without the right to upload to this project.
+    Forbidden { message: String },
+    /// 400: another file with this name exists on the index.
+    FileExists {
+        message: String,
+        index_blake2_256: Option<String>,
+    },
+    /// 400: the release already has a (different) sdist.
+    SdistExists { message: String },
+    /// 409, as indexes other than Warehouse (pypiserver, devpi) answer for an existing file.
+    Conflict { message: String },
+    /// Anything else the index refused.
+    Other { status: u16, message: String },
+}
+
+impl Refusal {
+    pub fn message(&self) -> &str {
+        match self {
+            Refusal::Auth { message }
+            | Refusal::Forbidden { message }
+            | Refusal::FileExists { message, .. }
+            | Refusal::SdistExists { message }
+            | Refusal::Conflict { message } => message,
+            Refusal::Other { message, .. } => message,
+        }
+    }
+
+    fn classify(status: StatusCode, message: String) -> Refusal {
+        let lower = message.to_ascii_lowercase();
+        match status.as_u16() {
+            403 if lower.contains("invalid or non-existent authentication")
+                || lower.contains("invalid api token")
+                || lower.contains("expired") =>
+            {
+                Refusal::Auth { message }
+            }
+            401 => Refusal::Auth { message },
+            403 => Refusal::Forbidden { message },
+            400 if lower.contains("file already exists") => Refusal::FileExists {
+                index_blake2_256: blake2_from_message(&message),
+                message,
+            },
+            400 if lower.contains("only one sdist may be uploaded per release") => {
+                Refusal::SdistExists { message }
+            }
+            409 => Refusal::Conflict { message },
+            code => Refusal::Other {
+                status: code,
+                message,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = match self {
+            Refusal::Auth { .. } | Refusal::Forbidden { .. } => 403,
+            Refusal::FileExists { .. } | Refusal::SdistExists { .. } => 400,
+            Refusal::Conflict { .. } => 409,
+            Refusal::Other { status, .. } => *status,
+        };
+        write!(f, "the index answered {status}: {}", self.message())
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// `File already exists ('x.whl', with blake2_256 hash 'HEX'). ...` -> HEX
+fn blake2_from_message(message: &str) -> Option<String> {
+    let rest = message.split("blake2_256 hash '").nth(1)?;
+    let hex: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    (hex.len() == 64).then_some(hex)
+}
+
+/// The index's own words for a refusal: the HTTP reason phrase (Warehouse puts its message
+/// there), else the text of the body with any HTML stripped.
+async fn refusal_message(resp: reqwest::Response) -> String {
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
+    let canonical = resp.status().canonical_reason().unwrap_or("");
+    let body = resp.text().await.unwrap_or_default();
+    if let Some(reason) = reason.filter(|r| !r.is_empty() && r != canonical) {
+        return reason;
+    }
+    let text = strip_tags(&body);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Pyramid's plain-text error page repeats the generic explanation; keep what follows.
+    let text = text
+        .split("malformed or otherwise incorrect.")
+        .last()
+        .unwrap_or(&text)
+        .trim()
+        .to_owned();
+    if text.is_empty() {
+        canonical.to_owned()
+    } else {
+        text.chars().take(1000).collect()
+    }
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What one upload needs besides the file.
+pub struct UploadRequest<'a> {
+    pub url: &'a Url,
+    pub credentials: &'a Credentials,
+    pub distribution: &'a Distribution,
+    /// Digests computed beforehand, if any; otherwise they are computed while streaming.
+    pub known_digests: Option<&'a Digests>,
+    /// PEP 740 attestations, a JSON array, sent as the `attestations` field.
+    pub attestations: Option<&'a str>,
+}
+
+/// Upload one file, retrying transient failures. On success returns the digests of the bytes
+/// that were sent. A refusal comes back as an [`anyhow::Error`] wrapping a [`Refusal`].
+pub async fn upload(http: &Http, req: &UploadRequest<'_>) -> anyhow::Result<Digests> {
+    let filename = &req.distribution.filename;
+    let what = format!("upload of {filename}");
+    http.retry(&what, |_| attempt(http, req)).await
+}
+
+async fn attempt(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, Failure> {
+    let dist = req.distribution;
+    let (form, digests_rx) = build_form(req).await?;
+    let timeout = upload_timeout(dist.size);
+    let resp = http
+        .client
+        .post(req.url.clone())
+        .basic_auth(
+            &req.credentials.username,
+            Some(req.credentials.password.expose()),
+        )
+        .timeout(timeout)
+        .multipart(form)
+        .send()
+        .await
+        .map_err(|e| http::transport_failure(&format!("sending {}", dist.filename), e))?;
+    let resp = http::transient_status(&format!("uploading {}", dist.filename), resp).await?;
+    let status = resp.status();
+    if !status.is_success() {
+        let message = refusal_message(resp).await;
+        return Err(Failure::Permanent(anyhow::Error::new(Refusal::classify(
+            status, message,
+        ))));
+    }
+    // Drain the body so the connection can be reused; its content carries nothing for us.
+    let _ = resp.bytes().await;
+    match (req.known_digests, digests_rx) {
+        (Some(d), _) => Ok(d.clone()),
+        (None, Some(rx)) => rx.await.map_err(|_| {
+            Failure::Permanent(anyhow!(
+                "{}: the upload finished but the file was not read to its end",
+                dist.filename
+            ))
+        }),
+        (None, None) => Err(Failure::Permanent(anyhow!("internal: no digests"))),
+    }
+}
+
+/// A generous bound on one upload: a stall is caught sooner by the read timeout.
+fn upload_timeout(size: u64) -> Duration {
+    Duration::from_secs(120 + size / (256 * 1024))
+}
+
+type DigestsRx = tokio::sync::oneshot::Receiver<Digests>;
+
+async fn build_form(req: &UploadRequest<'_>) -> Result<(Form, Option<DigestsRx>), Failure> {
+    let dist = req.distribution;
+    let mut form = Form::new()
+        .text(":action", "file_upload")
+        .text("protocol_version", "1");
+    for (key, value) in dist.form_fields() {
+        form = form.text(key, value);
+    }
+    if let Some(att) = req.attestations {
+        form = form.text("attestations", att.to_owned());
+    }
+    if let Some(d) = req.known_digests {
+        form = form
+            .text("sha256_digest", d.sha256.clone())
+            .text("blake2_256_digest", d.blake2_256.clone());
+    }
+    let file = tokio::fs::File::open(&dist.path)
+        .await
+        .with_context(|| format!("cannot open {} for upload", dist.path.display()))?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let body = hashing_stream(file, dist.size, dist.path.display().to_string(), tx);
+    let content = Part::stream_with_length(body, dist.size)
+        .file_name(dist.filename.clone())
+        .mime_str("application/octet-stream")
+        .map_err(|e| Failure::Permanent(anyhow!("content part: {e}")))?;
+    form = form.part("content", content);
+    if req.known_digests.is_some() {
+        return Ok((form, None));
+    }
+    // The digest parts resolve once the content stream has been read to its end; multipart
+    // parts are sent in order, so by then the whole file has gone out.
+    let (sha_tx, sha_rx) = tokio::sync::oneshot::channel::<Digests>();
+    let (blake_tx, blake_rx) = tokio::sync::oneshot::channel::<String>();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Digests>();
+    tokio::spawn(async move {
+        if let Ok(d) = rx.await {
+            let _ = blake_tx.send(d.blake2_256.clone());
+            let _ = sha_tx.send(d.clone());
+            let _ = done_tx.send(d);
+        }
+    });
+    let sha_part = deferred_part(async move { sha_rx.await.map(|d| d.sha256) });
+    let blake_part = deferred_part(blake_rx);
+    form = form
+        .part("sha256_digest", sha_part)
+        .part("blake2_256_digest", blake_part);
+    Ok((form, Some(done_rx)))
+}
+
+/// A 64-character hex field whose value is known only later.
+fn deferred_part<F>(value: F) -> Part
+where
+    F: std::future::Future<Output = Result<String, tokio::sync::oneshot::error::RecvError>>
+        + Send
+        + 'static,
+{
+    let stream = futures_util::stream::once(async move {
+        value
+            .await
+            .map(Bytes::from)
+            .map_err(|_| std::io::Error::other("the file stream ended early"))
+    });
+    Part::stream_with_length(Body::wrap_stream(stream), 64)
+}
+
+/// Stream a file in chunks, hashing each one, and send the digests when the end is reached.
+/// A file whose length changed since it was checked fails the stream instead of sending a
+/// body that disagrees with its declared length.
+fn hashing_stream(
+    file: tokio::fs::File,
+    expected: u64,
+    label: String,
+    tx: tokio::sync::oneshot::Sender<Digests>,
+) -> Body {
+    struct State {
+        file: tokio::fs::File,
+        hasher: Hasher,
+        tx: Option<tokio::sync::oneshot::Sender<Digests>>,
+    }
+    let state = State {
+        file,
+        hasher: Hasher::default(),
+        tx: Some(tx),
+    };
+    let stream = futures_util::stream::unfold(Some(state), move |state| {
+        let label = label.clone();
+        async move {
+            let mut st = state?;
+            let mut buf = BytesMut::zeroed(CHUNK);
+            let n = match st.file.read(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => return Some((Err(e), None)),
+            };
+            if n == 0 {
+                if st.hasher.len() != expected {
+                    let e = std::io::Error::other(format!(
+                        "{label} changed while it was being uploaded ({} bytes instead of {expected})",
+                        st.hasher.len()
+                    ));
+                    return Some((Err(e), None));
+                }
+                if let Some(tx) = st.tx.take() {
+                    let _ = tx.send(st.hasher.finish());
+                }
+                return None;
+            }
+            buf.truncate(n);
+            st.hasher.update(&buf);
+            Some((Ok::<Bytes, std::io::Error>(buf.freeze()), Some(st)))
+        }
+    });
+    Body::wrap_stream(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_warehouse_refusals() {
+        let msg = "File already exists ('demo-1.0-py3-none-any.whl', with blake2_256 hash \
+                   '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'). \
+                   See https://pypi.org/help/#file-name-reuse for more information.";
+        match Refusal::classify(StatusCode::BAD_REQUEST, msg.into()) {
+            Refusal::FileExists {
+                index_blake2_256, ..
+            } => assert_eq!(
+                index_blake2_256.as_deref(),
+                Some("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            Refusal::classify(StatusCode::FORBIDDEN, "Invalid or non-existent authentication information. See https://pypi.org/help/#invalid-auth for more information.".into()),
+            Refusal::Auth { .. }
+        ));
+        assert!(matches!(
+            Refusal::classify(
+                StatusCode::FORBIDDEN,
+                "The given token isn't allowed to upload to project 'x'".into()
+            ),
+            Refusal::Forbidden { .. }
+        ));
+        assert!(matches!(
+            Refusal::classify(
+                StatusCode::BAD_REQUEST,
+                "Only one sdist may be uploaded per release.".into()
+            ),
+            Refusal::SdistExists { .. }
+        ));
+    }
+
+    #[test]
+    fn strips_html() {
+        assert_eq!(
+            strip_tags("<html><body><h1>400 Bad</h1>x</body></html>")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            vec!["400", "Bad", "x"]
+        );
+    }
+}
