@@ -9,11 +9,13 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use url::Url;
 
+use std::io::Write;
+
+use crate::auth::{Auth, TrustedPublishing};
 use crate::gha::{self, Level};
 use crate::http::{Http, RetryPolicy};
-use crate::publish::{self, CredentialSource, PublishOptions};
+use crate::publish::{self, PublishOptions};
 use crate::secret::Secret;
-use crate::upload::Credentials;
 
 pub const DEFAULT_REPOSITORY_URL: &str = "https://upload.pypi.org/legacy/";
 
@@ -32,6 +34,28 @@ pub struct Cli {
 pub enum Command {
     /// Check distributions, upload them, confirm them on the index and report their URLs.
     Publish(PublishArgs),
+    /// Exchange the job's GitHub OIDC token for a short-lived upload token and print only it
+    /// (masked in the job log), for workflows that hand it to another tool.
+    MintToken(MintTokenArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MintTokenArgs {
+    /// The index's legacy upload URL (decides which index mints the token).
+    #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
+    pub repository_url: String,
+
+    /// Web root of the index [default: derived from --repository-url].
+    #[arg(long, env = "INPUT_INDEX-URL")]
+    pub index_url: Option<String>,
+
+    /// The project the token is for (only used to point a refusal at its settings page).
+    #[arg(long)]
+    pub project: Option<String>,
+
+    /// Show debug output.
+    #[arg(long, short, env = "INPUT_VERBOSE")]
+    pub verbose: bool,
 }
 
 #[derive(Args, Debug)]
@@ -86,6 +110,10 @@ pub struct PublishArgs {
     #[arg(long, env = "INPUT_CONCURRENCY", default_value_t = 4)]
     pub concurrency: usize,
 
+    /// Use trusted publishing (OIDC): `auto` unless an API token is given.
+    #[arg(long, env = "INPUT_TRUSTED-PUBLISHING", value_enum, default_value_t = TrustedPublishing::Auto)]
+    pub trusted_publishing: TrustedPublishing,
+
     /// Seconds to wait for the index's JSON API to list the uploaded files.
     #[arg(long, env = "INPUT_CONFIRM-TIMEOUT", default_value_t = 60)]
     pub confirm_timeout: u64,
@@ -104,50 +132,39 @@ fn parse_url(what: &str, s: &str) -> anyhow::Result<Url> {
     Ok(url)
 }
 
-struct StaticToken(Credentials);
-
-impl CredentialSource for StaticToken {
-    async fn credentials(&self) -> anyhow::Result<Credentials> {
-        Ok(Credentials {
-            username: self.0.username.clone(),
-            password: self.0.password.clone(),
-        })
-    }
-}
-
-struct NoCredentials;
-
-impl CredentialSource for NoCredentials {
-    async fn credentials(&self) -> anyhow::Result<Credentials> {
-        anyhow::bail!(
-            "no credentials: give an API token with --password, the `password` input or \
-             PYPI_API_TOKEN"
-        )
-    }
-}
-
-async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
-    let repository_url = parse_url("--repository-url", &args.repository_url)?;
-    let index_url = match non_empty(args.index_url) {
+/// The index's web root: `--index-url` or derived from the upload URL.
+fn resolve_index_url(repository_url: &Url, index_url: Option<String>) -> anyhow::Result<Url> {
+    match non_empty(index_url) {
         Some(u) => {
             let mut u = parse_url("--index-url", &u)?;
             if !u.path().ends_with('/') {
                 u.set_path(&format!("{}/", u.path()));
             }
-            u
+            Ok(u)
         }
-        None => crate::index::index_url_for(&repository_url),
-    };
+        None => Ok(crate::index::index_url_for(repository_url)),
+    }
+}
+
+/// The API token, from the flag/input or `PYPI_API_TOKEN`, masked before anything can print it.
+fn api_token(password: Option<String>) -> Option<Secret> {
+    let p = non_empty(password).or_else(|| non_empty(std::env::var("PYPI_API_TOKEN").ok()))?;
+    gha::add_mask(&p);
+    Some(Secret::new(p))
+}
+
+async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
+    let password = api_token(args.password);
+    let repository_url = parse_url("--repository-url", &args.repository_url)?;
+    let index_url = resolve_index_url(&repository_url, args.index_url)?;
     let paths = if args.paths.is_empty() {
         vec![args.packages_dir.clone()]
     } else {
         args.paths.clone()
     };
-    let password =
-        non_empty(args.password).or_else(|| non_empty(std::env::var("PYPI_API_TOKEN").ok()));
-    if let Some(p) = &password {
-        gha::add_mask(p);
-    }
+    let http = Http::new(RetryPolicy::default())?;
+    let user = non_empty(Some(args.user)).unwrap_or_else(|| "__token__".to_owned());
+    let auth = Auth::resolve(&http, args.trusted_publishing, user, password, &index_url).await?;
     let opts = PublishOptions {
         paths,
         repository_url,
@@ -158,26 +175,42 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         confirm_timeout: Duration::from_secs(args.confirm_timeout),
     };
-    let http = Http::new(RetryPolicy::default())?;
-    let report = match password {
-        Some(p) => {
-            let user = non_empty(Some(args.user)).unwrap_or_else(|| "__token__".to_owned());
-            let creds = StaticToken(Credentials {
-                username: user,
-                password: Secret::new(p),
-            });
-            publish::publish(&http, &opts, &creds).await?
-        }
-        None => publish::publish(&http, &opts, &NoCredentials).await?,
-    };
+    let report = publish::publish(&http, &opts, &auth).await?;
     publish::emit(&report, opts.dry_run, args.report.as_deref())?;
     publish::verdict(&report, opts.dry_run)
+}
+
+async fn run_mint_token(args: MintTokenArgs) -> anyhow::Result<()> {
+    let repository_url = parse_url("--repository-url", &args.repository_url)?;
+    let index_url = resolve_index_url(&repository_url, args.index_url)?;
+    let http = Http::new(RetryPolicy::default())?;
+    let Auth::Trusted(tp) = Auth::resolve(
+        &http,
+        TrustedPublishing::Always,
+        String::new(),
+        None,
+        &index_url,
+    )
+    .await?
+    else {
+        anyhow::bail!("internal: trusted publishing was not selected");
+    };
+    let token = tp.mint_token(non_empty(args.project).as_deref()).await?;
+    // The mask is already registered (oidc::mint masks before returning); only then may the
+    // token reach stdout and the step output.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", token.expose()).context("writing the token to stdout")?;
+    crate::outputs::write_named_outputs(&[("token", token.expose())])
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbose = match &cli.command {
         Command::Publish(a) => a.verbose,
+        Command::MintToken(a) => {
+            gha::commands_on_stderr();
+            a.verbose
+        }
     };
     crate::logging::init(verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -193,13 +226,16 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Publish(args) => run_publish(args).await,
+            Command::MintToken(args) => run_mint_token(args).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let msg = format!("{e:#}");
-            if e.downcast_ref::<publish::NothingUploaded>().is_none() {
+            let annotated = e.downcast_ref::<publish::NothingUploaded>().is_some()
+                || e.downcast_ref::<crate::oidc::Explained>().is_some();
+            if !annotated {
                 gha::annotate(Level::Error, "Publish failed", &msg);
             }
             eprintln!("error: {msg}");

@@ -3,6 +3,7 @@
 //! Outside Actions the same calls degrade to plain, readable lines on stderr, so one code path
 //! serves both a CI log and a terminal.
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// True when running inside a GitHub Actions job (the runner sets this for every step,
 /// container actions included).
@@ -22,12 +23,25 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+static COMMANDS_ON_STDERR: AtomicBool = AtomicBool::new(false);
+
+/// Send workflow commands to stderr, for subcommands whose stdout is data (`mint-token`
+/// prints only the token, so `$(...)` captures nothing else). The runner reads commands from
+/// both streams.
+pub fn commands_on_stderr() {
+    COMMANDS_ON_STDERR.store(true, Ordering::Relaxed);
+}
+
 fn command(line: String) {
-    // Workflow commands are read from stdout; a failed write (closed pipe) must not abort a
-    // publish halfway, so it is ignored on purpose.
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+    // A failed write (closed pipe) must not abort a publish halfway, so it is ignored.
+    if COMMANDS_ON_STDERR.load(Ordering::Relaxed) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
 }
 
 /// Tell the runner to redact `secret` from every later log line. Must be called before the

@@ -3,6 +3,7 @@
 //! The crate is a library so that the binary stays a thin shell and integration tests can
 //! reach the pieces; the command-line contract lives in [`cli`].
 
+pub mod auth;
 pub mod cli;
 pub mod distribution;
 pub mod gha;
@@ -10,6 +11,7 @@ pub mod hashing;
 pub mod http;
 pub mod index;
 pub mod logging;
+pub mod oidc;
 pub mod outputs;
 pub mod publish;
 pub mod record;

@@ -90,22 +90,25 @@ impl Report {
 
 /// Append the step outputs to `$GITHUB_OUTPUT` (no-op outside Actions).
 pub fn write_github_output(report: &Report) -> anyhow::Result<()> {
+    let published = report.published_json()?;
+    let complete = if report.complete() { "true" } else { "false" };
+    let urls = report.urls().join("\n");
+    write_named_outputs(&[
+        ("urls", &urls),
+        ("release-url", &report.release_url),
+        ("published", &published),
+        ("name", &report.name),
+        ("version", &report.version),
+        ("complete", complete),
+    ])
+}
+
+/// Append `name=value` pairs to `$GITHUB_OUTPUT` (no-op outside Actions).
+pub fn write_named_outputs(pairs: &[(&str, &str)]) -> anyhow::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) else {
         return Ok(());
     };
-    let mut out = String::new();
-    let published = report.published_json()?;
-    let complete = if report.complete() { "true" } else { "false" };
-    for (name, value) in [
-        ("urls", report.urls().join("\n")),
-        ("release-url", report.release_url.clone()),
-        ("published", published),
-        ("name", report.name.clone()),
-        ("version", report.version.clone()),
-        ("complete", complete.to_owned()),
-    ] {
-        out.push_str(&output_entry(name, &value));
-    }
+    let out: String = pairs.iter().map(|(n, v)| output_entry(n, v)).collect();
     append(Path::new(&path), &out).context("writing step outputs to $GITHUB_OUTPUT")
 }
 

@@ -28,8 +28,18 @@ pub struct PublishOptions {
 }
 
 /// Where upload credentials come from; resolved only when something is to be uploaded.
-pub trait CredentialSource {
-    fn credentials(&self) -> impl std::future::Future<Output = anyhow::Result<Credentials>>;
+pub trait CredentialSource: Sync {
+    /// The current credentials (obtained on first use).
+    fn credentials(
+        &self,
+        project: &str,
+    ) -> impl std::future::Future<Output = anyhow::Result<Credentials>> + Send;
+    /// Fresh credentials after the index refused the current ones (a minted token that
+    /// expired during a long upload); `None` when they cannot be renewed.
+    fn renew(
+        &self,
+        project: &str,
+    ) -> impl std::future::Future<Output = Option<anyhow::Result<Credentials>>> + Send;
 }
 
 /// A run that could not start (bad input, nothing to publish): nothing was uploaded.
@@ -95,7 +105,7 @@ pub async fn publish(
     let to_upload: Vec<&Step> = plan.iter().filter(|s| s.already_there.is_none()).collect();
     let mut results: HashMap<String, Result<Digests, Explained>> = HashMap::new();
     if !to_upload.is_empty() {
-        let creds = creds.credentials().await?;
+        creds.credentials(&release.name).await?;
         let _group = gha::group(&format!(
             "Uploading {} file{}",
             to_upload.len(),
@@ -107,8 +117,8 @@ pub async fn publish(
         let (wheels, sdists): (Vec<&Step>, Vec<&Step>) = to_upload
             .iter()
             .partition(|s| s.dist.kind == DistKind::Wheel);
-        let mut done = upload_batch(http, opts, &creds, wheels).await;
-        done.extend(upload_batch(http, opts, &creds, sdists).await);
+        let mut done = upload_batch(http, opts, &release.name, creds, wheels).await;
+        done.extend(upload_batch(http, opts, &release.name, creds, sdists).await);
         for (step, result, elapsed) in done {
             let name = step.dist.filename.clone();
             let outcome = match result {
@@ -161,24 +171,60 @@ type Uploaded<'s, 'd> = (&'s Step<'d>, anyhow::Result<Digests>, Duration);
 async fn upload_batch<'s, 'd>(
     http: &Http,
     opts: &PublishOptions,
-    creds: &Credentials,
+    project: &str,
+    creds: &impl CredentialSource,
     batch: Vec<&'s Step<'d>>,
 ) -> Vec<Uploaded<'s, 'd>> {
     futures_util::stream::iter(batch.into_iter().map(|step| async move {
         let started = Instant::now();
-        let req = UploadRequest {
-            url: &opts.repository_url,
-            credentials: creds,
-            distribution: step.dist,
-            known_digests: step.digests.as_ref(),
-            attestations: None,
-        };
-        let result = upload::upload(http, &req).await;
+        let result = upload_one(http, opts, project, creds, step).await;
         (step, result, started.elapsed())
     }))
     .buffer_unordered(opts.concurrency.max(1))
     .collect()
     .await
+}
+
+/// Upload one file; when the index refuses renewable credentials (a minted token that
+/// expired during a long publish), renew them and try that file once more.
+async fn upload_one(
+    http: &Http,
+    opts: &PublishOptions,
+    project: &str,
+    creds: &impl CredentialSource,
+    step: &Step<'_>,
+) -> anyhow::Result<Digests> {
+    let attempt = |c: Credentials| async move {
+        let req = UploadRequest {
+            url: &opts.repository_url,
+            credentials: &c,
+            distribution: step.dist,
+            known_digests: step.digests.as_ref(),
+            attestations: None,
+        };
+        upload::upload(http, &req).await
+    };
+    let result = attempt(creds.credentials(project).await?).await;
+    let auth_refused = matches!(
+        result
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<Refusal>()),
+        Some(Refusal::Auth { .. })
+    );
+    if !auth_refused {
+        return result;
+    }
+    match creds.renew(project).await {
+        None => result,
+        Some(fresh) => {
+            tracing::warn!(
+                "the index refused the upload token for {}; minted a new one and retrying once",
+                step.dist.filename
+            );
+            attempt(fresh?).await
+        }
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -20,6 +20,7 @@ use crate::secret::Secret;
 
 const CHUNK: usize = 256 * 1024;
 
+#[derive(Clone)]
 pub struct Credentials {
     pub username: String,
     pub password: Secret,
