@@ -11,6 +11,7 @@ use url::Url;
 
 use std::io::Write;
 
+use crate::artifacts;
 use crate::auth::{Auth, TrustedPublishing};
 use crate::gha::{self, Level};
 use crate::http::{Http, RetryPolicy};
@@ -37,6 +38,22 @@ pub enum Command {
     /// Exchange the job's GitHub OIDC token for a short-lived upload token and print only it
     /// (masked in the job log), for workflows that hand it to another tool.
     MintToken(MintTokenArgs),
+    /// Download and check the artifacts of a workflow run, without publishing them.
+    Download(DownloadArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DownloadArgs {
+    /// A new or empty folder to extract the artifacts into.
+    #[arg(long, env = "INPUT_DEST")]
+    pub dest: PathBuf,
+
+    #[command(flatten)]
+    pub artifacts: ArtifactArgs,
+
+    /// Show debug output.
+    #[arg(long, short, env = "INPUT_VERBOSE")]
+    pub verbose: bool,
 }
 
 #[derive(Args, Debug)]
@@ -117,6 +134,91 @@ pub struct PublishArgs {
     /// Seconds to wait for the index's JSON API to list the uploaded files.
     #[arg(long, env = "INPUT_CONFIRM-TIMEOUT", default_value_t = 60)]
     pub confirm_timeout: u64,
+
+    #[command(flatten)]
+    pub artifacts: ArtifactArgs,
+}
+
+/// Where to take distributions from a workflow run's artifacts.
+#[derive(Args, Debug)]
+pub struct ArtifactArgs {
+    /// Publish the artifacts of this workflow run [default: in a job started by
+    /// `workflow_run`, the triggering run, unless PATHS are given or --packages-dir exists].
+    #[arg(long, env = "INPUT_RUN-ID")]
+    pub run_id: Option<String>,
+
+    /// Only artifacts whose name matches this glob (repeatable; the input takes one per line
+    /// or comma-separated) [default: every artifact].
+    #[arg(
+        long = "artifact-pattern",
+        env = "INPUT_ARTIFACT-PATTERN",
+        value_delimiter = ','
+    )]
+    pub artifact_patterns: Vec<String>,
+
+    /// Token for the GitHub API (`actions: read`) [default: GITHUB_TOKEN].
+    #[arg(long, env = "INPUT_GITHUB-TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
+
+    /// Refuse a run that did not build this commit.
+    #[arg(long, env = "INPUT_EXPECT-SHA")]
+    pub expect_sha: Option<String>,
+
+    /// Publish even from a run of a fork's pull request. Dangerous: its artifacts hold code
+    /// nobody in this repository reviewed.
+    #[arg(long, env = "INPUT_ALLOW-UNTRUSTED-RUN")]
+    pub allow_untrusted_run: bool,
+}
+
+impl ArtifactArgs {
+    fn source(&self) -> anyhow::Result<artifacts::Source> {
+        let token = non_empty(self.github_token.clone())
+            .or_else(|| non_empty(std::env::var("GITHUB_TOKEN").ok()))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "downloading artifacts needs a GitHub token: pass `github-token: ${{{{ \
+                     github.token }}}}` (the job needs `permissions: actions: read`), \
+                     --github-token, or GITHUB_TOKEN"
+                )
+            })?;
+        gha::add_mask(&token);
+        let repository = non_empty(std::env::var("GITHUB_REPOSITORY").ok()).ok_or_else(|| {
+            anyhow::anyhow!("GITHUB_REPOSITORY is not set: it names the repository (owner/repo) whose run to read")
+        })?;
+        let api = non_empty(std::env::var("GITHUB_API_URL").ok())
+            .unwrap_or_else(|| "https://api.github.com".to_owned());
+        Ok(artifacts::Source {
+            api_url: parse_url("GITHUB_API_URL", &api)?,
+            repository,
+            token: Secret::new(token),
+        })
+    }
+
+    fn run_id(&self) -> anyhow::Result<Option<u64>> {
+        match non_empty(self.run_id.clone()) {
+            Some(v) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .with_context(|| format!("run id {v:?} is not a number")),
+            None => Ok(None),
+        }
+    }
+
+    fn selection(&self, run_id: u64) -> artifacts::Selection {
+        artifacts::Selection {
+            run_id,
+            patterns: self
+                .artifact_patterns
+                .iter()
+                .flat_map(|p| p.lines())
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            expect_sha: non_empty(self.expect_sha.clone()),
+            allow_untrusted_run: self.allow_untrusted_run,
+        }
+    }
 }
 
 /// GitHub passes every declared input, unset ones as empty strings; empty means "not given".
@@ -157,12 +259,39 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
     let password = api_token(args.password);
     let repository_url = parse_url("--repository-url", &args.repository_url)?;
     let index_url = resolve_index_url(&repository_url, args.index_url)?;
-    let paths = if args.paths.is_empty() {
+    let http = Http::new(RetryPolicy::default())?;
+    let run_id = args.artifacts.run_id()?.or_else(|| {
+        (args.paths.is_empty() && !args.packages_dir.exists())
+            .then(artifacts::triggering_run_id)
+            .flatten()
+    });
+    let mut source_info = None;
+    // Kept alive until the publish is over: the extracted files live in it.
+    let mut _extraction = None;
+    let paths = if let Some(run_id) = run_id {
+        let source = args.artifacts.source()?;
+        let dir = extraction_dir()?;
+        let downloaded = {
+            let _g = gha::group(&format!("Downloading the artifacts of run {run_id}"));
+            artifacts::download(
+                &http,
+                &source,
+                &args.artifacts.selection(run_id),
+                dir.path(),
+            )
+            .await?
+        };
+        for f in &downloaded.other_files {
+            tracing::info!("skipping {}: not a distribution", f.display());
+        }
+        source_info = Some(crate::outputs::RunSource::from_download(&downloaded));
+        _extraction = Some(dir);
+        downloaded.files
+    } else if args.paths.is_empty() {
         vec![args.packages_dir.clone()]
     } else {
         args.paths.clone()
     };
-    let http = Http::new(RetryPolicy::default())?;
     let user = non_empty(Some(args.user)).unwrap_or_else(|| "__token__".to_owned());
     let auth = Auth::resolve(&http, args.trusted_publishing, user, password, &index_url).await?;
     let opts = PublishOptions {
@@ -175,7 +304,8 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         confirm_timeout: Duration::from_secs(args.confirm_timeout),
     };
-    let report = publish::publish(&http, &opts, &auth).await?;
+    let mut report = publish::publish(&http, &opts, &auth).await?;
+    report.source = source_info;
     publish::emit(&report, opts.dry_run, args.report.as_deref())?;
     publish::verdict(&report, opts.dry_run)
 }
@@ -203,7 +333,65 @@ async fn run_mint_token(args: MintTokenArgs) -> anyhow::Result<()> {
     crate::outputs::write_named_outputs(&[("token", token.expose())])
 }
 
+/// A fresh folder under the runner's temp dir (or the system's) for extracted artifacts.
+fn extraction_dir() -> anyhow::Result<tempfile::TempDir> {
+    let base = non_empty(std::env::var("RUNNER_TEMP").ok())
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    tempfile::Builder::new()
+        .prefix("pypi-oidc-publish-artifacts-")
+        .tempdir_in(&base)
+        .with_context(|| format!("cannot create a folder in {}", base.display()))
+}
+
+async fn run_download(args: DownloadArgs) -> anyhow::Result<()> {
+    let http = Http::new(RetryPolicy::default())?;
+    let run_id = match args.artifacts.run_id()? {
+        Some(id) => id,
+        None => artifacts::triggering_run_id().ok_or_else(|| {
+            anyhow::anyhow!("no run id: pass --run-id (or run in a job started by `workflow_run`)")
+        })?,
+    };
+    let source = args.artifacts.source()?;
+    let downloaded = artifacts::download(
+        &http,
+        &source,
+        &args.artifacts.selection(run_id),
+        &args.dest,
+    )
+    .await?;
+    let release = publish::check(&downloaded.files)?;
+    for d in &release.distributions {
+        println!("{}", d.path.display());
+    }
+    tracing::info!(
+        "{} {}: {} file(s) from run {} checked and ready in {}",
+        release.name,
+        release.version,
+        release.distributions.len(),
+        run_id,
+        args.dest.display()
+    );
+    Ok(())
+}
+
+/// GitHub passes every declared input, unset ones as empty strings, and clap would read an
+/// empty `INPUT_*` as a present-but-empty value. Empty means "not given": drop them before
+/// parsing. Runs first thing in `main`, before any thread exists.
+fn drop_empty_inputs() {
+    let empty: Vec<_> = std::env::vars_os()
+        .filter(|(k, v)| {
+            k.to_string_lossy().starts_with("INPUT_") && v.to_string_lossy().trim().is_empty()
+        })
+        .map(|(k, _)| k)
+        .collect();
+    for k in empty {
+        std::env::remove_var(k);
+    }
+}
+
 pub fn main() -> ExitCode {
+    drop_empty_inputs();
     let cli = Cli::parse();
     let verbose = match &cli.command {
         Command::Publish(a) => a.verbose,
@@ -211,6 +399,7 @@ pub fn main() -> ExitCode {
             gha::commands_on_stderr();
             a.verbose
         }
+        Command::Download(a) => a.verbose,
     };
     crate::logging::init(verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -227,6 +416,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Publish(args) => run_publish(args).await,
             Command::MintToken(args) => run_mint_token(args).await,
+            Command::Download(args) => run_download(args).await,
         }
     });
     match result {

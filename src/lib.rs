@@ -3,6 +3,7 @@
 //! The crate is a library so that the binary stays a thin shell and integration tests can
 //! reach the pieces; the command-line contract lives in [`cli`].
 
+pub mod artifacts;
 pub mod auth;
 pub mod cli;
 pub mod distribution;

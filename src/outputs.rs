@@ -66,6 +66,32 @@ pub struct Report {
     pub repository_url: String,
     pub release_url: String,
     pub files: Vec<FileReport>,
+    /// The workflow run whose artifacts were published, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<RunSource>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSource {
+    pub run_id: u64,
+    pub run_url: Option<String>,
+    pub event: String,
+    pub head_sha: String,
+    pub head_branch: Option<String>,
+    pub artifacts: Vec<String>,
+}
+
+impl RunSource {
+    pub fn from_download(d: &crate::artifacts::Downloaded) -> Self {
+        RunSource {
+            run_id: d.run.id,
+            run_url: d.run.html_url.clone(),
+            event: d.run.event.clone(),
+            head_sha: d.run.head_sha.clone(),
+            head_branch: d.run.head_branch.clone(),
+            artifacts: d.artifacts.iter().map(|a| a.name.clone()).collect(),
+        }
+    }
 }
 
 impl Report {
@@ -164,6 +190,26 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
         md.push_str(&format!(
             "Release page: <{}>  \nIndex: `{}`\n\n",
             report.release_url, report.repository_url
+        ));
+    }
+    if let Some(src) = &report.source {
+        let run = match &src.run_url {
+            Some(u) => format!("[run {}]({u})", src.run_id),
+            None => format!("run {}", src.run_id),
+        };
+        md.push_str(&format!(
+            "From {run} (`{}`{}), commit `{}`, artifacts: {}\n\n",
+            src.event,
+            src.head_branch
+                .as_deref()
+                .map(|b| format!(" on `{b}`"))
+                .unwrap_or_default(),
+            src.head_sha,
+            src.artifacts
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     md.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");

@@ -74,6 +74,7 @@ pub async fn publish(
         repository_url: opts.repository_url.to_string(),
         release_url: String::new(),
         files: Vec::new(),
+        source: None,
     };
 
     if opts.dry_run {

@@ -1,0 +1,735 @@
+//! The artifacts of the triggering workflow run: read the run, refuse an untrusted one,
+//! list and pick its artifacts, download them (the GitHub token goes to the API host only),
+//! verify their digests, and extract them safely.
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use reqwest::header::{ACCEPT, AUTHORIZATION, LINK, LOCATION};
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::http::{self, Failure, Http};
+use crate::secret::Secret;
+
+/// An extracted archive may not expand beyond this, in all.
+const MAX_EXTRACTED_TOTAL: u64 = 8 << 30;
+/// A single entry may not be larger than this.
+const MAX_ENTRY_SIZE: u64 = 2 << 30;
+/// Entries larger than [`RATIO_CHECK_FLOOR`] may not expand more than this many times:
+/// wheels and sdists are compressed already, so a large, highly compressible entry is a bomb.
+const MAX_RATIO: u64 = 200;
+const RATIO_CHECK_FLOOR: u64 = 64 << 20;
+
+pub struct Source {
+    pub api_url: Url,
+    /// `owner/repo`
+    pub repository: String,
+    pub token: Secret,
+}
+
+pub struct Selection {
+    pub run_id: u64,
+    pub patterns: Vec<String>,
+    pub expect_sha: Option<String>,
+    /// Publish from a run that came from a fork's pull request anyway (loudly).
+    pub allow_untrusted_run: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Run {
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub event: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    pub head_sha: String,
+    #[serde(default)]
+    pub head_branch: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub head_repository: Option<RepoRef>,
+    #[serde(default)]
+    pub repository: Option<RepoRef>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct RepoRef {
+    pub full_name: String,
+    #[serde(default)]
+    pub id: Option<u64>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Artifact {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub size_in_bytes: u64,
+    #[serde(default)]
+    pub expired: bool,
+    #[serde(default)]
+    pub archive_download_url: Option<String>,
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactPage {
+    #[serde(default)]
+    artifacts: Vec<Artifact>,
+}
+
+/// What was downloaded: the run, the artifacts used, and the extracted distribution files.
+pub struct Downloaded {
+    pub run: Run,
+    pub artifacts: Vec<Artifact>,
+    pub files: Vec<PathBuf>,
+    pub other_files: Vec<PathBuf>,
+    pub dir: PathBuf,
+}
+
+/// The run id of the `workflow_run` event that started this job, if that is what started it.
+pub fn triggering_run_id() -> Option<u64> {
+    if std::env::var("GITHUB_EVENT_NAME").ok()? != "workflow_run" {
+        return None;
+    }
+    let path = std::env::var_os("GITHUB_EVENT_PATH")?;
+    let event: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    event.pointer("/workflow_run/id")?.as_u64()
+}
+
+struct Api<'a> {
+    http: &'a Http,
+    /// Never follows redirects: the artifact download's redirect must be followed by hand,
+    /// without the GitHub token.
+    no_redirect: reqwest::Client,
+    source: &'a Source,
+}
+
+impl<'a> Api<'a> {
+    fn new(http: &'a Http, source: &'a Source) -> anyhow::Result<Self> {
+        let no_redirect = reqwest::Client::builder()
+            .user_agent(http::USER_AGENT)
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("could not set up the HTTP client")?;
+        Ok(Api {
+            http,
+            no_redirect,
+            source,
+        })
+    }
+
+    /// The GitHub token goes only to the API's own origin.
+    fn is_api(&self, url: &Url) -> bool {
+        url.origin() == self.source.api_url.origin()
+    }
+
+    fn endpoint(&self, path: &str) -> anyhow::Result<Url> {
+        let base = self.source.api_url.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}/repos/{}/{path}", self.source.repository))
+            .with_context(|| format!("bad GitHub API URL {base}"))
+    }
+
+    async fn get_json(
+        &self,
+        url: Url,
+        what: &str,
+    ) -> anyhow::Result<(serde_json::Value, Option<String>)> {
+        if !self.is_api(&url) {
+            bail!(
+                "{what}: refusing to send the GitHub token to {}, which is not the API host",
+                url.origin().ascii_serialization()
+            );
+        }
+        self.http
+            .retry(what, |_| {
+                let url = url.clone();
+                async move {
+                    let resp = self
+                        .no_redirect
+                        .get(url)
+                        .header(
+                            AUTHORIZATION,
+                            format!("Bearer {}", self.source.token.expose()),
+                        )
+                        .header(ACCEPT, "application/vnd.github+json")
+                        .header("X-GitHub-Api-Version", "2022-11-28")
+                        .timeout(Duration::from_secs(60))
+                        .send()
+                        .await
+                        .map_err(|e| http::transport_failure(what, e))?;
+                    let resp = http::transient_status(what, resp).await?;
+                    let status = resp.status();
+                    let link = resp
+                        .headers()
+                        .get(LINK)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let body = resp
+                        .text()
+                        .await
+                        .map_err(|e| http::transport_failure(what, e))?;
+                    if !status.is_success() {
+                        return Err(Failure::Permanent(github_error(what, status, &body)));
+                    }
+                    let json = serde_json::from_str(&body).map_err(|_| {
+                        Failure::transient(format!("{what}: not JSON{}", http::snippet(&body)))
+                    })?;
+                    Ok((json, link))
+                }
+            })
+            .await
+    }
+}
+
+fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
+    let message = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| http::snippet(body).trim_start_matches(": ").to_owned());
+    let hint = match status.as_u16() {
+        401 => " Check the GitHub token (github-token input or GITHUB_TOKEN).",
+        403 => " The token needs `actions: read` on this repository.",
+        404 => " Check the run id and that the token can see this repository (`actions: read`).",
+        _ => "",
+    };
+    anyhow!("{what}: GitHub answered HTTP {status}: {message}.{hint}")
+}
+
+/// `<url>; rel="next"` from a `Link` header.
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim();
+            p == "rel=\"next\"" || p == "rel=next"
+        });
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+/// Why a run may not be published from, or `None` when it may.
+pub fn untrusted_reason(run: &Run, repository: &str) -> Option<String> {
+    if !run.event.starts_with("pull_request") {
+        return None;
+    }
+    match &run.head_repository {
+        Some(head) if head.full_name.eq_ignore_ascii_case(repository) => None,
+        Some(head) => Some(format!(
+            "run {} was triggered by `{}` from the fork {}: its artifacts were built from \
+             code this repository has not reviewed",
+            run.id, run.event, head.full_name
+        )),
+        None => Some(format!(
+            "run {} was triggered by `{}` from a repository that no longer exists",
+            run.id, run.event
+        )),
+    }
+}
+
+pub async fn fetch_run(http: &Http, source: &Source, run_id: u64) -> anyhow::Result<Run> {
+    let api = Api::new(http, source)?;
+    let url = api.endpoint(&format!("actions/runs/{run_id}"))?;
+    let (json, _) = api
+        .get_json(url, &format!("reading workflow run {run_id}"))
+        .await?;
+    serde_json::from_value(json)
+        .with_context(|| format!("workflow run {run_id}: unexpected answer"))
+}
+
+/// Read and vet the run, then list, pick, download, verify and extract its artifacts into
+/// `dest` (which must not exist yet, or be empty).
+pub async fn download(
+    http: &Http,
+    source: &Source,
+    sel: &Selection,
+    dest: &Path,
+) -> anyhow::Result<Downloaded> {
+    let api = Api::new(http, source)?;
+    let run = fetch_run(http, source, sel.run_id).await?;
+    tracing::info!(
+        "workflow run {} ({}): event {}, commit {}, conclusion {}",
+        run.id,
+        run.name.as_deref().unwrap_or("unnamed"),
+        run.event,
+        run.head_sha,
+        run.conclusion.as_deref().unwrap_or("none")
+    );
+    if run.conclusion.as_deref() != Some("success") {
+        bail!(
+            "refusing to publish from workflow run {}: it concluded `{}`, not `success` \
+             (status `{}`); only a successful build may be published",
+            run.id,
+            run.conclusion.as_deref().unwrap_or("none"),
+            run.status.as_deref().unwrap_or("unknown")
+        );
+    }
+    if let Some(why) = untrusted_reason(&run, &source.repository) {
+        if !sel.allow_untrusted_run {
+            bail!("refusing to publish from an untrusted run: {why}. Nothing was downloaded.");
+        }
+        crate::gha::annotate(
+            crate::gha::Level::Warning,
+            "PUBLISHING FROM AN UNTRUSTED RUN",
+            &format!("{why}; --allow-untrusted-run was given, so publishing anyway"),
+        );
+    }
+    if let Some(expected) = &sel.expect_sha {
+        if !run.head_sha.eq_ignore_ascii_case(expected.trim()) {
+            bail!(
+                "refusing to publish from workflow run {}: it built commit {}, not the expected {}",
+                run.id,
+                run.head_sha,
+                expected.trim()
+            );
+        }
+    }
+
+    let all = list_artifacts(&api, sel.run_id).await?;
+    let picked = pick(&all, &sel.patterns, sel.run_id)?;
+    prepare_dest(dest)?;
+    let mut files = Vec::new();
+    let mut other_files = Vec::new();
+    let mut by_name: HashMap<String, (PathBuf, String)> = HashMap::new();
+    for artifact in &picked {
+        let zip_path = dest.join(format!(".{}.zip", artifact.id));
+        download_zip(&api, artifact, &zip_path).await?;
+        let out_dir = dest.join(safe_dir_name(&artifact.name));
+        let extracted = extract(&zip_path, &out_dir)
+            .with_context(|| format!("artifact {:?} (id {})", artifact.name, artifact.id))?;
+        let _ = std::fs::remove_file(&zip_path);
+        for (path, sha) in extracted {
+            let fname = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !is_distribution_name(&fname) {
+                other_files.push(path);
+                continue;
+            }
+            match by_name.get(&fname) {
+                Some((_, prev)) if *prev == sha => continue, // the same file in two artifacts
+                Some((prev_path, _)) => bail!(
+                    "two different files named {fname} in the selected artifacts ({} and {}): \
+                     select one artifact with --artifact-pattern",
+                    prev_path.display(),
+                    path.display()
+                ),
+                None => {
+                    by_name.insert(fname, (path.clone(), sha));
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files.sort();
+    Ok(Downloaded {
+        run,
+        artifacts: picked,
+        files,
+        other_files,
+        dir: dest.to_owned(),
+    })
+}
+
+fn is_distribution_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".whl")
+        || n.ends_with(".tar.gz")
+        || n.ends_with(".zip")
+        || n.ends_with(".egg")
+        || n.ends_with(".tar.bz2")
+}
+
+/// A folder name for an artifact: artifact names may hold characters a path should not.
+fn safe_dir_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match s.trim_start_matches('.') {
+        "" => "artifact".to_owned(),
+        t => t.to_owned(),
+    }
+}
+
+fn prepare_dest(dest: &Path) -> anyhow::Result<()> {
+    if dest.exists() {
+        let mut entries =
+            std::fs::read_dir(dest).with_context(|| format!("cannot read {}", dest.display()))?;
+        if entries.next().is_some() {
+            bail!(
+                "{} is not empty: artifacts are extracted only into a new or empty folder",
+                dest.display()
+            );
+        }
+    } else {
+        std::fs::create_dir_all(dest)
+            .with_context(|| format!("cannot create {}", dest.display()))?;
+    }
+    Ok(())
+}
+
+async fn list_artifacts(api: &Api<'_>, run_id: u64) -> anyhow::Result<Vec<Artifact>> {
+    let mut url = api.endpoint(&format!("actions/runs/{run_id}/artifacts?per_page=100"))?;
+    let mut all = Vec::new();
+    for page in 1.. {
+        let (json, link) = api
+            .get_json(
+                url.clone(),
+                &format!("listing the artifacts of run {run_id} (page {page})"),
+            )
+            .await?;
+        let parsed: ArtifactPage =
+            serde_json::from_value(json).context("artifact list: unexpected answer")?;
+        all.extend(parsed.artifacts);
+        let Some(next) = link.as_deref().and_then(next_link) else {
+            break;
+        };
+        url = Url::parse(&next).context("artifact list: bad `Link` header")?;
+        if page > 1000 {
+            bail!("artifact list of run {run_id}: more than 1000 pages, giving up");
+        }
+    }
+    Ok(all)
+}
+
+fn pick(all: &[Artifact], patterns: &[String], run_id: u64) -> anyhow::Result<Vec<Artifact>> {
+    let globs = patterns
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            glob::Pattern::new(p.trim())
+                .with_context(|| format!("--artifact-pattern {p:?} is not a valid glob"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let picked: Vec<Artifact> = all
+        .iter()
+        .filter(|a| globs.is_empty() || globs.iter().any(|g| g.matches(&a.name)))
+        .cloned()
+        .collect();
+    let names = || {
+        all.iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if all.is_empty() {
+        bail!("workflow run {run_id} has no artifacts: the build must upload its dist/ folder with actions/upload-artifact");
+    }
+    if picked.is_empty() {
+        bail!(
+            "no artifact of run {run_id} matches {}; its artifacts are: {}",
+            patterns.join(", "),
+            names()
+        );
+    }
+    let expired: Vec<_> = picked
+        .iter()
+        .filter(|a| a.expired)
+        .map(|a| a.name.as_str())
+        .collect();
+    if !expired.is_empty() {
+        bail!(
+            "artifact{} {} of run {run_id} expired and can no longer be downloaded: re-run the \
+             build workflow to produce fresh artifacts (or raise its retention-days)",
+            if expired.len() == 1 { "" } else { "s" },
+            expired.join(", ")
+        );
+    }
+    Ok(picked)
+}
+
+async fn download_zip(api: &Api<'_>, artifact: &Artifact, dest: &Path) -> anyhow::Result<()> {
+    let url = match artifact.archive_download_url.as_deref().map(Url::parse) {
+        Some(Ok(u)) if api.is_api(&u) => u,
+        _ => api.endpoint(&format!("actions/artifacts/{}/zip", artifact.id))?,
+    };
+    let what = format!("downloading artifact {:?}", artifact.name);
+    let expected = artifact
+        .digest
+        .as_deref()
+        .map(|d| d.strip_prefix("sha256:").unwrap_or(d).to_ascii_lowercase());
+    let sha = api
+        .http
+        .retry(&what, |_| {
+            let url = url.clone();
+            let what = what.clone();
+            async move { download_attempt(api, url, dest, &what).await }
+        })
+        .await?;
+    match expected {
+        Some(e) if e != sha => bail!(
+            "artifact {:?} (id {}): the downloaded zip's sha256 is {sha}, but GitHub recorded \
+             {e}: the archive was altered or corrupted in transit; nothing was published",
+            artifact.name,
+            artifact.id
+        ),
+        Some(_) => tracing::info!("artifact {:?}: sha256 verified", artifact.name),
+        None => tracing::info!(
+            "artifact {:?}: GitHub recorded no digest to verify",
+            artifact.name
+        ),
+    }
+    Ok(())
+}
+
+/// One attempt: ask the API (with the token) where the zip is, then fetch it from there
+/// (without the token), streaming it to disk while hashing.
+async fn download_attempt(
+    api: &Api<'_>,
+    url: Url,
+    dest: &Path,
+    what: &str,
+) -> Result<String, Failure> {
+    let resp = api
+        .no_redirect
+        .get(url.clone())
+        .header(
+            AUTHORIZATION,
+            format!("Bearer {}", api.source.token.expose()),
+        )
+        .header(ACCEPT, "application/vnd.github+json")
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(|e| http::transport_failure(what, e))?;
+    let resp = http::transient_status(what, resp).await?;
+    let status = resp.status();
+    let resp = if status.is_redirection() {
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .ok_or_else(|| Failure::Permanent(anyhow!("{what}: a redirect without a Location")))?;
+        let blob = url
+            .join(location)
+            .map_err(|_| Failure::Permanent(anyhow!("{what}: a redirect to an invalid URL")))?;
+        // The blob URL is presigned: no GitHub token, and it must not appear in errors.
+        let resp = api
+            .http
+            .client
+            .get(blob)
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .map_err(|e| http::transport_failure(what, e))?;
+        http::transient_status(what, resp).await?
+    } else {
+        resp
+    };
+    let status = resp.status();
+    if !status.is_success() {
+        let body = resp.text().await.unwrap_or_default();
+        if status == StatusCode::GONE {
+            return Err(Failure::Permanent(anyhow!(
+                "{what}: the artifact has expired (HTTP 410)"
+            )));
+        }
+        // An expired presigned URL (403 from the blob host) is fixed by asking the API again.
+        if status == StatusCode::FORBIDDEN && !api.is_api(&url) {
+            return Err(Failure::transient(format!(
+                "{what}: the download link was refused"
+            )));
+        }
+        return Err(Failure::Permanent(github_error(what, status, &body)));
+    }
+    let mut file = tokio::fs::File::create(dest)
+        .await
+        .with_context(|| format!("cannot create {}", dest.display()))
+        .map_err(Failure::Permanent)?;
+    let mut hasher = Sha256::new();
+    let mut resp = resp;
+    loop {
+        let chunk = resp
+            .chunk()
+            .await
+            .map_err(|e| http::transport_failure(what, e))?;
+        let Some(chunk) = chunk else { break };
+        hasher.update(&chunk);
+        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+            .await
+            .with_context(|| format!("cannot write {}", dest.display()))
+            .map_err(Failure::Permanent)?;
+    }
+    tokio::io::AsyncWriteExt::flush(&mut file)
+        .await
+        .with_context(|| format!("cannot write {}", dest.display()))
+        .map_err(Failure::Permanent)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Extract a zip into `out_dir` (created fresh), refusing anything that could write outside
+/// it or exhaust the disk. Returns the regular files written, with their sha256.
+pub fn extract(zip_path: &Path, out_dir: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let file = std::fs::File::open(zip_path)
+        .with_context(|| format!("cannot open {}", zip_path.display()))?;
+    let mut archive = zip::ZipArchive::new(file).context("not a valid zip archive")?;
+
+    // Vet every entry before writing anything, so a hostile archive leaves nothing behind.
+    let mut declared_total: u64 = 0;
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut plan = Vec::new();
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .with_context(|| format!("entry #{i} is unreadable"))?;
+        let raw = entry.name().to_owned();
+        let Some(rel) = entry.enclosed_name() else {
+            bail!("entry {raw:?} has an absolute path or `..`: refusing to extract it (it would write outside the extraction folder)");
+        };
+        if raw.contains('\\') || raw.contains('\0') {
+            bail!("entry {raw:?} has a backslash or NUL in its name: refusing it");
+        }
+        if entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000) {
+            bail!("entry {raw:?} is a symbolic link: artifacts of distributions hold only regular files");
+        }
+        if entry.is_dir() {
+            plan.push((i, rel, true));
+            continue;
+        }
+        let key = rel.to_string_lossy().to_lowercase();
+        if let Some(prev) = seen.insert(key, raw.clone()) {
+            bail!("entries {prev:?} and {raw:?} collide: the same path twice in one archive");
+        }
+        let size = entry.size();
+        if size > MAX_ENTRY_SIZE {
+            bail!("entry {raw:?} declares {size} bytes, more than the {MAX_ENTRY_SIZE}-byte limit");
+        }
+        if size > RATIO_CHECK_FLOOR && size / entry.compressed_size().max(1) > MAX_RATIO {
+            bail!(
+                "entry {raw:?} would expand {}-fold to {size} bytes: refusing a likely zip bomb",
+                size / entry.compressed_size().max(1)
+            );
+        }
+        declared_total = declared_total.saturating_add(size);
+        if declared_total > MAX_EXTRACTED_TOTAL {
+            bail!("the archive expands to more than {MAX_EXTRACTED_TOTAL} bytes: refusing a likely zip bomb");
+        }
+        plan.push((i, rel, false));
+    }
+
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let mut written = Vec::new();
+    for (i, rel, is_dir) in plan {
+        let target = out_dir.join(&rel);
+        if is_dir {
+            std::fs::create_dir_all(&target)
+                .with_context(|| format!("cannot create {}", target.display()))?;
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let mut entry = archive
+            .by_index(i)
+            .with_context(|| format!("entry {} is unreadable", rel.display()))?;
+        let declared = entry.size();
+        // create_new: never follow or overwrite anything that is already there.
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .with_context(|| format!("cannot create {}", target.display()))?;
+        let mut hasher = Sha256::new();
+        let mut limited = (&mut entry).take(declared + 1);
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = limited
+                .read(&mut buf)
+                .with_context(|| format!("entry {} is corrupt", rel.display()))?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > declared {
+                drop(out);
+                let _ = std::fs::remove_file(&target);
+                bail!("entry {} expands beyond its declared size of {declared} bytes: refusing a likely zip bomb", rel.display());
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .with_context(|| format!("cannot write {}", target.display()))?;
+        }
+        written.push((target, hex::encode(hasher.finalize())));
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_next() {
+        let h = r#"<https://api.github.com/repositories/1/actions/runs/2/artifacts?per_page=100&page=2>; rel="next", <https://api.github.com/repositories/1/actions/runs/2/artifacts?per_page=100&page=3>; rel="last""#;
+        assert_eq!(
+            next_link(h).as_deref(),
+            Some("https://api.github.com/repositories/1/actions/runs/2/artifacts?per_page=100&page=2")
+        );
+        assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn fork_runs_are_untrusted() {
+        let mut run = Run {
+            id: 7,
+            name: None,
+            event: "pull_request".into(),
+            status: None,
+            conclusion: Some("success".into()),
+            head_sha: "abc".into(),
+            head_branch: None,
+            html_url: None,
+            head_repository: Some(RepoRef {
+                full_name: "mallory/repo".into(),
+                id: None,
+            }),
+            repository: None,
+        };
+        assert!(untrusted_reason(&run, "octo/repo")
+            .unwrap()
+            .contains("mallory/repo"));
+        run.head_repository = Some(RepoRef {
+            full_name: "Octo/Repo".into(),
+            id: None,
+        });
+        assert!(untrusted_reason(&run, "octo/repo").is_none());
+        run.event = "push".into();
+        run.head_repository = None;
+        assert!(untrusted_reason(&run, "octo/repo").is_none());
+    }
+
+    #[test]
+    fn dir_names_are_safe() {
+        assert_eq!(safe_dir_name("../dist"), "_dist");
+        assert_eq!(safe_dir_name("wheels linux"), "wheels_linux");
+        assert_eq!(safe_dir_name(".."), "artifact");
+    }
+}
