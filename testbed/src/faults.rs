@@ -120,16 +120,20 @@ impl Faults {
                 )
             }
             Fault::DropConnection => {
-                // A body stream that fails after its first chunk makes hyper abort the
-                // connection mid-body, which the client sees as a dropped connection.
-                let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
-                    Ok(bytes::Bytes::from_static(b"{\"partial\": ")),
-                    Err(std::io::Error::new(
+                // Headers and a first chunk go out, then the body stream fails: hyper aborts
+                // the connection mid-body, which the client sees as a dropped connection. The
+                // pause lets hyper flush the headers before the failure.
+                let first = futures_util::stream::once(async {
+                    Ok::<bytes::Bytes, std::io::Error>(bytes::Bytes::from_static(b"{\"partial\": "))
+                });
+                let fail = futures_util::stream::once(async {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
                         std::io::ErrorKind::ConnectionReset,
                         "injected drop",
-                    )),
-                ];
-                let body = Body::from_stream(futures_util::stream::iter(chunks));
+                    ))
+                });
+                let body = Body::from_stream(futures_util::StreamExt::chain(first, fail));
                 Some(
                     Response::builder()
                         .status(StatusCode::OK)
