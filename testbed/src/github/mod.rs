@@ -77,6 +77,8 @@ impl GitHub {
             id_token_path: format!(
                 "/_apis/distributedtask/hubs/Actions/plans/{plan}/jobs/{job}/idtoken"
             ),
+            // The runner's request token is a JWT; the `eyJ` prefix keeps secret scanners and
+            // masking tests honest without this stand-in having to mint a second kind of JWT.
             id_token_request_token: format!("eyJ{}", model::random_hex(48)),
             signer: oidc::Signer::new()?,
             blob_key: rand::random(),

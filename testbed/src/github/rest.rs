@@ -139,6 +139,7 @@ fn repo_json(shared: &Shared, full_name: &str, id: u64) -> Value {
     let owner_id = if ours {
         shared.config.repository_owner_id
     } else {
+        // A fork's owner is not configured; any id that is stable per repository will do.
         id.wrapping_mul(7) % 100_000_000
     };
     json!({

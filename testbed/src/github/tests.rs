@@ -1,6 +1,7 @@
 use std::io::{Cursor, Read as _};
 use std::time::Duration;
 
+use base64::Engine as _;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use reqwest::header::{AUTHORIZATION, LINK, LOCATION};
 use reqwest::StatusCode;
@@ -107,13 +108,38 @@ async fn id_token_claims_verify_against_the_jwks() {
     assert_eq!(jti.matches('-').count(), 4);
     assert_eq!(claims["sha"].as_str().unwrap().len(), 40);
 
+    let api_requests: Vec<_> = gh
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/idtoken"))
+        .collect();
+    assert_eq!(api_requests.len(), 1);
+    assert_eq!(api_requests[0].host, "api");
+    assert!(api_requests[0]
+        .path
+        .ends_with("?api-version=2.0&audience=pypi"));
+    assert_eq!(
+        api_requests[0].authorization.as_deref(),
+        Some(format!("bearer {}", gh.id_token_request_token()).as_str())
+    );
+
     let second = id_token(&gh, Some("pypi")).await;
     let claims2 = verify(&gh, &second, "pypi").await;
     assert_ne!(
         claims2["jti"], claims["jti"],
         "every token gets a fresh jti"
     );
-    assert_eq!(gh.issued_tokens(), vec![token, second]);
+    assert_eq!(gh.issued_tokens(), vec![token.clone(), second.clone()]);
+
+    let mut c = JobClaims::for_repo(gh.config());
+    c.environment = Some("release".to_owned());
+    let minted = gh.mint_id_token(&c, "testpypi").unwrap();
+    let claims3 = verify(&gh, &minted, "testpypi").await;
+    assert_eq!(
+        claims3["sub"],
+        "repo:octo-org/octo-repo:environment:release"
+    );
+    assert_eq!(gh.issued_tokens(), vec![token, second, minted]);
 }
 
 #[tokio::test]
@@ -343,6 +369,16 @@ async fn bad_credentials_and_anonymous_access() {
         .await
         .unwrap();
     assert_eq!(bad_zip.status(), StatusCode::UNAUTHORIZED);
+
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("x-access-token:{}", gh.config().github_token));
+    let ok = c
+        .get(&run_url)
+        .header(AUTHORIZATION, format!("Basic {basic}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
 
     // A public repository serves reads anonymously, but never artifact bytes.
     assert_eq!(
