@@ -12,6 +12,7 @@
 //! - [`faults`]: on-demand fault injection shared by the servers.
 
 pub mod faults;
+pub mod github;
 
 /// Test-only RSA key of the local GitHub OIDC issuer (see `keys/README.md`).
 pub const GITHUB_OIDC_TEST_KEY_PEM: &str = include_str!("../keys/github-oidc-test-key.pem");
