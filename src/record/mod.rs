@@ -149,7 +149,14 @@ pub fn run(args: &RecordArgs) -> Result<RecordOutcome> {
     let mut folder = fixtures::load_folder(&args.fixtures)?;
     let found = fixtures::find(&folder, &release);
     let plan = match found.as_slice() {
-        [at] => update(&mut folder, *at, &release, pypi_url, release_time, github_url)?,
+        [at] => update(
+            &mut folder,
+            *at,
+            &release,
+            pypi_url,
+            release_time,
+            github_url,
+        )?,
         [] if args.create => {
             let published = Published {
                 pypi_url,
@@ -158,25 +165,8 @@ pub fn run(args: &RecordArgs) -> Result<RecordOutcome> {
             };
             create(&folder, &args.fixtures, &release, &published, args)?
         }
-        [] => bail!(
-            "no packagerelease record for {} {} in the fixtures folder {} ({} JSON files read); it is normally in {}. Check --fixtures, --name and --version, or pass --create to add one shaped like the other releases",
-            release.name,
-            release.version,
-            args.fixtures.display(),
-            folder.len(),
-            fixtures::file_name_for(&release.version)
-        ),
-        many => bail!(
-            "{} {} has {} packagerelease records in {}: {}; keep only one",
-            release.name,
-            release.version,
-            many.len(),
-            args.fixtures.display(),
-            many.iter()
-                .map(|at| format!("{} (record {})", folder[at.file].path.display(), at.record + 1))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        [] => return Err(missing_record(&args.fixtures, folder.len(), &release)),
+        many => return Err(duplicate_records(&args.fixtures, &folder, many, &release)),
     };
     finish(plan, &release, args.dry_run)
 }
@@ -341,6 +331,41 @@ fn finish(step: Step, release: &Release, dry_run: bool) -> Result<RecordOutcome>
         diff,
         written: !dry_run,
     }))
+}
+
+fn missing_record(dir: &Path, files_read: usize, release: &Release) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no packagerelease record for {} {} in the fixtures folder {} ({files_read} JSON files read); \
+         it is normally in {}. Check --fixtures, --name and --version, or pass --create to add \
+         one shaped like the other releases",
+        release.name,
+        release.version,
+        dir.display(),
+        fixtures::file_name_for(&release.version)
+    )
+}
+
+fn duplicate_records(
+    dir: &Path,
+    folder: &[FixtureFile],
+    found: &[RecordRef],
+    release: &Release,
+) -> anyhow::Error {
+    let places: Vec<String> = found
+        .iter()
+        .map(|at| {
+            let path = folder[at.file].path.display();
+            format!("{path} (record {})", at.record + 1)
+        })
+        .collect();
+    anyhow::anyhow!(
+        "{} {} has {} packagerelease records in {}: {}; keep only one",
+        release.name,
+        release.version,
+        found.len(),
+        dir.display(),
+        places.join(", ")
+    )
 }
 
 /// An option's value, or `None` when it is unset or blank.

@@ -57,15 +57,15 @@ const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
 fn parse_inner(text: &str) -> Result<UtcTime> {
     let mut cursor = Cursor { text, at: 0 };
     let year = cursor.digits(4)?;
-    cursor.expect(b"-")?;
+    cursor.eat(b"-")?;
     let month = cursor.digits(2)?;
-    cursor.expect(b"-")?;
+    cursor.eat(b"-")?;
     let day = cursor.digits(2)?;
-    cursor.expect(b"Tt ")?;
+    cursor.eat(b"Tt ")?;
     let hour = cursor.digits(2)?;
-    cursor.expect(b":")?;
+    cursor.eat(b":")?;
     let minute = cursor.digits(2)?;
-    cursor.expect(b":")?;
+    cursor.eat(b":")?;
     let second = cursor.digits(2)?;
     let mut micros = 0;
     if cursor.peek() == Some(b'.') {
@@ -90,7 +90,7 @@ fn parse_inner(text: &str) -> Result<UtcTime> {
         Some(sign @ (b'+' | b'-')) => {
             cursor.at += 1;
             let hours = cursor.digits(2)?;
-            cursor.expect(b":")?;
+            cursor.eat(b":")?;
             let minutes = cursor.digits(2)?;
             if hours > 23 || minutes > 59 {
                 bail!("the UTC offset is out of range");
@@ -141,7 +141,7 @@ impl Cursor<'_> {
         Ok(field.parse()?)
     }
 
-    fn expect(&mut self, allowed: &[u8]) -> Result<()> {
+    fn eat(&mut self, allowed: &[u8]) -> Result<()> {
         match self.peek() {
             Some(found) if allowed.contains(&found) => {
                 self.at += 1;
