@@ -1,1 +1,0 @@
-//! Recording published URLs into the release fixtures.

@@ -1,0 +1,234 @@
+//! The publish step's `published` output and what the record step reads from it: the project
+//! name and version (from the distribution filenames) and the first upload time.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+use super::timestamp::UtcTime;
+
+/// One file of the publish step's `published` output. Only the fields this step uses are
+/// read; the others (`url`, `sha256`, `size`, `packagetype`, `status`) are accepted and
+/// ignored: an `already-there` file simply has no `upload_time`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublishedFile {
+    pub filename: String,
+    #[serde(default)]
+    pub upload_time: Option<String>,
+}
+
+/// Reads `FILE_OR_JSON`: the JSON array itself when it starts with `[`, else a path to it.
+pub fn load(file_or_json: &str) -> Result<Vec<PublishedFile>> {
+    let trimmed = file_or_json.trim();
+    if trimmed.is_empty() {
+        bail!("--published is empty: pass the publish step's `published` output (a JSON array) or a file holding it");
+    }
+    if trimmed.starts_with('[') {
+        return serde_json::from_str(trimmed)
+            .context("--published is not the publish step's `published` output (a JSON array of {\"filename\", \"upload_time\", ...} objects)");
+    }
+    let path = Path::new(trimmed);
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the published list from {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not the publish step's `published` output (a JSON array of {{\"filename\", \"upload_time\", ...}} objects)",
+            path.display()
+        )
+    })
+}
+
+/// The earliest upload time among the files (the release's first file), if any file has one.
+pub fn first_upload(files: &[PublishedFile]) -> Result<Option<UtcTime>> {
+    let mut earliest: Option<UtcTime> = None;
+    for file in files {
+        let Some(text) = file.upload_time.as_deref().filter(|t| !t.trim().is_empty()) else {
+            continue;
+        };
+        let time = UtcTime::parse(text)
+            .with_context(|| format!("bad upload_time for {} in --published", file.filename))?;
+        earliest = Some(earliest.map_or(time, |known| known.min(time)));
+    }
+    Ok(earliest)
+}
+
+/// PEP 503 normalisation: runs of `-`, `_`, `.` become one `-`, lower case.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_separator = false;
+    for character in name.chars() {
+        if matches!(character, '-' | '_' | '.') {
+            if !in_separator {
+                out.push('-');
+            }
+            in_separator = true;
+        } else {
+            out.extend(character.to_lowercase());
+            in_separator = false;
+        }
+    }
+    out
+}
+
+/// The project name (as written in the filename) and version of a distribution filename:
+/// a wheel `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl` or an sdist
+/// `{name}-{version}.tar.gz` (legacy `.zip` too; legacy sdist names may contain `-`, so the
+/// version is what follows the last one).
+pub fn name_and_version(filename: &str) -> Result<(String, String)> {
+    if let Some(stem) = filename.strip_suffix(".whl") {
+        let parts: Vec<&str> = stem.split('-').collect();
+        if (parts.len() == 5 || parts.len() == 6) && parts.iter().all(|part| !part.is_empty()) {
+            return Ok((parts[0].to_owned(), parts[1].to_owned()));
+        }
+        bail!("{filename} is not a wheel filename ({{name}}-{{version}}(-{{build}})?-{{python}}-{{abi}}-{{platform}}.whl, see the binary distribution format specification)");
+    }
+    let stem = filename
+        .strip_suffix(".tar.gz")
+        .or_else(|| filename.strip_suffix(".zip"));
+    if let Some((name, version)) = stem.and_then(|stem| stem.rsplit_once('-')) {
+        if !name.is_empty() && !version.is_empty() {
+            return Ok((name.to_owned(), version.to_owned()));
+        }
+    }
+    bail!("cannot read a project name and version from {filename}: it is neither a wheel nor a {{name}}-{{version}}.tar.gz sdist; pass --name and --version")
+}
+
+/// Whether two version strings name the same release: equal text, or equal under PEP 440
+/// (so `1.0` and `1.0.0`, or `1.0rc1` and `1.0-rc1`, match as they do on the index).
+pub fn same_version(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (
+        a.parse::<pep440_rs::Version>(),
+        b.parse::<pep440_rs::Version>(),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The project (normalised name) and version this run records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub name: String,
+    pub version: String,
+}
+
+/// Settles the release from `--name`/`--version` and the filenames; every file must belong
+/// to it, since recording a release from another project's files would be silently wrong.
+pub fn release(
+    files: &[PublishedFile],
+    name: Option<&str>,
+    version: Option<&str>,
+) -> Result<Release> {
+    // The index accepts only wheel and sdist filenames, so every file must parse.
+    let parsed: Vec<(String, String)> = files
+        .iter()
+        .map(|file| name_and_version(&file.filename))
+        .collect::<Result<_>>()?;
+    let first = parsed.first();
+    let name = match (name, first) {
+        (Some(name), _) => normalize_name(name),
+        (None, Some((name, _))) => normalize_name(name),
+        (None, None) => {
+            bail!("--published lists no files, so the project name is unknown: pass --name")
+        }
+    };
+    let version = match (version, first) {
+        (Some(version), _) => version.to_owned(),
+        (None, Some((_, version))) => version.clone(),
+        (None, None) => {
+            bail!("--published lists no files, so the version is unknown: pass --version")
+        }
+    };
+    for (file, (file_name, file_version)) in files.iter().zip(&parsed) {
+        if normalize_name(file_name) != name || !same_version(file_version, &version) {
+            bail!(
+                "{} is not a file of {name} {version}; --published must list only this release's files (or fix --name/--version)",
+                file.filename
+            );
+        }
+    }
+    Ok(Release { name, version })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(filename: &str, upload_time: Option<&str>) -> PublishedFile {
+        PublishedFile {
+            filename: filename.to_owned(),
+            upload_time: upload_time.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn normalizes_like_pep_503() {
+        assert_eq!(normalize_name("Friendly-Bard"), "friendly-bard");
+        assert_eq!(normalize_name("FRIENDLY._-bard"), "friendly-bard");
+        assert_eq!(normalize_name("my_pkg"), "my-pkg");
+    }
+
+    #[test]
+    fn reads_wheel_and_sdist_filenames() {
+        assert_eq!(
+            name_and_version("arthexis-0.1.33-py3-none-any.whl").unwrap(),
+            ("arthexis".into(), "0.1.33".into())
+        );
+        assert_eq!(
+            name_and_version("my_pkg-1.0-1-cp311-cp311-manylinux_2_17_x86_64.whl").unwrap(),
+            ("my_pkg".into(), "1.0".into())
+        );
+        assert_eq!(
+            name_and_version("my-legacy-pkg-2.0.tar.gz").unwrap(),
+            ("my-legacy-pkg".into(), "2.0".into())
+        );
+        assert!(name_and_version("arthexis-0.1.33.egg").is_err());
+        assert!(name_and_version("arthexis-0.1.33-any.whl").is_err());
+    }
+
+    #[test]
+    fn settles_the_release_and_rejects_strangers() {
+        let files = [
+            file("arthexis-0.1.33-py3-none-any.whl", None),
+            file("arthexis-0.1.33.tar.gz", None),
+        ];
+        let release = release(&files, None, None).unwrap();
+        assert_eq!(release.name, "arthexis");
+        assert_eq!(release.version, "0.1.33");
+        let error = super::release(&files, None, Some("0.1.34")).unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("arthexis-0.1.33-py3-none-any.whl"));
+        assert!(super::release(&[], None, None).is_err());
+        assert_eq!(
+            super::release(&[], Some("Arthexis"), Some("1.0"))
+                .unwrap()
+                .name,
+            "arthexis"
+        );
+    }
+
+    #[test]
+    fn first_upload_is_the_earliest_present() {
+        let files = [
+            file("a-1-py3-none-any.whl", Some("2025-11-13T04:11:51.000000Z")),
+            file("a-1.tar.gz", Some("2025-11-13T04:11:50.064123Z")),
+            file("a-1-py2-none-any.whl", None),
+        ];
+        let first = first_upload(&files).unwrap().unwrap();
+        assert_eq!(first.to_django(), "2025-11-13T04:11:50.064Z");
+        assert_eq!(first_upload(&files[2..]).unwrap(), None);
+    }
+
+    #[test]
+    fn versions_compare_under_pep_440() {
+        assert!(same_version("1.0", "1.0.0"));
+        assert!(same_version("1.0rc1", "1.0-rc1"));
+        assert!(!same_version("0.1.33", "0.1.34"));
+        assert!(same_version("not a version", "not a version"));
+    }
+}
