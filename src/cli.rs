@@ -40,6 +40,55 @@ pub enum Command {
     MintToken(MintTokenArgs),
     /// Download and check the artifacts of a workflow run, without publishing them.
     Download(DownloadArgs),
+    /// Record the published URLs and upload time into the release fixtures.
+    Record(RecordCliArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RecordCliArgs {
+    /// The publish step's `published` output: its JSON, or a file holding it.
+    #[arg(long, env = "INPUT_PUBLISHED")]
+    pub published: String,
+
+    /// Folder of the release fixtures (`releases__packagerelease_<version>.json`).
+    #[arg(long, env = "INPUT_FIXTURES")]
+    pub fixtures: PathBuf,
+
+    /// The release page [default: https://pypi.org/project/{name}/{version}/].
+    #[arg(long, env = "INPUT_RELEASE-URL")]
+    pub release_url: Option<String>,
+
+    /// Project name [default: from the first published filename].
+    #[arg(long, env = "INPUT_NAME")]
+    pub name: Option<String>,
+
+    /// Release version [default: from the first published filename].
+    #[arg(long = "version", env = "INPUT_VERSION")]
+    pub release_version: Option<String>,
+
+    /// Also set `github_url` to this.
+    #[arg(long, env = "INPUT_GITHUB-URL")]
+    pub github_url: Option<String>,
+
+    /// The release time (ISO 8601) when the published files carry no upload time.
+    #[arg(long, env = "INPUT_RELEASE-ON")]
+    pub release_on: Option<String>,
+
+    /// Commit recorded in a record created with --create.
+    #[arg(long, env = "INPUT_REVISION")]
+    pub revision: Option<String>,
+
+    /// Create the record when the fixtures have none for this release.
+    #[arg(long, env = "INPUT_CREATE")]
+    pub create: bool,
+
+    /// Print the change; write nothing.
+    #[arg(long, env = "INPUT_DRY-RUN")]
+    pub dry_run: bool,
+
+    /// Show debug output.
+    #[arg(long, short, env = "INPUT_VERBOSE")]
+    pub verbose: bool,
 }
 
 #[derive(Args, Debug)]
@@ -390,9 +439,41 @@ fn drop_empty_inputs() {
     }
 }
 
+fn run_record(args: RecordCliArgs) -> anyhow::Result<()> {
+    let outcome = crate::record::run(&crate::record::RecordArgs {
+        published: args.published,
+        fixtures: args.fixtures,
+        release_url: non_empty(args.release_url),
+        name: non_empty(args.name),
+        version: non_empty(args.release_version),
+        github_url: non_empty(args.github_url),
+        release_on: non_empty(args.release_on),
+        revision: non_empty(args.revision),
+        create: args.create,
+        dry_run: args.dry_run,
+    })?;
+    let changed = matches!(outcome, crate::record::RecordOutcome::Changed(_));
+    eprintln!("{outcome}");
+    crate::outputs::write_named_outputs(&[
+        ("changed", if changed { "true" } else { "false" }),
+        ("fixture", &outcome.file().display().to_string()),
+    ])
+}
+
+/// The arguments to parse: `pypi-oidc-publish action` (the container's entrypoint) runs the
+/// subcommand named by the `command` input, every flag coming from `INPUT_*` variables.
+fn argv() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<_> = std::env::args_os().collect();
+    if args.len() == 2 && args[1] == "action" {
+        let command = std::env::var("INPUT_COMMAND").unwrap_or_else(|_| "publish".to_owned());
+        args[1] = command.trim().into();
+    }
+    args
+}
+
 pub fn main() -> ExitCode {
     drop_empty_inputs();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(argv());
     let verbose = match &cli.command {
         Command::Publish(a) => a.verbose,
         Command::MintToken(a) => {
@@ -400,6 +481,7 @@ pub fn main() -> ExitCode {
             a.verbose
         }
         Command::Download(a) => a.verbose,
+        Command::Record(a) => a.verbose,
     };
     crate::logging::init(verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -417,6 +499,7 @@ pub fn main() -> ExitCode {
             Command::Publish(args) => run_publish(args).await,
             Command::MintToken(args) => run_mint_token(args).await,
             Command::Download(args) => run_download(args).await,
+            Command::Record(args) => run_record(args),
         }
     });
     match result {
