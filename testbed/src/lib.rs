@@ -11,6 +11,7 @@
 //! - [`dists`]: builders of real, pip-installable wheels and sdists.
 //! - [`faults`]: on-demand fault injection shared by the servers.
 
+pub mod dists;
 pub mod faults;
 pub mod github;
 
