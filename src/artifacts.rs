@@ -117,10 +117,7 @@ struct Api<'a> {
 
 impl<'a> Api<'a> {
     fn new(http: &'a Http, source: &'a Source) -> anyhow::Result<Self> {
-        let no_redirect = reqwest::Client::builder()
-            .user_agent(http::USER_AGENT)
-            .connect_timeout(Duration::from_secs(15))
-            .read_timeout(Duration::from_secs(60))
+        let no_redirect = Http::builder(http.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("could not set up the HTTP client")?;
@@ -166,7 +163,7 @@ impl<'a> Api<'a> {
                         )
                         .header(ACCEPT, "application/vnd.github+json")
                         .header("X-GitHub-Api-Version", "2022-11-28")
-                        .timeout(Duration::from_secs(60))
+                        .timeout(self.http.timeout)
                         .send()
                         .await
                         .map_err(|e| http::transport_failure(what, e))?;
@@ -513,7 +510,7 @@ async fn download_attempt(
             format!("Bearer {}", api.source.token.expose()),
         )
         .header(ACCEPT, "application/vnd.github+json")
-        .timeout(Duration::from_secs(60))
+        .timeout(api.http.timeout)
         .send()
         .await
         .map_err(|e| http::transport_failure(what, e))?;

@@ -100,6 +100,11 @@ pub struct DownloadArgs {
     #[command(flatten)]
     pub artifacts: ArtifactArgs,
 
+    /// Seconds a request may stall without a byte before it is retried (and a small API
+    /// request may take in all).
+    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
+    pub timeout: u64,
+
     /// Show debug output.
     #[arg(long, short, env = "INPUT_VERBOSE")]
     pub verbose: bool,
@@ -118,6 +123,11 @@ pub struct MintTokenArgs {
     /// The project the token is for (only used to point a refusal at its settings page).
     #[arg(long)]
     pub project: Option<String>,
+
+    /// Seconds a request may stall without a byte before it is retried (and a small API
+    /// request may take in all).
+    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
+    pub timeout: u64,
 
     /// Show debug output.
     #[arg(long, short, env = "INPUT_VERBOSE")]
@@ -183,6 +193,11 @@ pub struct PublishArgs {
     /// Seconds to wait for the index's JSON API to list the uploaded files.
     #[arg(long, env = "INPUT_CONFIRM-TIMEOUT", default_value_t = 60)]
     pub confirm_timeout: u64,
+
+    /// Seconds a request may stall without a byte before it is retried (and a small API
+    /// request may take in all).
+    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
+    pub timeout: u64,
 
     #[command(flatten)]
     pub artifacts: ArtifactArgs,
@@ -308,7 +323,7 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
     let password = api_token(args.password);
     let repository_url = parse_url("--repository-url", &args.repository_url)?;
     let index_url = resolve_index_url(&repository_url, args.index_url)?;
-    let http = Http::new(RetryPolicy::default())?;
+    let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
     let run_id = args.artifacts.run_id()?.or_else(|| {
         (args.paths.is_empty() && !args.packages_dir.exists())
             .then(artifacts::triggering_run_id)
@@ -362,7 +377,7 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
 async fn run_mint_token(args: MintTokenArgs) -> anyhow::Result<()> {
     let repository_url = parse_url("--repository-url", &args.repository_url)?;
     let index_url = resolve_index_url(&repository_url, args.index_url)?;
-    let http = Http::new(RetryPolicy::default())?;
+    let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
     let Auth::Trusted(tp) = Auth::resolve(
         &http,
         TrustedPublishing::Always,
@@ -394,7 +409,7 @@ fn extraction_dir() -> anyhow::Result<tempfile::TempDir> {
 }
 
 async fn run_download(args: DownloadArgs) -> anyhow::Result<()> {
-    let http = Http::new(RetryPolicy::default())?;
+    let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
     let run_id = match args.artifacts.run_id()? {
         Some(id) => id,
         None => artifacts::triggering_run_id().ok_or_else(|| {

@@ -14,10 +14,8 @@ use reqwest::{Response, StatusCode};
 
 pub const USER_AGENT: &str = concat!("pypi-oidc-publish/", env!("CARGO_PKG_VERSION"));
 
-/// How long a connection may take to open, and how long a response may stall between two
-/// reads, before the attempt counts as failed. Nothing can hang a job forever.
+/// How long a connection may take to open before the attempt counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-const READ_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
@@ -77,21 +75,33 @@ impl From<anyhow::Error> for Failure {
 pub struct Http {
     pub client: reqwest::Client,
     pub policy: RetryPolicy,
+    /// The longest a response may stall between two reads, and the whole of a small API
+    /// request: nothing can hang a job forever.
+    pub timeout: Duration,
 }
 
 impl Http {
-    pub fn new(policy: RetryPolicy) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_STALL_TIMEOUT)
+    pub fn new(policy: RetryPolicy, timeout: Duration) -> anyhow::Result<Self> {
+        let client = Self::builder(timeout)
             // Redirects are followed by hand where credentials are involved (artifact
             // downloads); everywhere else reqwest's default, which drops `Authorization` on a
             // cross-host redirect, is what we want.
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .context("could not set up the HTTP client (TLS roots?)")?;
-        Ok(Http { client, policy })
+        Ok(Http {
+            client,
+            policy,
+            timeout,
+        })
+    }
+
+    /// The settings every client of this program shares.
+    pub fn builder(timeout: Duration) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .read_timeout(timeout)
     }
 
     /// Run `attempt` until it succeeds, fails permanently, or the policy is exhausted.
@@ -240,12 +250,15 @@ mod tests {
 
     #[tokio::test]
     async fn retries_transient_then_succeeds_and_stops_on_permanent() {
-        let http = Http::new(RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(2),
-            budget: Duration::from_secs(5),
-        })
+        let http = Http::new(
+            RetryPolicy {
+                max_attempts: 4,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(2),
+                budget: Duration::from_secs(5),
+            },
+            Duration::from_secs(5),
+        )
         .unwrap();
         let got = http
             .retry("thing", |n| async move {

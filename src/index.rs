@@ -96,7 +96,7 @@ impl JsonApi<'_> {
                         .client
                         .get(url)
                         .header(reqwest::header::ACCEPT, "application/json")
-                        .timeout(std::time::Duration::from_secs(60))
+                        .timeout(self.http.timeout)
                         .send()
                         .await
                         .map_err(|e| http::transport_failure(&what, e))?;

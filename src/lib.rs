@@ -17,4 +17,5 @@ pub mod outputs;
 pub mod publish;
 pub mod record;
 pub mod secret;
+pub mod signals;
 pub mod upload;

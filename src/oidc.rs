@@ -80,7 +80,7 @@ impl RunnerOidc {
                         format!("bearer {}", self.request_token.expose()),
                     )
                     .header(reqwest::header::ACCEPT, "application/json")
-                    .timeout(std::time::Duration::from_secs(30))
+                    .timeout(http.timeout)
                     .send()
                     .await
                     .map_err(|e| http::transport_failure(what, e))?;
@@ -168,7 +168,7 @@ pub async fn audience(http: &Http, index_url: &Url) -> anyhow::Result<Audience> 
             let resp = http
                 .client
                 .get(url)
-                .timeout(std::time::Duration::from_secs(30))
+                .timeout(http.timeout)
                 .send()
                 .await
                 .map_err(|e| http::transport_failure(&what, e))?;
@@ -253,7 +253,7 @@ pub async fn mint(
                 .client
                 .post(url)
                 .json(&serde_json::json!({ "token": jwt.expose() }))
-                .timeout(std::time::Duration::from_secs(30))
+                .timeout(http.timeout)
                 .send()
                 .await
                 .map_err(|e| http::transport_failure(&what, e))?;

@@ -1,6 +1,7 @@
 //! The publish path: check, plan, upload, confirm, report.
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
@@ -104,7 +105,9 @@ pub async fn publish(
     }
 
     let to_upload: Vec<&Step> = plan.iter().filter(|s| s.already_there.is_none()).collect();
-    let mut results: HashMap<String, Result<Digests, Explained>> = HashMap::new();
+    // Filled as each upload finishes, so a cancellation still knows what got through.
+    let results: Mutex<HashMap<String, Result<Digests, Explained>>> = Mutex::new(HashMap::new());
+    let mut cancelled = false;
     if !to_upload.is_empty() {
         creds.credentials(&release.name).await?;
         let _group = gha::group(&format!(
@@ -118,24 +121,24 @@ pub async fn publish(
         let (wheels, sdists): (Vec<&Step>, Vec<&Step>) = to_upload
             .iter()
             .partition(|s| s.dist.kind == DistKind::Wheel);
-        let mut done = upload_batch(http, opts, &release.name, creds, wheels).await;
-        done.extend(upload_batch(http, opts, &release.name, creds, sdists).await);
-        for (step, result, elapsed) in done {
-            let name = step.dist.filename.clone();
-            let outcome = match result {
-                Ok(d) => {
-                    tracing::info!(
-                        "uploaded {name} ({}, {:.1}s)",
-                        outputs::human_size(step.dist.size),
-                        elapsed.as_secs_f64()
-                    );
-                    Ok(d)
-                }
-                Err(e) => Err(explain_failure(&api, &release, step.dist, e).await),
-            };
-            results.insert(name, outcome);
+        let uploads = async {
+            for batch in [wheels, sdists] {
+                upload_batch(http, opts, &api, &release, creds, batch, &results).await;
+            }
+        };
+        tokio::select! {
+            _ = uploads => {}
+            signal = crate::signals::cancelled() => {
+                cancelled = true;
+                gha::annotate(
+                    Level::Error,
+                    "Publish cancelled",
+                    &format!("{signal} received: stopped uploading; the report below says which files reached the index"),
+                );
+            }
         }
     }
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
 
     for step in &plan {
         let (status, digests, error) =
@@ -148,6 +151,11 @@ pub async fn publish(
                 (None, Some(Err(Explained::Failed(msg)))) => {
                     (FileStatus::Failed, step.digests.clone(), Some(msg))
                 }
+                (None, None) if cancelled => (
+                    FileStatus::NotUploaded,
+                    step.digests.clone(),
+                    Some("cancelled before its upload finished: it may or may not be on the index; a re-run settles it safely".to_owned()),
+                ),
                 (None, None) => (FileStatus::NotUploaded, step.digests.clone(), None),
             };
         if let (true, Some(d)) = (opts.print_hash, &digests) {
@@ -163,27 +171,51 @@ pub async fn publish(
         report.files.push(fr);
     }
 
-    confirm(&api, &release, &mut report, opts.confirm_timeout).await;
+    if !cancelled {
+        confirm(&api, &release, &mut report, opts.confirm_timeout).await;
+    } else {
+        report.release_url = api
+            .index_url
+            .join(&format!(
+                "project/{}/{}/",
+                release.normalized_name, release.version
+            ))
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+    }
     Ok(report)
 }
 
-type Uploaded<'s, 'd> = (&'s Step<'d>, anyhow::Result<Digests>, Duration);
-
-async fn upload_batch<'s, 'd>(
+async fn upload_batch(
     http: &Http,
     opts: &PublishOptions,
-    project: &str,
+    api: &JsonApi<'_>,
+    release: &Release,
     creds: &impl CredentialSource,
-    batch: Vec<&'s Step<'d>>,
-) -> Vec<Uploaded<'s, 'd>> {
-    futures_util::stream::iter(batch.into_iter().map(|step| async move {
-        let started = Instant::now();
-        let result = upload_one(http, opts, project, creds, step).await;
-        (step, result, started.elapsed())
-    }))
-    .buffer_unordered(opts.concurrency.max(1))
-    .collect()
-    .await
+    batch: Vec<&Step<'_>>,
+    results: &Mutex<HashMap<String, Result<Digests, Explained>>>,
+) {
+    futures_util::stream::iter(batch)
+        .for_each_concurrent(opts.concurrency.max(1), |step| async move {
+            let started = Instant::now();
+            let name = step.dist.filename.clone();
+            let outcome = match upload_one(http, opts, &release.name, creds, step).await {
+                Ok(d) => {
+                    tracing::info!(
+                        "uploaded {name} ({}, {:.1}s)",
+                        outputs::human_size(step.dist.size),
+                        started.elapsed().as_secs_f64()
+                    );
+                    Ok(d)
+                }
+                Err(e) => Err(explain_failure(api, release, step.dist, e).await),
+            };
+            results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(name, outcome);
+        })
+        .await
 }
 
 /// Upload one file; when the index refuses renewable credentials (a minted token that

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Benchmark: publish the same release through pypi-oidc-publish, `uv publish` and
+`twine upload` to one local index that only reads the request body (so the index is not the
+bottleneck), and compare with the floor: reading and hashing every file once.
+
+Usage: bench/publish.py [--reps 5] [--wheels 8] [--wheel-mib 32] [--sdist]
+Prints, per tool, the median wall time and the peak RSS (of the process and the children it
+waited for), and the ratios to the floor and to the faster peer. Not a test: numbers depend on
+the machine; run it on a quiet one.
+"""
+import argparse
+import concurrent.futures
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def run_measured(cmd, env=None):
+    """Run cmd, return (wall seconds, peak RSS in MiB) of it and its waited-for children."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"{cmd[0]} failed ({proc.returncode}):\n{stderr}")
+    return wall, usage.ru_maxrss / 1024.0
+
+
+def floor(files):
+    """Read and hash (sha256 + blake2b-256) every file once, two files at a time."""
+
+    def one(path):
+        sha, blake = hashlib.sha256(), hashlib.blake2b(digest_size=32)
+        with open(path, "rb", buffering=0) as f:
+            while chunk := f.read(1 << 20):
+                sha.update(chunk)
+                blake.update(chunk)
+        return sha.hexdigest()
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(one, files))
+    return time.perf_counter() - start
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--wheels", type=int, default=8)
+    ap.add_argument("--wheel-mib", type=int, default=32)
+    ap.add_argument("--no-sdist", action="store_true")
+    ap.add_argument("--tools", default="ours,uv,twine")
+    args = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "pypi-oidc-publish", "-p", "testbed"], cwd=ROOT, check=True)
+    subprocess.run([str(ROOT / "scripts" / "python-tools")], check=True)
+    ours = ROOT / "target" / "release" / "pypi-oidc-publish"
+    testbed = ROOT / "target" / "release" / "testbed"
+
+    work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
+    server = None
+    try:
+        dist = work / "dist"
+        tags = [f"cp3{minor}" for minor in range(8, 8 + args.wheels)]
+        for i, tag in enumerate(tags):
+            cmd = [str(testbed), "make-dists", "--out", str(dist), "--python-tag", tag,
+                   "--payload-bytes", str(args.wheel_mib << 20)]
+            if i > 0 or args.no_sdist:
+                cmd.append("--no-sdist")
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        files = sorted(str(p) for p in dist.iterdir())
+        total = sum(os.path.getsize(f) for f in files)
+
+        env_file = work / "env"
+        server = subprocess.Popen([str(testbed), "serve", "--sink", "--env-file", str(env_file)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if env_file.exists():
+                break
+            time.sleep(0.05)
+        conf = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+        url, token = conf["UPLOAD_URL"], conf["API_TOKEN"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "ACTIONS_"))}
+
+        commands = {
+            "ours": [str(ours), "publish", "--repository-url", url, "--password", token,
+                     "--confirm-timeout", "0", str(dist)],
+            "uv": [str(VENV_BIN / "uv"), "publish", "--publish-url", url, "--token", token,
+                   "--no-attestations", *files] if shutil.which("uv", path=str(VENV_BIN)) else None,
+            "twine": [str(VENV_BIN / "twine"), "upload", "--repository-url", url, "-u", "__token__",
+                      "-p", token, "--non-interactive", "--disable-progress-bar", *files],
+        }
+        wanted = [t for t in args.tools.split(",") if commands.get(t)]
+        # uv publish learnt --no-attestations recently; drop it if this uv does not know it.
+        if "uv" in wanted:
+            probe = subprocess.run(commands["uv"][:2] + ["--help"], capture_output=True, text=True)
+            if "--no-attestations" not in probe.stdout:
+                commands["uv"].remove("--no-attestations")
+
+        results = {t: [] for t in wanted}
+        floors = []
+        for rep in range(args.reps):
+            floors.append(floor(files))
+            for tool in wanted:
+                results[tool].append(run_measured(commands[tool], env))
+        fl = statistics.median(floors)
+        print(f"\n{len(files)} files, {total / (1 << 20):.0f} MiB in all; {args.reps} runs each; median wall time, peak RSS\n")
+        print(f"| tool | wall (s) | x floor | peak RSS (MiB) |")
+        print(f"|---|---:|---:|---:|")
+        print(f"| floor: read + sha256 + blake2b once | {fl:.2f} | 1.00 | |")
+        med = {}
+        for tool in wanted:
+            wall = statistics.median(w for w, _ in results[tool])
+            rss = max(r for _, r in results[tool])
+            med[tool] = wall
+            print(f"| {tool} | {wall:.2f} | {wall / fl:.2f} | {rss:.1f} |")
+        peers = [med[t] for t in ("uv", "twine") if t in med]
+        if "ours" in med and peers:
+            print(f"\nfaster peer / ours: {min(peers) / med['ours']:.2f}x")
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

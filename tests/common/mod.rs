@@ -1,0 +1,215 @@
+//! Shared harness of the integration tests: the local stand-ins for PyPI and GitHub, and the
+//! real binary run as a subprocess with a controlled environment, as the action runs it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+use testbed::dists::{self, Project};
+use testbed::github::{GitHub, GitHubConfig, JobClaims};
+use testbed::warehouse::{TrustedIssuer, TrustedPublisher, Warehouse, WarehouseConfig};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_pypi-oidc-publish");
+pub const PROJECT: &str = "demo-package";
+
+pub struct Stack {
+    pub warehouse: Warehouse,
+    pub github: GitHub,
+    pub tmp: TempDir,
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        Self::start_with(WarehouseConfig::default()).await
+    }
+
+    pub async fn start_with(config: WarehouseConfig) -> Stack {
+        let github = GitHub::start(GitHubConfig::default()).await.expect("github stand-in");
+        let warehouse = Warehouse::start(WarehouseConfig {
+            trusted_issuer: Some(TrustedIssuer {
+                issuer: github.issuer(),
+                public_key_pem: testbed::GITHUB_OIDC_TEST_PUBLIC_KEY_PEM.to_owned(),
+            }),
+            ..config
+        })
+        .await
+        .expect("warehouse stand-in");
+        Stack {
+            warehouse,
+            github,
+            tmp: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// Register this repository's `publish.yml` (environment `pypi`) as the trusted
+    /// publisher of an existing project.
+    pub fn register_publisher(&self, project: &str) {
+        let cfg = self.github.config();
+        let claims = JobClaims::for_repo(cfg);
+        self.warehouse.create_project(project);
+        self.warehouse.add_trusted_publisher(TrustedPublisher {
+            project: project.to_owned(),
+            repository_owner: cfg.owner().to_owned(),
+            repository_owner_id: cfg.repository_owner_id.to_string(),
+            repository: cfg.name().to_owned(),
+            workflow_filename: "publish.yml".to_owned(),
+            environment: claims.environment.clone(),
+            pending: false,
+        });
+    }
+
+    /// A folder holding a real wheel and sdist of `name` `version`.
+    pub fn dists(&self, name: &str, version: &str) -> PathBuf {
+        let dir = self.tmp.path().join(format!("dist-{name}-{version}-{}", fastrand_suffix()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let project = Project::new(name, version);
+        dists::write_wheel(&project, &dir, "py3").unwrap();
+        dists::write_sdist(&project, &dir).unwrap();
+        dir
+    }
+
+    /// The environment a job in GitHub Actions with `id-token: write` sees.
+    pub fn oidc_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GITHUB_ACTIONS", "true".to_owned()),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", self.github.id_token_request_url()),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", self.github.id_token_request_token()),
+            ("GITHUB_REPOSITORY", self.github.config().repository.clone()),
+            ("GITHUB_API_URL", self.github.api_url()),
+        ]
+    }
+
+    pub async fn publish(&self, args: &[&str], env: &[(&str, String)]) -> Outcome {
+        let mut full = vec!["publish", "--repository-url"];
+        let upload = self.warehouse.upload_url();
+        full.push(&upload);
+        full.extend_from_slice(args);
+        run(self.tmp.path(), &full, env).await
+    }
+}
+
+fn fastrand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What one run of the binary left behind.
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub github_output: String,
+    pub summary: String,
+    pub report: String,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.code == 0
+    }
+
+    /// Every byte the run wrote anywhere: a secret must appear in none of it.
+    pub fn everything(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n{}\n{}",
+            self.stdout, self.stderr, self.github_output, self.summary, self.report
+        )
+    }
+
+    /// The step outputs, parsed as the runner parses `$GITHUB_OUTPUT`.
+    pub fn outputs(&self) -> HashMap<String, String> {
+        parse_github_output(&self.github_output)
+    }
+
+    pub fn output(&self, name: &str) -> String {
+        self.outputs()
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no output {name:?} in:\n{}", self.github_output))
+    }
+
+    pub fn published(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.output("published")).expect("published is a JSON array")
+    }
+
+    pub fn debug(&self) -> String {
+        format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+pub fn parse_github_output(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delim)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delim {
+                    break;
+                }
+                value.push(l);
+            }
+            out.insert(name.to_owned(), value.join("\n"));
+        } else if let Some((name, value)) = line.split_once('=') {
+            out.insert(name.to_owned(), value.to_owned());
+        }
+    }
+    out
+}
+
+/// Run the binary in `dir` with only `env` (plus PATH and HOME): nothing of the machine's own
+/// GitHub or index settings leaks in.
+pub async fn run(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Outcome {
+    let n = fastrand_suffix();
+    let output_file = dir.join(format!("github_output-{n}"));
+    let summary_file = dir.join(format!("step_summary-{n}"));
+    let report_file = dir.join(format!("report-{n}.json"));
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .env("GITHUB_OUTPUT", &output_file)
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .env("PYPI_OIDC_PUBLISH_RETRY_BASE_MS", "10");
+    if args.first() == Some(&"publish") && !args.contains(&"--report") {
+        cmd.arg("--report").arg(&report_file);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run the binary");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        github_output: read(&output_file),
+        summary: read(&summary_file),
+        report: read(&report_file),
+    }
+}
+
+/// `python3 -m pip install` a project from the local index into a fresh target folder and
+/// import it: the proof a real client can use what was published.
+pub fn pip_install_and_import(simple_url: &str, requirement: &str, module: &str, dir: &Path) -> String {
+    let target = dir.join(format!("site-{}", fastrand_suffix()));
+    let status = std::process::Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-cache-dir"])
+        .args(["--index-url", simple_url, "--target"])
+        .arg(&target)
+        .arg(requirement)
+        .status()
+        .expect("python3 -m pip");
+    assert!(status.success(), "pip install {requirement} from {simple_url} failed");
+    let out = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}; print({module}.__version__)")])
+        .env("PYTHONPATH", &target)
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "import {module} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
