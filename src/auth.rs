@@ -22,7 +22,7 @@ pub enum TrustedPublishing {
 
 pub enum Auth {
     Token(Credentials),
-    Trusted(TrustedPublisher),
+    Trusted(Box<TrustedPublisher>),
     Missing(String),
 }
 
@@ -53,11 +53,11 @@ impl Auth {
                     password,
                 }))
             }
-            (_, None) => Ok(Auth::Trusted(TrustedPublisher {
+            (_, None) => Ok(Auth::Trusted(Box::new(TrustedPublisher {
                 http: http.clone(),
                 index_url: index_url.clone(),
                 current: Mutex::new(None),
-            })),
+            }))),
         }
     }
 }
