@@ -36,7 +36,10 @@ const COMPANIONS: &[(&str, &str)] = &[
     (".sigstore.json", "a Sigstore bundle, not a distribution"),
     (".attestation", "an attestation, not a distribution"),
     (".intoto.jsonl", "an attestation, not a distribution"),
-    (".metadata", "detached wheel metadata (PEP 658), not a distribution"),
+    (
+        ".metadata",
+        "detached wheel metadata (PEP 658), not a distribution",
+    ),
 ];
 
 pub(crate) fn classify(filename: &str) -> FileClass {
@@ -93,7 +96,9 @@ pub(crate) fn parse_wheel(filename: &str) -> Result<WheelName, Vec<String>> {
     };
     let parts: Vec<&str> = stem.split('-').collect();
     let (name, version, build, tags) = match parts.as_slice() {
-        [name, version, python, abi, platform] => (*name, *version, None, [*python, *abi, *platform]),
+        [name, version, python, abi, platform] => {
+            (*name, *version, None, [*python, *abi, *platform])
+        }
         [name, version, build, python, abi, platform] => {
             (*name, *version, Some(*build), [*python, *abi, *platform])
         }
@@ -127,9 +132,9 @@ pub(crate) fn parse_wheel(filename: &str) -> Result<WheelName, Vec<String>> {
         }
     }
     for (what, tag) in ["python", "abi", "platform"].iter().zip(tags) {
-        let valid = tag.split('.').all(|t| {
-            !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
+        let valid = tag
+            .split('.')
+            .all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
         if !valid {
             problems.push(format!(
                 "the {what} tag {tag:?} is not a tag or '.'-separated set of tags (letters, \
@@ -218,7 +223,8 @@ pub(crate) fn pypi_accepts_platform(tag: &str) -> bool {
     if let Some(rest) = tag.strip_prefix("macosx_") {
         if let Some((major, minor, arch)) = number_number_rest(rest) {
             let known_arch = MACOS_ARCHES.contains(&arch);
-            return known_arch && (major == "10" || (MACOS_MAJORS.contains(&major) && minor == "0"));
+            return known_arch
+                && (major == "10" || (MACOS_MAJORS.contains(&major) && minor == "0"));
         }
         return false;
     }
@@ -277,22 +283,33 @@ mod tests {
 
     #[test]
     fn parses_wheel_names_with_and_without_build_tags() {
-        let w = parse_wheel("demo_pkg-1.0-1abc-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
-            .unwrap();
+        let w = parse_wheel(
+            "demo_pkg-1.0-1abc-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        )
+        .unwrap();
         assert_eq!(w.name, "demo_pkg");
         assert_eq!(w.build.as_deref(), Some("1abc"));
         assert_eq!(w.python, "cp311");
         assert_eq!(w.dist_info(), "demo_pkg-1.0.dist-info");
         let w = parse_wheel("demo-2.0rc1-py2.py3-none-any.whl").unwrap();
-        assert_eq!((w.version.as_str(), w.python.as_str()), ("2.0rc1", "py2.py3"));
+        assert_eq!(
+            (w.version.as_str(), w.python.as_str()),
+            ("2.0rc1", "py2.py3")
+        );
     }
 
     #[test]
     fn reports_wheel_grammar_problems() {
         let e = parse_wheel("demo-1.0.whl").unwrap_err();
-        assert!(e[0].contains("has 2 '-'-separated parts, a wheel has 5 or 6"), "{e:?}");
+        assert!(
+            e[0].contains("has 2 '-'-separated parts, a wheel has 5 or 6"),
+            "{e:?}"
+        );
         let e = parse_wheel("demo-1.0-abc-py3-none-any.whl").unwrap_err();
-        assert!(e[0].contains("build tag \"abc\" must start with a digit"), "{e:?}");
+        assert!(
+            e[0].contains("build tag \"abc\" must start with a digit"),
+            "{e:?}"
+        );
         let e = parse_wheel("demo-one-py3-none-any.whl").unwrap_err();
         assert!(e[0].contains("version part \"one\""), "{e:?}");
         let e = parse_wheel("demo-1.0-py3..-none-any.whl").unwrap_err();

@@ -81,7 +81,9 @@ pub(crate) const FIELDS: &[Field] = &[
 ];
 
 pub(crate) fn known_field(header: &str) -> Option<&'static Field> {
-    FIELDS.iter().find(|f| f.header.eq_ignore_ascii_case(header))
+    FIELDS
+        .iter()
+        .find(|f| f.header.eq_ignore_ascii_case(header))
 }
 
 /// The parsed core metadata of one distribution.
@@ -156,7 +158,10 @@ impl CoreMetadata {
                 };
                 unfold(key, value, line);
             } else if let Some((key, value)) = split_header(line) {
-                headers.push((key.to_owned(), value.trim_start_matches([' ', '\t']).to_owned()));
+                headers.push((
+                    key.to_owned(),
+                    value.trim_start_matches([' ', '\t']).to_owned(),
+                ));
             } else {
                 tracing::warn!(
                     line = line_no,

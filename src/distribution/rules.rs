@@ -413,9 +413,7 @@ fn check_import_name(value: &str) -> Result<(), &'static str> {
     }
     let identifier = |s: &str| {
         let mut chars = s.chars();
-        chars
-            .next()
-            .is_some_and(|c| c == '_' || c.is_alphabetic())
+        chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
             && chars.all(|c| c == '_' || c.is_alphanumeric())
     };
     if path.split('.').all(identifier) {
@@ -458,7 +456,10 @@ fn check_project_urls(metadata: &CoreMetadata, member: &str, problems: &mut Vec<
 }
 
 fn check_license_files(metadata: &CoreMetadata, member: &str, problems: &mut Vec<String>) {
-    if metadata.metadata_version_parts().is_some_and(|v| v < (2, 4)) {
+    if metadata
+        .metadata_version_parts()
+        .is_some_and(|v| v < (2, 4))
+    {
         return;
     }
     for path in metadata.get_all("License-File") {
@@ -542,8 +543,9 @@ mod tests {
             "is not a metadata version",
         );
         assert!(problems_of("Metadata-Version: 2.9\nName: demo\nVersion: 1.0\n").is_empty());
-        assert!(problems_of("Metadata-Version: 2.5\nName: d\nVersion: 1\nImport-Name: d\n")
-            .is_empty());
+        assert!(
+            problems_of("Metadata-Version: 2.5\nName: d\nVersion: 1\nImport-Name: d\n").is_empty()
+        );
     }
 
     #[test]
@@ -552,7 +554,10 @@ mod tests {
             "Metadata-Version: 2.4\nName: my project\nVersion: 1.0\n",
             "is not a valid project name",
         );
-        assert_one("Metadata-Version: 2.4\nVersion: 1.0\n", "has no Name header");
+        assert_one(
+            "Metadata-Version: 2.4\nVersion: 1.0\n",
+            "has no Name header",
+        );
         assert_one(
             "Metadata-Version: 2.4\nName: demo\nVersion: one\n",
             "is not a valid PEP 440 version",
@@ -561,7 +566,10 @@ mod tests {
             "Metadata-Version: 2.4\nName: demo\nVersion: 1.0+g1234\n",
             "local version label ('+...'), which PyPI refuses: release 1.0 instead",
         );
-        assert_one("Metadata-Version: 2.4\nName: demo\n", "has no Version header");
+        assert_one(
+            "Metadata-Version: 2.4\nName: demo\n",
+            "has no Version header",
+        );
     }
 
     #[test]
@@ -635,7 +643,10 @@ mod tests {
             &format!("{HEAD}Classifier: Private :: Do Not Upload\n"),
             "tells PyPI to refuse this upload",
         );
-        assert_one(&format!("{HEAD}Home-page: example.org\n"), "is not an http(s) URL");
+        assert_one(
+            &format!("{HEAD}Home-page: example.org\n"),
+            "is not an http(s) URL",
+        );
         assert_one(
             &format!("{HEAD}Project-URL: https://example.org\n"),
             "has no URL",

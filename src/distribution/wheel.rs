@@ -87,10 +87,7 @@ pub(crate) fn read(
             ));
         }
         if entry.encrypted() {
-            problems.push(format!(
-                "entry {:?} is encrypted: {REBUILD}",
-                entry.name()
-            ));
+            problems.push(format!("entry {:?} is encrypted: {REBUILD}", entry.name()));
         }
         inflated = inflated.saturating_add(entry.size());
         central.insert(entry.name_raw().to_vec(), entry.compressed_size());
@@ -104,7 +101,9 @@ pub(crate) fn read(
         ));
     }
     if let Err(why) = zip_framing::check(path, &central) {
-        problems.push(format!("has a ZIP structure PyPI refuses: {why}; {REBUILD}"));
+        problems.push(format!(
+            "has a ZIP structure PyPI refuses: {why}; {REBUILD}"
+        ));
     }
 
     let dist_infos: BTreeSet<&str> = names
@@ -119,7 +118,12 @@ pub(crate) fn read(
             ));
             return (None, problems);
         }
-        1 => dist_infos.iter().next().copied().unwrap_or_default().to_owned(),
+        1 => dist_infos
+            .iter()
+            .next()
+            .copied()
+            .unwrap_or_default()
+            .to_owned(),
         n => {
             let list: Vec<&str> = dist_infos.into_iter().collect();
             problems.push(format!(

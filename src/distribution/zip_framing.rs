@@ -85,10 +85,7 @@ fn check_name(name: &[u8]) -> Result<(), String> {
         ));
     }
     if std::str::from_utf8(name).is_err() {
-        return Err(format!(
-            "entry name {:?} is not UTF-8",
-            display_name(name)
-        ));
+        return Err(format!("entry name {:?} is not UTF-8", display_name(name)));
     }
     Ok(())
 }
@@ -157,7 +154,9 @@ pub(crate) fn check(path: &Path, central: &HashMap<Vec<u8>, u64>) -> Result<(), 
         let at = w.pos;
         let sig = u32::from_le_bytes(w.bytes::<4>()?);
         if after_eocd64 && sig != SIG_EOCD64_LOCATOR && sig != SIG_EOCD {
-            return Err(format!("unexpected record after the ZIP64 end record at offset {at}"));
+            return Err(format!(
+                "unexpected record after the ZIP64 end record at offset {at}"
+            ));
         }
         match sig {
             SIG_LOCAL if !in_central => {
@@ -190,10 +189,7 @@ pub(crate) fn check(path: &Path, central: &HashMap<Vec<u8>, u64>) -> Result<(), 
                     Some(_) => {}
                 }
                 if !local_names.insert(name.clone()) {
-                    return Err(format!(
-                        "entry {:?} appears twice",
-                        display_name(&name)
-                    ));
+                    return Err(format!("entry {:?} appears twice", display_name(&name)));
                 }
                 w.skip(size)?;
             }
