@@ -12,6 +12,7 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
+use super::wheel::escapes_destination;
 use super::MAX_METADATA_BYTES;
 
 /// What the checks need from an sdist.
@@ -49,6 +50,7 @@ pub(crate) fn read(path: &Path) -> Result<SdistContents, Vec<String>> {
     let mut tops: BTreeSet<String> = BTreeSet::new();
     let mut names = HashSet::new();
     let mut pkg_infos: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
+    let mut unsafe_members: Vec<String> = Vec::new();
     for entry in archive.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
         let kind = entry.header().entry_type();
@@ -56,6 +58,10 @@ pub(crate) fn read(path: &Path) -> Result<SdistContents, Vec<String>> {
             continue;
         }
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if escapes_destination(&raw) {
+            unsafe_members.push(raw);
+            continue;
+        }
         let mut member = raw.as_str();
         while let Some(rest) = member.strip_prefix("./") {
             member = rest;
@@ -92,6 +98,13 @@ pub(crate) fn read(path: &Path) -> Result<SdistContents, Vec<String>> {
     // its trailer, which is what catches a file cut short.
     io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(corrupt)?;
 
+    if let Some(first) = unsafe_members.first() {
+        return Err(vec![format!(
+            "holds {} member(s) with an absolute path or a '..' component (first: {first:?}), \
+             which installers refuse to extract: {REBUILD}",
+            unsafe_members.len()
+        )]);
+    }
     let top = match tops.len() {
         0 => return Err(vec![format!("is an empty archive: {REBUILD}")]),
         1 => tops.into_iter().next().unwrap_or_default(),

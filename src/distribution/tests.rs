@@ -809,3 +809,50 @@ fn builders_output_is_what_collect_accepts_for_many_names() {
         assert_eq!(release.distributions.len(), 2);
     }
 }
+
+#[test]
+fn members_that_would_escape_the_install_folder_are_refused() {
+    let dir = tempdir();
+    let project = demo();
+    let text = project.metadata_text();
+    write_zip(
+        &dir.path().join("demo_pkg-1.0-py3-none-any.whl"),
+        &[
+            ("../evil.py", b"".as_slice()),
+            ("demo_pkg-1.0.dist-info/METADATA", text.as_bytes()),
+            ("demo_pkg-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+            ("demo_pkg-1.0.dist-info/RECORD", b""),
+        ],
+    )
+    .unwrap();
+    let sdist = dir.path().join("demo_pkg-1.0.tar.gz");
+    let gz = flate2::write::GzEncoder::new(
+        fs::File::create(&sdist).unwrap(),
+        flate2::Compression::default(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    for (name, data) in [
+        ("demo_pkg-1.0/PKG-INFO".as_bytes(), text.as_bytes()),
+        (b"/etc/evil".as_slice(), b"x".as_slice()),
+    ] {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append(&header, data).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap();
+    let found = problems(&[dir.path().to_path_buf()]);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_problem(
+        &found,
+        "demo_pkg-1.0-py3-none-any.whl",
+        "entry \"../evil.py\" has an absolute path or a '..' component",
+    );
+    assert_problem(
+        &found,
+        "demo_pkg-1.0.tar.gz",
+        "holds 1 member(s) with an absolute path or a '..' component (first: \"/etc/evil\")",
+    );
+}

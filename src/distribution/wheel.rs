@@ -89,6 +89,13 @@ pub(crate) fn read(
         if entry.encrypted() {
             problems.push(format!("entry {:?} is encrypted: {REBUILD}", entry.name()));
         }
+        if escapes_destination(entry.name()) {
+            problems.push(format!(
+                "entry {:?} has an absolute path or a '..' component, which installers refuse \
+                 to extract: {REBUILD}",
+                entry.name()
+            ));
+        }
         inflated = inflated.saturating_add(entry.size());
         central.insert(entry.name_raw().to_vec(), entry.compressed_size());
         names.insert(entry.name().to_owned());
@@ -167,6 +174,11 @@ pub(crate) fn read(
         }),
         problems,
     )
+}
+
+/// Whether an archive member would land outside the folder it is extracted into.
+pub(crate) fn escapes_destination(member: &str) -> bool {
+    member.starts_with('/') || member.split(['/', '\\']).any(|part| part == "..")
 }
 
 fn read_member(archive: &mut ZipArchive<BufReader<File>>, member: &str) -> Result<Vec<u8>, String> {
