@@ -1,14 +1,41 @@
 //! Finding, naming and checking the distributions of one release before anything is uploaded.
-//! (Temporary interface stub; the real module lands from the h-dist branch.)
+//!
+//! [`collect`] turns the paths the user gave into a [`Release`]: every wheel and sdist found,
+//! checked the way PyPI checks them on upload (file names, archive structure, core metadata)
+//! and against each other (one project, one version, at most one sdist). Any problem fails
+//! the whole set, so a release is never published half-way because one file was refused.
+
+use std::fmt;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+mod collect;
+mod filename;
+mod form;
+mod metadata;
+mod rules;
+mod sdist;
+mod wheel;
+mod zip_framing;
+
+#[cfg(test)]
+mod tests;
+
+pub use collect::collect;
+pub use metadata::{CoreMetadata, ParseError};
+
+/// The most a METADATA / PKG-INFO file may weigh; real ones are kilobytes, a long README
+/// included.
+pub(crate) const MAX_METADATA_BYTES: u64 = 10 * 1024 * 1024;
+
+/// The two kinds of distribution PyPI accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DistKind {
     Wheel,
     Sdist,
 }
 
 impl DistKind {
+    /// The `filetype` of the legacy upload form.
     pub fn filetype(&self) -> &'static str {
         match self {
             DistKind::Wheel => "bdist_wheel",
@@ -17,60 +44,80 @@ impl DistKind {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct CoreMetadata;
-
+/// One checked distribution file.
 #[derive(Debug, Clone)]
 pub struct Distribution {
     pub path: PathBuf,
+    /// The file name as it will be uploaded.
     pub filename: String,
     pub kind: DistKind,
+    /// Size in bytes when checked.
     pub size: u64,
     pub metadata: CoreMetadata,
+    /// The wheel's python tag (`py3`, `cp311`, `py2.py3`), or `source` for an sdist: the
+    /// `pyversion` form field.
     pub pyversion: String,
 }
 
 impl Distribution {
+    /// The fields of Warehouse's legacy upload form for this file, except `:action`,
+    /// `protocol_version`, `content` and the digests: `metadata_version`, `name`, `version`,
+    /// `filetype`, `pyversion`, then every core-metadata field present (repeated keys for
+    /// multiple-use fields). Empty values are left out.
     pub fn form_fields(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
+        form::fields(&self.metadata, self.kind.filetype(), &self.pyversion)
     }
 }
 
+/// The distributions of one release, all checked.
 #[derive(Debug, Clone)]
 pub struct Release {
+    /// The project name as written in the metadata.
     pub name: String,
+    /// The PEP 503 normalised name (`Demo.Pkg` -> `demo-pkg`).
     pub normalized_name: String,
+    /// The version as written in the metadata.
     pub version: String,
+    /// Wheels sorted by file name, then the sdist.
     pub distributions: Vec<Distribution>,
 }
 
-#[derive(Debug, Clone)]
+/// A file or folder that was looked at and left out, with the reason (for a notice).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     pub path: PathBuf,
     pub reason: String,
 }
 
-#[derive(Debug)]
+/// One thing wrong with one file (or path), saying what is wrong and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub path: PathBuf,
     pub message: String,
 }
 
-#[derive(Debug)]
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+/// Why nothing may be uploaded: every problem found, across all files.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckFailure {
     pub problems: Vec<Problem>,
 }
 
-impl std::fmt::Display for CheckFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for p in &self.problems {
-            writeln!(f, "{}: {}", p.path.display(), p.message)?;
+impl fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{problem}")?;
         }
         Ok(())
     }
 }
-impl std::error::Error for CheckFailure {}
 
-pub fn collect(_paths: &[PathBuf]) -> Result<(Release, Vec<Skipped>), CheckFailure> {
-    Err(CheckFailure { problems: vec![] })
-}
+impl std::error::Error for CheckFailure {}

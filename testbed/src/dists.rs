@@ -35,7 +35,9 @@ const PAYLOAD_CHUNK: usize = 1 << 20;
 pub struct Project {
     /// `Name` as written in the metadata (not normalised).
     pub name: String,
-    /// `Version` as written in the metadata.
+    /// `Version` as written in the metadata. File names use it verbatim (only `-` becomes
+    /// `_`), so pass a normalised PEP 440 version (`1.0rc1`, not `1.0-RC1`) to get the file
+    /// names a real build backend would write.
     pub version: String,
     /// `Metadata-Version` written in METADATA / PKG-INFO.
     pub metadata_version: String,
