@@ -14,6 +14,11 @@
 pub mod dists;
 pub mod faults;
 pub mod github;
+pub mod warehouse;
+
+pub use warehouse::{
+    OidcMode, StoredFile, TrustedIssuer, TrustedPublisher, UploadRecord, Warehouse, WarehouseConfig,
+};
 
 /// Test-only RSA key of the local GitHub OIDC issuer (see `keys/README.md`).
 pub const GITHUB_OIDC_TEST_KEY_PEM: &str = include_str!("../keys/github-oidc-test-key.pem");

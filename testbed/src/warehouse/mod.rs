@@ -1,0 +1,413 @@
+//! A local, Warehouse-compatible package index (the software behind PyPI).
+//!
+//! It speaks Warehouse's public contracts: the legacy upload API (`POST /legacy/`) with
+//! Warehouse's checks, order and messages, the JSON API, PEP 503/691 simple pages, file
+//! downloads, and trusted publishing (`/_/oidc/audience`, `/_/oidc/mint-token`) for a
+//! GitHub-like OIDC issuer. Errors carry Warehouse's message in the HTTP reason phrase and
+//! a body rendered as Pyramid renders it. The server runs in-process until the
+//! [`Warehouse`] is dropped or shut down.
+mod auth;
+mod distfile;
+mod form;
+mod json_api;
+mod metadata;
+mod names;
+mod oidc;
+mod pyjson;
+mod pyramid;
+mod simple;
+mod state;
+mod timefmt;
+mod upload;
+mod upload_form;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine;
+use jsonwebtoken::DecodingKey;
+use parking_lot::Mutex;
+use rand::Rng;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::faults::Faults;
+use names::canonicalize_name;
+use state::{Credential, GitHubIdentity, Index, PendingPublisher};
+pub use state::{StoredFile, UploadRecord};
+
+/// How the index treats trusted publishing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OidcMode {
+    Enabled,
+    /// Turned off by the admins: the audience endpoint answers 403.
+    Disabled,
+    /// An index without trusted publishing: the endpoints do not exist (404).
+    Unsupported,
+}
+
+/// The OIDC issuer the index accepts ID tokens from (GitHub's, on PyPI).
+#[derive(Clone, Debug)]
+pub struct TrustedIssuer {
+    /// Must equal the tokens' `iss` claim.
+    pub issuer: String,
+    /// PEM public key (SPKI or PKCS#1) that verifies the RS256 signatures.
+    pub public_key_pem: String,
+}
+
+/// A GitHub trusted publisher as registered on PyPI's publishing settings page.
+#[derive(Clone, Debug)]
+pub struct TrustedPublisher {
+    pub project: String,
+    pub repository_owner: String,
+    pub repository_owner_id: String,
+    /// The repository name only, as PyPI asks for it.
+    pub repository: String,
+    pub workflow_filename: String,
+    /// `None` accepts any environment.
+    pub environment: Option<String>,
+    /// A "pending" publisher, which may create the project on first use.
+    pub pending: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct WarehouseConfig {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The OIDC audience (`pypi`, or `testpypi` for a TestPyPI stand-in).
+    pub audience: String,
+    pub oidc: OidcMode,
+    pub trusted_issuer: Option<TrustedIssuer>,
+    /// Per-file upload limit in bytes (100 MiB on PyPI).
+    pub max_file_size: u64,
+    /// Bench mode: read each upload body fully, answer 200 and store nothing.
+    pub sink: bool,
+    /// Where files are stored; `None` uses a temporary directory removed on drop.
+    pub storage_dir: Option<PathBuf>,
+}
+
+impl Default for WarehouseConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            audience: "pypi".to_owned(),
+            oidc: OidcMode::Enabled,
+            trusted_issuer: None,
+            max_file_size: 100 * 1024 * 1024,
+            sink: false,
+            storage_dir: None,
+        }
+    }
+}
+
+/// State shared by the handlers.
+pub(crate) struct Shared {
+    pub config: WarehouseConfig,
+    pub base_url: String,
+    pub storage: PathBuf,
+    pub faults: Faults,
+    pub index: Mutex<Index>,
+    pub uploads: Mutex<Vec<UploadRecord>>,
+    pub requests: Mutex<Vec<(String, String, u16)>>,
+    pub stale_json: AtomicUsize,
+    pub issuer_key: Option<DecodingKey>,
+}
+
+impl Shared {
+    /// Warehouse's `request.help_url(_anchor=...)` on the index this stands in for.
+    pub fn help_url(&self, anchor: &str) -> String {
+        let host = if self.config.audience == "testpypi" {
+            "https://test.pypi.org"
+        } else {
+            "https://pypi.org"
+        };
+        format!("{host}/help/#{anchor}")
+    }
+
+    /// Takes one stale JSON read if any are armed.
+    pub fn take_stale_read(&self) -> bool {
+        self.stale_json
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    pub fn record_upload(&self, record: UploadRecord) {
+        self.uploads.lock().push(record);
+    }
+}
+
+pub(crate) fn new_token() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    format!(
+        "pypi-{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+async fn record_request(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    shared
+        .requests
+        .lock()
+        .push((method, path, resp.status().as_u16()));
+    resp
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/legacy/", post(upload::legacy).get(upload::upload_page))
+        .route("/legacy", post(upload::missing_trailing_slash))
+        .route("/pypi/{name}/json", get(json_api::project))
+        .route("/pypi/{name}/json/", get(json_api::project))
+        .route("/pypi/{name}/{version}/json", get(json_api::release))
+        .route("/pypi/{name}/{version}/json/", get(json_api::release))
+        .route("/simple", get(simple::index_redirect))
+        .route("/simple/", get(simple::index))
+        .route("/simple/{name}", get(simple::detail_redirect))
+        .route("/simple/{name}/", get(simple::detail))
+        .route("/packages/{*path}", get(simple::file))
+        .route("/_/oidc/audience", get(oidc::audience))
+        .route("/_/oidc/mint-token", post(oidc::mint_token))
+        .route("/_/oidc/github/mint-token", post(oidc::mint_token))
+        .fallback(simple::not_found)
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            record_request,
+        ))
+        .with_state(shared)
+}
+
+/// A running index. Dropping it stops the server and removes its temporary storage.
+pub struct Warehouse {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    // Declared last: dropped after the server task is stopped.
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+impl Warehouse {
+    pub async fn start(config: WarehouseConfig) -> anyhow::Result<Warehouse> {
+        let (tempdir, storage) = match &config.storage_dir {
+            Some(dir) => (None, dir.clone()),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("warehouse-")
+                    .tempdir()
+                    .context("cannot create a temporary storage directory for the index")?;
+                let path = dir.path().to_owned();
+                (Some(dir), path)
+            }
+        };
+        for sub in ["tmp", "packages"] {
+            let dir = storage.join(sub);
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .with_context(|| format!("cannot create storage directory {}", dir.display()))?;
+        }
+        let issuer_key = match &config.trusted_issuer {
+            Some(issuer) => Some(
+                DecodingKey::from_rsa_pem(issuer.public_key_pem.as_bytes()).context(
+                    "the trusted issuer's public_key_pem is not an RSA public key in PEM form",
+                )?,
+            ),
+            None => None,
+        };
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", config.port))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the index's listening address")?;
+        let shared = Arc::new(Shared {
+            base_url: format!("http://127.0.0.1:{}", addr.port()),
+            config,
+            storage,
+            faults: Faults::default(),
+            index: Mutex::new(Index::default()),
+            uploads: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            stale_json: AtomicUsize::new(0),
+            issuer_key,
+        });
+        let app = router(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(err) = served {
+                tracing::error!(error = %err, "the local Warehouse stopped serving");
+            }
+        });
+        tracing::info!(url = %shared.base_url, "local Warehouse listening");
+        Ok(Warehouse {
+            shared,
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+            _tempdir: tempdir,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn upload_url(&self) -> String {
+        format!("{}/legacy/", self.url())
+    }
+
+    pub fn simple_url(&self) -> String {
+        format!("{}/simple/", self.url())
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// A new API token. `Some(project)` scopes it to that project (creating the project, as
+    /// PyPI only scopes tokens to existing projects); `None` is a user-wide token that may
+    /// create projects.
+    pub fn add_api_token(&self, project: Option<&str>) -> String {
+        let token = new_token();
+        let mut index = self.shared.index.lock();
+        let scope = project.map(|name| {
+            let id = index.ensure_project(name);
+            vec![(canonicalize_name(name), id)]
+        });
+        index
+            .tokens
+            .insert(token.clone(), Credential::User { scope });
+        token
+    }
+
+    pub fn add_trusted_publisher(&self, p: TrustedPublisher) {
+        let identity = GitHubIdentity {
+            repository_owner: p.repository_owner,
+            repository_owner_id: p.repository_owner_id,
+            repository_name: p.repository,
+            workflow_filename: p.workflow_filename,
+            environment: p.environment.unwrap_or_default().to_lowercase(),
+        };
+        let mut index = self.shared.index.lock();
+        if p.pending {
+            index.pending.push(PendingPublisher {
+                project_name: p.project,
+                identity,
+            });
+        } else {
+            let project_id = index.ensure_project(&p.project);
+            index.add_publisher(identity, project_id);
+        }
+    }
+
+    /// Creates an empty project (no releases), as an owner would before adding a publisher.
+    pub fn create_project(&self, name: &str) {
+        self.shared.index.lock().ensure_project(name);
+    }
+
+    /// The files of a release (any spelling of the name; the version matched canonically).
+    pub fn files(&self, project: &str, version: &str) -> Vec<StoredFile> {
+        let index = self.shared.index.lock();
+        let Some(project) = index.project(project) else {
+            return Vec::new();
+        };
+        let Some(version) = names::parse_version(version) else {
+            return Vec::new();
+        };
+        let Some(release) = project.release_by_canonical(&names::canonicalize_version(&version))
+        else {
+            return Vec::new();
+        };
+        release
+            .files
+            .iter()
+            .map(|f| StoredFile {
+                filename: f.filename.clone(),
+                sha256: f.sha256.clone(),
+                blake2_256: f.blake2_256.clone(),
+                md5: f.md5.clone(),
+                size: f.size,
+                packagetype: f.packagetype.clone(),
+                python_version: f.python_version.clone(),
+                path: f.disk_path.clone(),
+                attestations: f.attestations.clone(),
+            })
+            .collect()
+    }
+
+    /// Every request made to the upload endpoint so far.
+    pub fn uploads(&self) -> Vec<UploadRecord> {
+        self.shared.uploads.lock().clone()
+    }
+
+    /// Every request so far: (method, path, status).
+    pub fn requests(&self) -> Vec<(String, String, u16)> {
+        self.shared.requests.lock().clone()
+    }
+
+    /// The next `n` JSON API reads answer as before the latest upload (CDN lag).
+    pub fn set_stale_json(&self, n: usize) {
+        self.shared.stale_json.store(n, Ordering::SeqCst);
+    }
+
+    /// Makes every token minted so far from an OIDC ID token expired.
+    pub fn expire_minted_tokens(&self) {
+        let now = timefmt::unix_now();
+        let mut index = self.shared.index.lock();
+        for credential in index.tokens.values_mut() {
+            if let Credential::Oidc {
+                not_before,
+                expires_at,
+                ..
+            } = credential
+            {
+                *not_before = now - 901;
+                *expires_at = now - 1;
+            }
+        }
+    }
+
+    /// Stops the server, letting requests in flight finish for up to five seconds.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Warehouse {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
