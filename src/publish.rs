@@ -289,11 +289,17 @@ pub fn check(paths: &[PathBuf]) -> anyhow::Result<Release> {
             Ok(release)
         }
         Err(failure) => {
-            for p in &failure.problems {
-                gha::annotate(Level::Error, &p.path.display().to_string(), &p.message);
+            // In Actions each problem also becomes an annotation on the run; the final error
+            // lists them all either way.
+            if gha::in_actions() {
+                for p in &failure.problems {
+                    gha::annotate(Level::Error, &p.path.display().to_string(), &p.message);
+                }
             }
+            let list = failure.to_string();
             Err(anyhow::Error::new(NothingUploaded(format!(
-                "{failure}nothing was uploaded: fix the problem{} above and run again",
+                "{}\nnothing was uploaded: fix the problem{} above and run again",
+                list.trim_end(),
                 plural(failure.problems.len())
             ))))
         }

@@ -48,7 +48,10 @@ async fn publishes_wheel_and_sdist_and_pip_installs_them() {
         let body = reqwest::get(url).await.unwrap().bytes().await.unwrap();
         assert_eq!(body.as_ref(), std::fs::read(&local).unwrap().as_slice());
     }
-    let kinds: Vec<_> = published.iter().map(|e| e["packagetype"].as_str().unwrap()).collect();
+    let kinds: Vec<_> = published
+        .iter()
+        .map(|e| e["packagetype"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"bdist_wheel") && kinds.contains(&"sdist"));
     assert_eq!(
         out.output("release-url"),
@@ -66,7 +69,11 @@ async fn publishes_wheel_and_sdist_and_pip_installs_them() {
         assert!(out.summary.contains(entry["sha256"].as_str().unwrap()));
         assert!(out.summary.contains(entry["url"].as_str().unwrap()));
     }
-    assert!(out.summary.contains("Published demo-package 1.2.0"), "{}", out.summary);
+    assert!(
+        out.summary.contains("Published demo-package 1.2.0"),
+        "{}",
+        out.summary
+    );
     // stdout carries the URLs, one per line.
     for u in &urls {
         assert!(out.stdout.contains(u.as_str()));
@@ -74,7 +81,12 @@ async fn publishes_wheel_and_sdist_and_pip_installs_them() {
     // The token never appears anywhere, and was masked first in Actions terms.
     assert!(!out.everything().contains(&token), "token leaked");
 
-    let version = pip_install_and_import(&stack.warehouse.simple_url(), "demo-package==1.2.0", "demo_package", stack.tmp.path());
+    let version = pip_install_and_import(
+        &stack.warehouse.simple_url(),
+        "demo-package==1.2.0",
+        "demo_package",
+        stack.tmp.path(),
+    );
     assert_eq!(version, "1.2.0");
 }
 
@@ -115,14 +127,29 @@ async fn metadata_fields_reach_the_index() {
             .collect()
     };
     assert_eq!(values("classifiers").len(), 2);
-    assert_eq!(values("requires_dist"), vec!["requests>=2", "rich; extra == \"cli\""]);
+    assert_eq!(
+        values("requires_dist"),
+        vec!["requests>=2", "rich; extra == \"cli\""]
+    );
     assert_eq!(values("provides_extra"), vec!["cli"]);
-    assert_eq!(values("project_urls"), vec!["Source, https://example.org/src"]);
+    assert_eq!(
+        values("project_urls"),
+        vec!["Source, https://example.org/src"]
+    );
     assert_eq!(values("requires_python"), vec![">=3.9"]);
     assert_eq!(values("license_expression"), vec!["MIT"]);
     assert_eq!(values("license_file"), vec!["LICENSE"]);
-    assert_eq!(values("keywords"), vec!["demo,publish"]);
-    assert_eq!(values("metadata_version"), vec![project.metadata_version.clone()]);
+    // Warehouse splits keywords on commas and strips them.
+    let keywords = values("keywords");
+    assert_eq!(keywords.len(), 1);
+    assert_eq!(
+        keywords[0].split(',').map(str::trim).collect::<Vec<_>>(),
+        vec!["demo", "publish"]
+    );
+    assert_eq!(
+        values("metadata_version"),
+        vec![project.metadata_version.clone()]
+    );
     assert_eq!(values("filetype"), vec!["bdist_wheel"]);
     assert_eq!(values("pyversion"), vec!["py3"]);
     assert_eq!(values("sha256_digest"), vec![sha256_hex(&wheel)]);
@@ -138,13 +165,36 @@ async fn bad_input_is_refused_before_any_upload() {
     // A good wheel, plus a wheel whose metadata names another project.
     dists::write_wheel(&Project::new(PROJECT, "2.0.0"), &dir, "py3").unwrap();
     let liar = Project::new("other-project", "2.0.0");
-    dists::write_wheel_named(&liar, &dir, "demo_package-2.0.0-py2-none-any.whl", "other_project-2.0.0.dist-info", "py2-none-any").unwrap();
+    dists::write_wheel_named(
+        &liar,
+        &dir,
+        "demo_package-2.0.0-py2-none-any.whl",
+        "other_project-2.0.0.dist-info",
+        "py2-none-any",
+    )
+    .unwrap();
     std::fs::write(dir.join("notes.txt"), "not a distribution").unwrap();
-    let out = stack.publish(&[dir.to_str().unwrap()], &[("INPUT_PASSWORD", token.clone())]).await;
+    let out = stack
+        .publish(
+            &[dir.to_str().unwrap()],
+            &[("INPUT_PASSWORD", token.clone())],
+        )
+        .await;
     assert!(!out.ok(), "{}", out.debug());
-    assert!(out.stderr.contains("demo_package-2.0.0-py2-none-any.whl"), "{}", out.stderr);
-    assert!(out.stderr.contains("nothing was uploaded"), "{}", out.stderr);
-    assert!(stack.warehouse.uploads().is_empty(), "nothing may reach the index");
+    assert!(
+        out.stderr.contains("demo_package-2.0.0-py2-none-any.whl"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("nothing was uploaded"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        stack.warehouse.uploads().is_empty(),
+        "nothing may reach the index"
+    );
     assert!(!out.everything().contains(&token));
 
     // Two versions in one run.
@@ -152,17 +202,32 @@ async fn bad_input_is_refused_before_any_upload() {
     std::fs::create_dir_all(&two).unwrap();
     dists::write_wheel(&Project::new(PROJECT, "2.0.0"), &two, "py3").unwrap();
     dists::write_sdist(&Project::new(PROJECT, "2.0.1"), &two).unwrap();
-    let out = stack.publish(&[two.to_str().unwrap()], &[("INPUT_PASSWORD", token.clone())]).await;
+    let out = stack
+        .publish(
+            &[two.to_str().unwrap()],
+            &[("INPUT_PASSWORD", token.clone())],
+        )
+        .await;
     assert!(!out.ok());
-    assert!(out.stderr.contains("2.0.1") && out.stderr.contains("2.0.0"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("2.0.1") && out.stderr.contains("2.0.0"),
+        "{}",
+        out.stderr
+    );
     assert!(stack.warehouse.uploads().is_empty());
 
     // Nothing to publish at all.
     let empty = stack.tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let out = stack.publish(&[empty.to_str().unwrap()], &[("INPUT_PASSWORD", token)]).await;
+    let out = stack
+        .publish(&[empty.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
     assert!(!out.ok());
-    assert!(out.stderr.to_lowercase().contains("nothing to publish"), "{}", out.stderr);
+    assert!(
+        out.stderr.to_lowercase().contains("nothing to publish"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -178,15 +243,22 @@ async fn rerun_is_idempotent_and_conflicts_name_both_hashes() {
     // The same files again: already there, nothing sent, same URLs.
     let second = stack.publish(&[dist.to_str().unwrap()], &env).await;
     assert!(second.ok(), "{}", second.debug());
-    assert_eq!(stack.warehouse.uploads().len(), uploads_after_first, "nothing re-sent");
+    assert_eq!(
+        stack.warehouse.uploads().len(),
+        uploads_after_first,
+        "nothing re-sent"
+    );
     assert_eq!(second.output("urls"), first.output("urls"));
-    assert!(second.published().iter().all(|e| e["status"] == "already-there"));
+    assert!(second
+        .published()
+        .iter()
+        .all(|e| e["status"] == "already-there"));
 
     // A different wheel under the taken name: refused before anything is uploaded, with both
     // hashes, even with --skip-existing.
     let other = stack.tmp.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
-    let changed = Project::new(PROJECT, "3.0.0").with_header("Summary", "rebuilt differently");
+    let changed = Project::new(PROJECT, "3.0.0").with_header("Keywords", "rebuilt,differently");
     let wheel = dists::write_wheel(&changed, &other, "py3").unwrap();
     let index_sha = stack
         .warehouse
@@ -215,10 +287,17 @@ async fn dry_run_uploads_nothing() {
     assert!(out.ok(), "{}", out.debug());
     assert!(stack.warehouse.uploads().is_empty());
     let published = out.published();
-    assert!(published.iter().all(|e| e["status"] == "would-upload"), "{published:?}");
+    assert!(
+        published.iter().all(|e| e["status"] == "would-upload"),
+        "{published:?}"
+    );
     for entry in &published {
         let name = entry["filename"].as_str().unwrap();
-        assert!(out.stderr.contains(&sha256_hex(&dist.join(name))), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&sha256_hex(&dist.join(name))),
+            "{}",
+            out.stderr
+        );
     }
 }
 
@@ -227,13 +306,28 @@ async fn refused_credentials_are_explained() {
     let stack = Stack::start().await;
     let dist = stack.dists(PROJECT, "5.0.0");
     let out = stack
-        .publish(&[dist.to_str().unwrap()], &[("PYPI_API_TOKEN", "pypi-not-a-real-token".to_owned())])
+        .publish(
+            &[dist.to_str().unwrap()],
+            &[("PYPI_API_TOKEN", "pypi-not-a-real-token".to_owned())],
+        )
         .await;
     assert!(!out.ok());
-    assert!(out.stderr.contains("Invalid or non-existent authentication information"), "{}", out.stderr);
-    assert!(out.stderr.contains("NOT on the index") || out.stderr.contains("nothing was published"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("Invalid or non-existent authentication information"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("NOT on the index") || out.stderr.contains("nothing was published"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.everything().contains("pypi-not-a-real-token"));
     assert_eq!(out.output("complete"), "false");
     let published = out.published();
-    assert!(published.iter().all(|e| e["status"] == "failed"), "{published:?}");
+    assert!(
+        published.iter().all(|e| e["status"] == "failed"),
+        "{published:?}"
+    );
 }

@@ -1,1 +1,186 @@
-fn main() {}
+//! `testbed`: run the local stand-ins for PyPI and GitHub outside the tests (the demo, the
+//! benchmarks, the container smoke run), and make example distributions.
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use testbed::dists::{self, Project};
+use testbed::github::{GitHub, GitHubConfig, JobClaims};
+use testbed::warehouse::{TrustedIssuer, TrustedPublisher, Warehouse, WarehouseConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "testbed",
+    about = "Local stand-ins for PyPI (Warehouse) and GitHub Actions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a Warehouse-compatible index and GitHub's OIDC/REST stand-ins until stopped.
+    Serve {
+        /// Port of the index (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        index_port: u16,
+        /// Port of the GitHub API stand-in (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        github_port: u16,
+        /// Project to create, with this repository's publish workflow as its trusted
+        /// publisher and an API token scoped to it.
+        #[arg(long, default_value = "demo-package")]
+        project: String,
+        /// Write the environment a publish job would see (KEY=VALUE lines) to this file.
+        #[arg(long)]
+        env_file: Option<PathBuf>,
+        /// Benchmark mode: the index reads every upload body and stores nothing.
+        #[arg(long)]
+        sink: bool,
+    },
+    /// Write a real wheel and sdist of an example project.
+    MakeDists {
+        #[arg(long, default_value = "demo-package")]
+        name: String,
+        #[arg(long, default_value = "1.0.0")]
+        version: String,
+        #[arg(long, default_value = "dist")]
+        out: PathBuf,
+        /// Also pad the wheel with this many bytes of incompressible data (benchmarks).
+        #[arg(long, default_value_t = 0)]
+        payload_bytes: u64,
+        /// Python tag of the wheel.
+        #[arg(long, default_value = "py3")]
+        python_tag: String,
+        /// Skip the sdist.
+        #[arg(long)]
+        no_sdist: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            index_port,
+            github_port,
+            project,
+            env_file,
+            sink,
+        } => serve(index_port, github_port, &project, env_file, sink).await,
+        Command::MakeDists {
+            name,
+            version,
+            out,
+            payload_bytes,
+            python_tag,
+            no_sdist,
+        } => {
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let mut project = Project::new(&name, &version);
+            if payload_bytes > 0 {
+                let path = format!("{}/payload.bin", project.import_name());
+                project = project.with_payload(&path, payload_bytes);
+            }
+            println!(
+                "{}",
+                dists::write_wheel(&project, &out, &python_tag)?.display()
+            );
+            if !no_sdist {
+                println!("{}", dists::write_sdist(&project, &out)?.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(
+    index_port: u16,
+    github_port: u16,
+    project: &str,
+    env_file: Option<PathBuf>,
+    sink: bool,
+) -> anyhow::Result<()> {
+    let gh_config = GitHubConfig::default();
+    let any = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    let github = GitHub::start_on(gh_config.clone(), any(github_port), any(0)).await?;
+    let warehouse = Warehouse::start(WarehouseConfig {
+        port: index_port,
+        sink,
+        trusted_issuer: Some(TrustedIssuer {
+            issuer: github.issuer(),
+            public_key_pem: testbed::GITHUB_OIDC_TEST_PUBLIC_KEY_PEM.to_owned(),
+        }),
+        ..WarehouseConfig::default()
+    })
+    .await?;
+    let claims = JobClaims::for_repo(&gh_config);
+    warehouse.create_project(project);
+    warehouse.add_trusted_publisher(TrustedPublisher {
+        project: project.to_owned(),
+        repository_owner: gh_config.owner().to_owned(),
+        repository_owner_id: gh_config.repository_owner_id.to_string(),
+        repository: gh_config.name().to_owned(),
+        workflow_filename: "publish.yml".to_owned(),
+        environment: claims.environment.clone(),
+        pending: false,
+    });
+    let token = warehouse.add_api_token(None);
+    let env = [
+        ("INDEX_URL", warehouse.url()),
+        ("UPLOAD_URL", warehouse.upload_url()),
+        ("SIMPLE_URL", warehouse.simple_url()),
+        ("API_TOKEN", token),
+        ("GITHUB_API_URL", github.api_url()),
+        ("GITHUB_REPOSITORY", gh_config.repository.clone()),
+        ("GITHUB_TOKEN", gh_config.github_token.clone()),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            github.id_token_request_url(),
+        ),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            github.id_token_request_token(),
+        ),
+    ];
+    let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    match env_file {
+        Some(path) => {
+            // Written whole and renamed, so a script polling for the file never reads half.
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, &text)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    eprintln!(
+        "testbed: index at {}, GitHub at {}; Ctrl-C to stop",
+        warehouse.url(),
+        github.api_url()
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    drop(warehouse);
+    drop(github);
+    Ok(())
+}

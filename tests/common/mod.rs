@@ -25,7 +25,11 @@ impl Stack {
     }
 
     pub async fn start_with(config: WarehouseConfig) -> Stack {
-        let github = GitHub::start(GitHubConfig::default()).await.expect("github stand-in");
+        Self::start_custom(GitHubConfig::default(), config).await
+    }
+
+    pub async fn start_custom(github: GitHubConfig, config: WarehouseConfig) -> Stack {
+        let github = GitHub::start(github).await.expect("github stand-in");
         let warehouse = Warehouse::start(WarehouseConfig {
             trusted_issuer: Some(TrustedIssuer {
                 issuer: github.issuer(),
@@ -61,7 +65,10 @@ impl Stack {
 
     /// A folder holding a real wheel and sdist of `name` `version`.
     pub fn dists(&self, name: &str, version: &str) -> PathBuf {
-        let dir = self.tmp.path().join(format!("dist-{name}-{version}-{}", fastrand_suffix()));
+        let dir = self
+            .tmp
+            .path()
+            .join(format!("dist-{name}-{version}-{}", fastrand_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
         let project = Project::new(name, version);
         dists::write_wheel(&project, &dir, "py3").unwrap();
@@ -73,8 +80,14 @@ impl Stack {
     pub fn oidc_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("GITHUB_ACTIONS", "true".to_owned()),
-            ("ACTIONS_ID_TOKEN_REQUEST_URL", self.github.id_token_request_url()),
-            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", self.github.id_token_request_token()),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                self.github.id_token_request_url(),
+            ),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                self.github.id_token_request_token(),
+            ),
             ("GITHUB_REPOSITORY", self.github.config().repository.clone()),
             ("GITHUB_API_URL", self.github.api_url()),
         ]
@@ -118,6 +131,16 @@ impl Outcome {
         )
     }
 
+    /// Everything but the `::add-mask::` commands, which hand secrets to the runner so it can
+    /// redact them (the runner never prints those lines).
+    pub fn everything_but_masks(&self) -> String {
+        self.everything()
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// The step outputs, parsed as the runner parses `$GITHUB_OUTPUT`.
     pub fn outputs(&self) -> HashMap<String, String> {
         parse_github_output(&self.github_output)
@@ -135,7 +158,10 @@ impl Outcome {
     }
 
     pub fn debug(&self) -> String {
-        format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -195,21 +221,43 @@ pub async fn run(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Outcome {
 
 /// `python3 -m pip install` a project from the local index into a fresh target folder and
 /// import it: the proof a real client can use what was published.
-pub fn pip_install_and_import(simple_url: &str, requirement: &str, module: &str, dir: &Path) -> String {
+pub fn pip_install_and_import(
+    simple_url: &str,
+    requirement: &str,
+    module: &str,
+    dir: &Path,
+) -> String {
     let target = dir.join(format!("site-{}", fastrand_suffix()));
     let status = std::process::Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-cache-dir"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-cache-dir",
+        ])
         .args(["--index-url", simple_url, "--target"])
         .arg(&target)
         .arg(requirement)
         .status()
         .expect("python3 -m pip");
-    assert!(status.success(), "pip install {requirement} from {simple_url} failed");
+    assert!(
+        status.success(),
+        "pip install {requirement} from {simple_url} failed"
+    );
     let out = std::process::Command::new("python3")
-        .args(["-c", &format!("import {module}; print({module}.__version__)")])
+        .args([
+            "-c",
+            &format!("import {module}; print({module}.__version__)"),
+        ])
         .env("PYTHONPATH", &target)
         .output()
         .expect("python3");
-    assert!(out.status.success(), "import {module} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "import {module} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

@@ -385,6 +385,17 @@ impl Warehouse {
         }
     }
 
+    /// Every upload token minted through trusted publishing (tests grep outputs for them).
+    pub fn minted_tokens(&self) -> Vec<String> {
+        let index = self.shared.index.lock();
+        index
+            .tokens
+            .iter()
+            .filter(|(_, c)| matches!(c, Credential::Oidc { .. }))
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+
     /// Stops the server, letting requests in flight finish for up to five seconds.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -1,0 +1,356 @@
+//! Publishing the artifacts of the triggering workflow run: the run is vetted before anything
+//! is downloaded, the GitHub token never leaves the API host, and hostile archives are refused
+//! with nothing written outside the extraction folder.
+mod common;
+
+use std::path::Path;
+
+use common::{Stack, PROJECT};
+use testbed::dists::{self, Project};
+use testbed::github::{hostile, zip_of, GitHubConfig, WorkflowRun};
+
+/// A zip holding the given files, as actions/upload-artifact makes them.
+fn zip_files(paths: &[std::path::PathBuf]) -> Vec<u8> {
+    let contents: Vec<(String, Vec<u8>)> = paths
+        .iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(p).unwrap(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = contents
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    zip_of(&refs)
+}
+
+fn env_for(stack: &Stack, run_id: u64, runner_temp: &Path) -> Vec<(&'static str, String)> {
+    let mut env = stack.oidc_env();
+    env.push(("GITHUB_TOKEN", stack.github.config().github_token.clone()));
+    env.push(("INPUT_RUN-ID", run_id.to_string()));
+    env.push(("RUNNER_TEMP", runner_temp.display().to_string()));
+    env
+}
+
+fn runner_temp(stack: &Stack) -> std::path::PathBuf {
+    let p = stack.tmp.path().join("runner-temp");
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn zip_downloads(stack: &Stack) -> usize {
+    stack
+        .github
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/zip") || r.host == "blob")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publishes_selected_artifacts_across_pages_without_leaking_the_token() {
+    let stack = Stack::start_custom(
+        GitHubConfig {
+            per_page_max: 2,
+            ..Default::default()
+        },
+        Default::default(),
+    )
+    .await;
+    stack.register_publisher(PROJECT);
+    let build = stack.tmp.path().join("build");
+    std::fs::create_dir_all(&build).unwrap();
+    let project = Project::new(PROJECT, "6.0.0");
+    let w3 = dists::write_wheel(&project, &build, "py3").unwrap();
+    let w2 = dists::write_wheel(&project, &build, "py2").unwrap();
+    let sd = dists::write_sdist(&project, &build).unwrap();
+    let run = stack
+        .github
+        .add_run(WorkflowRun::push_success(stack.github.config()));
+    stack.github.add_artifact(
+        run,
+        "coverage-report",
+        zip_of(&[("index.html", b"<html></html>")]),
+    );
+    stack
+        .github
+        .add_artifact(run, "dist-py3", zip_files(std::slice::from_ref(&w3)));
+    stack
+        .github
+        .add_artifact(run, "logs", zip_of(&[("build.log", b"ok")]));
+    stack
+        .github
+        .add_artifact(run, "dist-py2", zip_files(std::slice::from_ref(&w2)));
+    stack
+        .github
+        .add_artifact(run, "dist-sdist", zip_files(std::slice::from_ref(&sd)));
+    let mut env = env_for(&stack, run, &runner_temp(&stack));
+    env.push(("INPUT_ARTIFACT-PATTERN", "dist-*".to_owned()));
+    let out = common::run(
+        stack.tmp.path(),
+        &["publish", "--repository-url", &stack.warehouse.upload_url()],
+        &env,
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    let files = stack.warehouse.files(PROJECT, "6.0.0");
+    assert_eq!(files.len(), 3, "two wheels and the sdist");
+    // Three pages were read (5 artifacts, 2 per page).
+    let pages = stack
+        .github
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/artifacts?"))
+        .count();
+    assert!(pages >= 3, "{pages} pages");
+    // Only the three selected artifacts were downloaded, and the blob host never saw a token.
+    assert_eq!(
+        stack
+            .github
+            .requests()
+            .iter()
+            .filter(|r| r.host == "blob")
+            .count(),
+        3
+    );
+    assert_eq!(stack.github.blob_auth_violations(), 0);
+    let token = stack.github.config().github_token.clone();
+    assert!(stack
+        .github
+        .requests()
+        .iter()
+        .filter(|r| r.host == "blob")
+        .all(|r| !r.has_authorization()));
+    assert!(!out.everything_but_masks().contains(&token));
+    // The summary names the run, its commit and the artifacts.
+    assert!(
+        out.summary.contains(&format!("run {run}")),
+        "{}",
+        out.summary
+    );
+    assert!(out.summary.contains("dist-py3") && out.summary.contains("dist-sdist"));
+    assert!(!out.summary.contains("`logs`"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn untrusted_or_failed_runs_are_refused_before_downloading() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let build = stack.dists(PROJECT, "7.0.0");
+    let files: Vec<_> = std::fs::read_dir(&build)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+
+    let fork = stack.github.add_run(WorkflowRun::fork_pull_request(
+        stack.github.config(),
+        "mallory/octo-repo",
+        666,
+    ));
+    stack.github.add_artifact(fork, "dist", zip_files(&files));
+    let out = common::run(
+        stack.tmp.path(),
+        &["publish", "--repository-url", &stack.warehouse.upload_url()],
+        &env_for(&stack, fork, &runner_temp(&stack)),
+    )
+    .await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("mallory/octo-repo") && out.stderr.contains("fork"),
+        "{}",
+        out.stderr
+    );
+
+    let failed = stack
+        .github
+        .add_run(WorkflowRun::push_success(stack.github.config()));
+    stack
+        .github
+        .set_run(failed, |r| r.conclusion = Some("failure".to_owned()));
+    stack.github.add_artifact(failed, "dist", zip_files(&files));
+    let out = common::run(
+        stack.tmp.path(),
+        &["publish", "--repository-url", &stack.warehouse.upload_url()],
+        &env_for(&stack, failed, &runner_temp(&stack)),
+    )
+    .await;
+    assert!(!out.ok());
+    assert!(out.stderr.contains("`failure`"), "{}", out.stderr);
+
+    let other_sha = stack
+        .github
+        .add_run(WorkflowRun::push_success(stack.github.config()));
+    stack
+        .github
+        .add_artifact(other_sha, "dist", zip_files(&files));
+    let mut env = env_for(&stack, other_sha, &runner_temp(&stack));
+    env.push((
+        "INPUT_EXPECT-SHA",
+        "0123456789abcdef0123456789abcdef01234567".to_owned(),
+    ));
+    let out = common::run(
+        stack.tmp.path(),
+        &["publish", "--repository-url", &stack.warehouse.upload_url()],
+        &env,
+    )
+    .await;
+    assert!(!out.ok());
+    assert!(out.stderr.contains("not the expected"), "{}", out.stderr);
+
+    assert_eq!(zip_downloads(&stack), 0, "nothing downloaded");
+    assert!(stack.warehouse.uploads().is_empty(), "nothing uploaded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn digest_mismatch_and_expired_artifacts_are_refused() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let build = stack.dists(PROJECT, "8.0.0");
+    let files: Vec<_> = std::fs::read_dir(&build)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let run = stack
+        .github
+        .add_run(WorkflowRun::push_success(stack.github.config()));
+    let id = stack.github.add_artifact(run, "dist", zip_files(&files));
+    stack.github.set_artifact(id, |a| {
+        a.digest = Some(format!("sha256:{}", "ab".repeat(32)))
+    });
+    let out = common::run(
+        stack.tmp.path(),
+        &["publish", "--repository-url", &stack.warehouse.upload_url()],
+        &env_for(&stack, run, &runner_temp(&stack)),
+    )
+    .await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains(&"ab".repeat(32)) && out.stderr.contains("sha256"),
+        "{}",
+        out.stderr
+    );
+    assert!(stack.warehouse.uploads().is_empty());
+
+    stack.github.set_artifact(id, |a| a.expired = true);
+    let out = common::run(
+        stack.tmp.path(),
+        &["publish", "--repository-url", &stack.warehouse.upload_url()],
+        &env_for(&stack, run, &runner_temp(&stack)),
+    )
+    .await;
+    assert!(!out.ok());
+    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+}
+
+/// Every file below `root`, recursively.
+fn all_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_archives_are_refused_and_write_nothing_outside() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("zip-slip", hostile::path_traversal(), "../evil.txt"),
+        ("absolute", hostile::absolute_path(), "/tmp/x"),
+        ("symlink", hostile::symlink(), "link"),
+        ("duplicate", hostile::duplicate_names(), "dist.txt"),
+        ("bomb", hostile::understated_size(8 << 20), "bomb.bin"),
+        ("huge", hostile::huge_declared_size(), "huge.bin"),
+    ];
+    for (label, zip, entry) in cases {
+        let root = stack.tmp.path().join(format!("case-{label}"));
+        let temp = root.join("runner-temp");
+        std::fs::create_dir_all(&temp).unwrap();
+        let run = stack
+            .github
+            .add_run(WorkflowRun::push_success(stack.github.config()));
+        stack.github.add_artifact(run, "dist", zip);
+        let out = common::run(
+            &root,
+            &["publish", "--repository-url", &stack.warehouse.upload_url()],
+            &env_for(&stack, run, &temp),
+        )
+        .await;
+        assert!(!out.ok(), "{label}: {}", out.debug());
+        assert!(
+            out.stderr.contains(entry),
+            "{label}: the error names {entry:?}:\n{}",
+            out.stderr
+        );
+        // Nothing escaped the extraction folder (which lives under RUNNER_TEMP).
+        for f in all_files(&root) {
+            assert!(
+                f.starts_with(&temp)
+                    || f.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with("github_output")
+                    || f.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with("step_summary")
+                    || f.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with("report-"),
+                "{label}: {} written outside",
+                f.display()
+            );
+            assert!(!f.ends_with("evil.txt") || f.starts_with(&temp), "{label}");
+        }
+        assert!(!stack.tmp.path().join("evil.txt").exists() && !root.join("evil.txt").exists());
+        assert!(
+            stack.warehouse.uploads().is_empty(),
+            "{label}: nothing uploaded"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn download_subcommand_checks_without_publishing() {
+    let stack = Stack::start().await;
+    let build = stack.dists(PROJECT, "9.0.0");
+    let files: Vec<_> = std::fs::read_dir(&build)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let run = stack
+        .github
+        .add_run(WorkflowRun::push_success(stack.github.config()));
+    stack.github.add_artifact(run, "dist", zip_files(&files));
+    let dest = stack.tmp.path().join("downloaded");
+    let env = env_for(&stack, run, &runner_temp(&stack));
+    let out = common::run(
+        stack.tmp.path(),
+        &["download", "--dest", dest.to_str().unwrap()],
+        &env,
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    for f in &files {
+        let name = f.file_name().unwrap();
+        let got = all_files(&dest)
+            .into_iter()
+            .find(|p| p.file_name() == Some(name))
+            .expect("extracted");
+        assert_eq!(std::fs::read(got).unwrap(), std::fs::read(f).unwrap());
+    }
+    assert!(stack.warehouse.uploads().is_empty());
+}

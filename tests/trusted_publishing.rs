@@ -1,0 +1,317 @@
+//! Trusted publishing end to end: GitHub's OIDC token service and Warehouse's exchange, with
+//! no secret configured anywhere.
+mod common;
+
+use common::{Stack, PROJECT};
+use testbed::faults::{route, Fault};
+use testbed::github::JobClaims;
+
+/// Every secret of a run: the ID tokens GitHub issued, the runner's request token, and the
+/// index tokens minted from them.
+fn secrets(stack: &Stack) -> Vec<String> {
+    let mut s = stack.github.issued_tokens();
+    s.push(stack.github.id_token_request_token());
+    s.extend(stack.warehouse.minted_tokens());
+    s
+}
+
+fn assert_no_secret(stack: &Stack, text: &str) {
+    for secret in secrets(stack) {
+        assert!(!text.contains(&secret), "a secret leaked into the output");
+        // Not even a recognisable piece of a JWT (its signature part).
+        if let Some(sig) = secret.rsplit('.').next().filter(|s| s.len() > 20) {
+            assert!(!text.contains(sig), "a token signature leaked");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publishes_with_no_secret_at_all() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack
+        .publish(&[dist.to_str().unwrap()], &stack.oidc_env())
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.warehouse.files(PROJECT, "1.0.0").len(), 2);
+    assert!(
+        !stack.warehouse.minted_tokens().is_empty(),
+        "a token was minted"
+    );
+    // The minted token was masked before it could be printed.
+    for minted in stack.warehouse.minted_tokens() {
+        assert!(
+            out.stdout.contains(&format!("::add-mask::{minted}"))
+                || out.stdout.contains("::add-mask::")
+        );
+        let mask_pos = out.stdout.find("::add-mask::").unwrap();
+        let first_group = out.stdout.find("::group::Uploading").unwrap_or(usize::MAX);
+        assert!(mask_pos < first_group, "masked before the uploads");
+    }
+    assert_no_secret(&stack, &out.everything_but_masks());
+}
+
+async fn refused(stack: &Stack, claims: Option<JobClaims>) -> common::Outcome {
+    if let Some(c) = claims {
+        stack.github.set_claims(c);
+    }
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack
+        .publish(&[dist.to_str().unwrap()], &stack.oidc_env())
+        .await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert!(stack.warehouse.uploads().is_empty(), "nothing uploaded");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_publisher_shows_claims_and_the_matching_settings() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let mut claims = JobClaims::for_repo(stack.github.config());
+    let repo = claims.repository.clone();
+    claims.workflow_ref = format!("{repo}/.github/workflows/release.yml@refs/heads/main");
+    claims.job_workflow_ref = claims.workflow_ref.clone();
+    claims.environment = Some("production".to_owned());
+    let out = refused(&stack, Some(claims)).await;
+    for expected in [
+        "invalid-publisher",
+        "job_workflow_ref",
+        "release.yml",
+        "production",
+        &repo,
+        "Workflow name:     release.yml",
+        "Environment name:  production",
+        &format!("/manage/project/{PROJECT}/settings/publishing/"),
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "{expected:?} missing from:\n{}",
+            out.stderr
+        );
+    }
+    assert!(out.summary.contains("invalid-publisher"), "{}", out.summary);
+    assert!(
+        out.stdout
+            .contains("::error title=Trusted publishing failed::"),
+        "{}",
+        out.stdout
+    );
+    assert_no_secret(&stack, &out.everything_but_masks());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pull_request_target_is_refused_and_explained() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let mut claims = JobClaims::for_repo(stack.github.config());
+    claims.event_name = "pull_request_target".to_owned();
+    let out = refused(&stack, Some(claims)).await;
+    assert!(out.stderr.contains("pull_request_target"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_id_token_is_invalid_token() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let mut claims = JobClaims::for_repo(stack.github.config());
+    claims.issued_at = Some(1_600_000_000);
+    let out = refused(&stack, Some(claims)).await;
+    assert!(out.stderr.contains("invalid-token"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_issuer_is_invalid_payload() {
+    // An index that trusts another issuer than the one that signed the token.
+    let stack = Stack::start_with(testbed::warehouse::WarehouseConfig::default()).await;
+    stack.register_publisher(PROJECT);
+    let other = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let mut env = stack.oidc_env();
+    for (k, v) in env.iter_mut() {
+        if *k == "ACTIONS_ID_TOKEN_REQUEST_URL" {
+            *v = other.github.id_token_request_url();
+        }
+        if *k == "ACTIONS_ID_TOKEN_REQUEST_TOKEN" {
+            *v = other.github.id_token_request_token();
+        }
+    }
+    let out = stack.publish(&[dist.to_str().unwrap()], &env).await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("invalid-payload") || out.stderr.contains("invalid-token"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_permission_and_fork_and_no_actions_are_explained() {
+    let stack = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let path = dist.to_str().unwrap().to_owned();
+
+    let out = stack
+        .publish(&[&path], &[("GITHUB_ACTIONS", "true".to_owned())])
+        .await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("permissions: id-token: write"),
+        "{}",
+        out.stderr
+    );
+
+    let event = stack.tmp.path().join("event.json");
+    std::fs::write(
+        &event,
+        serde_json::json!({
+            "pull_request": {
+                "head": {"repo": {"full_name": "mallory/fork"}},
+                "base": {"repo": {"full_name": stack.github.config().repository}}
+            },
+            "repository": {"full_name": stack.github.config().repository}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = stack
+        .publish(
+            &[&path],
+            &[
+                ("GITHUB_ACTIONS", "true".to_owned()),
+                ("GITHUB_EVENT_NAME", "pull_request".to_owned()),
+                ("GITHUB_EVENT_PATH", event.display().to_string()),
+            ],
+        )
+        .await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("mallory/fork") && out.stderr.contains("fork"),
+        "{}",
+        out.stderr
+    );
+
+    let out = stack.publish(&[&path], &[]).await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("GitHub Actions") && out.stderr.contains("API token"),
+        "{}",
+        out.stderr
+    );
+    assert!(stack.warehouse.uploads().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transient_mint_failures_are_survived_with_fresh_id_tokens() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    stack.warehouse.faults().inject(
+        route::OIDC_MINT,
+        Fault::Status {
+            status: 503,
+            body: "upstream unavailable".to_owned(),
+        },
+        1,
+    );
+    stack
+        .warehouse
+        .faults()
+        .inject(route::OIDC_MINT, Fault::HtmlPage { status: 502 }, 1);
+    stack
+        .warehouse
+        .faults()
+        .inject(route::OIDC_MINT, Fault::DropConnection, 1);
+    stack.github.faults().inject(
+        route::ID_TOKEN,
+        Fault::Status {
+            status: 500,
+            body: "{}".to_owned(),
+        },
+        1,
+    );
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack
+        .publish(&[dist.to_str().unwrap()], &stack.oidc_env())
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.warehouse.faults().fired(route::OIDC_MINT), 3);
+    // One fresh ID token per mint attempt: a reused `jti` would be refused.
+    assert!(
+        stack.github.issued_tokens().len() >= 4,
+        "{}",
+        stack.github.issued_tokens().len()
+    );
+    assert!(out.stderr.contains("retrying"), "{}", out.stderr);
+    assert_eq!(stack.warehouse.files(PROJECT, "1.0.0").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn index_without_trusted_publishing_is_explained() {
+    for (mode, expected) in [
+        (
+            testbed::warehouse::OidcMode::Disabled,
+            "disabled on this index",
+        ),
+        (
+            testbed::warehouse::OidcMode::Unsupported,
+            "does not support trusted publishing",
+        ),
+    ] {
+        let stack = Stack::start_with(testbed::warehouse::WarehouseConfig {
+            oidc: mode,
+            ..Default::default()
+        })
+        .await;
+        let dist = stack.dists(PROJECT, "1.0.0");
+        let out = stack
+            .publish(&[dist.to_str().unwrap()], &stack.oidc_env())
+            .await;
+        assert!(!out.ok());
+        assert!(out.stderr.contains(expected), "{}", out.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mint_token_prints_only_the_masked_token() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let mut env = stack.oidc_env();
+    env.push(("INPUT_REPOSITORY-URL", stack.warehouse.upload_url()));
+    let out = common::run(
+        stack.tmp.path(),
+        &["mint-token", "--project", PROJECT],
+        &env,
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    let minted = stack.warehouse.minted_tokens();
+    assert_eq!(minted.len(), 1);
+    assert_eq!(out.stdout.trim(), minted[0], "stdout is the token alone");
+    assert!(out.stderr.contains(&format!("::add-mask::{}", minted[0])));
+    assert_eq!(out.output("token"), minted[0]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_token_on_a_trusted_publishing_index_suggests_the_upgrade() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack
+        .publish(
+            &[dist.to_str().unwrap()],
+            &[
+                ("GITHUB_ACTIONS", "true".to_owned()),
+                ("INPUT_PASSWORD", token.clone()),
+            ],
+        )
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stdout
+            .contains("::warning title=An API token is not needed here::"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&format!("::add-mask::{token}")));
+}
