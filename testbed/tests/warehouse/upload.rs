@@ -687,3 +687,24 @@ impl CloneWithoutAction for Upload {
 trait CloneWithoutAction {
     fn clone_without_action(&self) -> Upload;
 }
+
+#[tokio::test]
+async fn concurrent_identical_uploads_store_one_file() {
+    let wh = start(WarehouseConfig::default()).await;
+    let token = wh.add_api_token(None);
+    let form = Upload::for_file(
+        "pkg",
+        "1.0",
+        "pkg-1.0-py3-none-any.whl",
+        wheel("pkg", "1.0", "a"),
+    );
+    let (a, b, c) = tokio::join!(
+        upload(&wh, &form, Some(basic(&token)), None),
+        upload(&wh, &form, Some(basic(&token)), None),
+        upload(&wh, &form, Some(basic(&token)), None)
+    );
+    assert_eq!((a.status, b.status, c.status), (200, 200, 200));
+    let files = wh.files("pkg", "1.0");
+    assert_eq!(files.len(), 1);
+    assert_eq!(std::fs::read(&files[0].path).unwrap(), form.content);
+}
