@@ -358,7 +358,10 @@ pub(crate) async fn project(
     };
     if project.normalized != name {
         let slash = if uri.path().ends_with('/') { "/" } else { "" };
-        return moved(format!("/pypi/{}/json{slash}", project.normalized));
+        return moved(format!(
+            "{}/pypi/{}/json{slash}",
+            shared.base_url, project.normalized
+        ));
     }
     render(&shared.base_url, project, release, view, true)
 }
@@ -391,8 +394,8 @@ pub(crate) async fn release(
     if project.normalized != name {
         let slash = if uri.path().ends_with('/') { "/" } else { "" };
         return moved(format!(
-            "/pypi/{}/{version}/json{slash}",
-            project.normalized
+            "{}/pypi/{}/{version}/json{slash}",
+            shared.base_url, project.normalized
         ));
     }
     debug_assert_eq!(canonicalize_name(&name), project.normalized);

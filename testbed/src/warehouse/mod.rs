@@ -11,6 +11,7 @@ mod distfile;
 mod form;
 mod json_api;
 mod metadata;
+mod metadata_rules;
 mod names;
 mod oidc;
 mod pyjson;

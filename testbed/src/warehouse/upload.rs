@@ -521,6 +521,13 @@ async fn file_upload(
     .await
 }
 
+/// Removes a file stored for an upload that lost a race against an equal one.
+fn discard(path: &std::path::Path) {
+    if let Err(err) = std::fs::remove_file(path) {
+        tracing::warn!(error = %err, path = %path.display(), "cannot remove a discarded upload");
+    }
+}
+
 /// Moves the file into place and records project, release and file.
 #[allow(clippy::too_many_arguments)]
 async fn store(
@@ -571,6 +578,7 @@ async fn store(
         if f.filename == filename && f.sha256 == content.sha256 {
             return Ok(HttpException::plain(200));
         }
+        discard(&disk_path);
         return Err(file_exists(shared, &filename, &content.blake2_256));
     }
     let canonical = canonicalize_version(&meta.version);
@@ -580,6 +588,7 @@ async fn store(
             .and_then(|p| p.release_by_canonical(&canonical))
             .is_some_and(|r| r.files.iter().any(|f| f.packagetype == "sdist"))
     {
+        discard(&disk_path);
         return Err(bad("Only one sdist may be uploaded per release."));
     }
     let project_id = match plan.project_id {
