@@ -194,8 +194,11 @@ async fn attempt(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, Failur
             status, message,
         ))));
     }
-    // Drain the body so the connection can be reused; its content carries nothing for us.
-    let _ = resp.bytes().await;
+    // Read the answer to its end: a connection dropped before the index finished answering
+    // leaves the outcome unknown, and an identical re-upload is safe (it answers 200).
+    resp.bytes().await.map_err(|e| {
+        http::transport_failure(&format!("reading the answer to {}", dist.filename), e)
+    })?;
     match (req.known_digests, digests_rx) {
         (Some(d), _) => Ok(d.clone()),
         (None, Some(rx)) => rx.await.map_err(|_| {

@@ -1,0 +1,391 @@
+//! Faults PyPI and GitHub show in practice, injected on demand: each is survived with every
+//! file published once, or reported exactly.
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Stack, PROJECT};
+use testbed::dists::{self, Project};
+use testbed::faults::{route, Fault};
+use testbed::warehouse::WarehouseConfig;
+
+async fn token_stack() -> (Stack, Vec<(&'static str, String)>) {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    (stack, vec![("INPUT_PASSWORD", token)])
+}
+
+fn stored_once(stack: &Stack, version: &str) {
+    let files = stack.warehouse.files(PROJECT, version);
+    assert_eq!(files.len(), 2, "{files:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upload_5xx_and_dropped_connections_are_retried() {
+    let (stack, env) = token_stack().await;
+    stack.warehouse.faults().inject(
+        route::UPLOAD,
+        Fault::Status {
+            status: 503,
+            body: "Service Unavailable".into(),
+        },
+        2,
+    );
+    stack
+        .warehouse
+        .faults()
+        .inject(route::UPLOAD, Fault::HtmlPage { status: 502 }, 1);
+    stack
+        .warehouse
+        .faults()
+        .inject(route::UPLOAD, Fault::DropConnection, 1);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack.publish(&[dist.to_str().unwrap()], &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.warehouse.faults().fired(route::UPLOAD), 4);
+    stored_once(&stack, "1.0.0");
+    assert!(
+        out.stderr.contains("retrying"),
+        "each retry is logged:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("503"),
+        "with its reason:\n{}",
+        out.stderr
+    );
+    assert!(out.published().iter().all(|e| e["status"] == "uploaded"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limits_are_retried() {
+    let (stack, env) = token_stack().await;
+    // A 429 whose body says nothing: the status alone must be enough to retry.
+    stack.warehouse.faults().inject(
+        route::UPLOAD,
+        Fault::Status {
+            status: 429,
+            body: String::new(),
+        },
+        1,
+    );
+    let dist = stack.dists(PROJECT, "1.1.0");
+    let out = stack.publish(&[dist.to_str().unwrap()], &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    stored_once(&stack, "1.1.0");
+    assert!(out.stderr.contains("429"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_json_api_is_waited_for() {
+    let (stack, env) = token_stack().await;
+    stack.warehouse.set_stale_json(3);
+    let dist = stack.dists(PROJECT, "2.0.0");
+    let out = stack.publish(&[dist.to_str().unwrap()], &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.published()
+            .iter()
+            .all(|e| e["confirmed"] == true && e["url"].as_str().is_some_and(|u| !u.is_empty())),
+        "{}",
+        out.github_output
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn never_confirmed_files_are_a_warning_with_evidence() {
+    let (stack, env) = token_stack().await;
+    stack.warehouse.set_stale_json(1000);
+    let dist = stack.dists(PROJECT, "2.1.0");
+    let out = stack
+        .publish(&[dist.to_str().unwrap(), "--confirm-timeout", "1"], &env)
+        .await;
+    assert!(
+        out.ok(),
+        "accepted uploads are published even if the JSON API lags: {}",
+        out.debug()
+    );
+    assert!(
+        out.stderr.contains("did not list") && out.stderr.contains("HTTP 200"),
+        "{}",
+        out.stderr
+    );
+    let published = out.published();
+    assert!(published.iter().all(|e| e["status"] == "uploaded"));
+    // The stale view hides the latest upload, so at least that file stays unconfirmed.
+    let unconfirmed: Vec<_> = published
+        .iter()
+        .filter(|e| e["confirmed"] == false)
+        .collect();
+    assert!(!unconfirmed.is_empty(), "{published:?}");
+    for e in unconfirmed {
+        assert!(
+            out.stderr.contains(e["filename"].as_str().unwrap()),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_server_is_cut_off_by_the_timeout() {
+    let (stack, env) = token_stack().await;
+    stack
+        .warehouse
+        .faults()
+        .inject(route::JSON_API, Fault::Hang, 1);
+    stack
+        .warehouse
+        .faults()
+        .inject(route::UPLOAD, Fault::Hang, 1);
+    let dist = stack.dists(PROJECT, "3.0.0");
+    let started = Instant::now();
+    let out = stack
+        .publish(&[dist.to_str().unwrap(), "--timeout", "2"], &env)
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(started.elapsed() < Duration::from_secs(60), "bounded");
+    stored_once(&stack, "3.0.0");
+    assert!(
+        out.stderr.to_lowercase().contains("timed out") || out.stderr.contains("timeout"),
+        "{}",
+        out.stderr
+    );
+
+    // A server that never answers at all: the job fails in bounded time and says so.
+    stack
+        .warehouse
+        .faults()
+        .inject(route::UPLOAD, Fault::Hang, 100);
+    let dist = stack.dists(PROJECT, "3.1.0");
+    let out = stack
+        .publish(&[dist.to_str().unwrap(), "--timeout", "1"], &env)
+        .await;
+    assert!(!out.ok());
+    assert!(out.stderr.contains("attempts"), "{}", out.stderr);
+    assert_eq!(out.output("complete"), "false");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_permanently_refused_file_is_reported_with_the_others_published() {
+    let stack = Stack::start_with(WarehouseConfig {
+        max_file_size: 64 * 1024,
+        ..Default::default()
+    })
+    .await;
+    let token = stack.warehouse.add_api_token(None);
+    let dir = stack.tmp.path().join("mixed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let project = Project::new(PROJECT, "4.0.0");
+    dists::write_wheel(&project, &dir, "py3").unwrap();
+    dists::write_sdist(&project, &dir).unwrap();
+    let big = Project::new(PROJECT, "4.0.0").with_payload("demo_package/blob.bin", 256 * 1024);
+    let big_wheel = dists::write_wheel(&big, &dir, "py2").unwrap();
+    let big_name = big_wheel
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let out = stack
+        .publish(
+            &[dir.to_str().unwrap()],
+            &[("INPUT_PASSWORD", token.clone())],
+        )
+        .await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert_eq!(stack.warehouse.files(PROJECT, "4.0.0").len(), 2);
+    let published = out.published();
+    let status = |name: &str| {
+        published.iter().find(|e| e["filename"] == name).unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(status(&big_name), "failed");
+    assert_eq!(
+        published
+            .iter()
+            .filter(|e| e["status"] == "uploaded")
+            .count(),
+        2
+    );
+    assert!(
+        out.stderr.contains("File too large"),
+        "the index's own words:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&big_name) && out.stderr.contains("NOT on the index"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.output("complete"), "false");
+    assert!(
+        out.summary.contains("incomplete") && out.summary.contains("File too large"),
+        "{}",
+        out.summary
+    );
+    let report: serde_json::Value = serde_json::from_str(&out.report).unwrap();
+    assert_eq!(report, serde_json::Value::Array(published));
+    assert!(!out.everything().contains(&token));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_minted_token_is_renewed_once() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    stack.warehouse.faults().inject(
+        route::UPLOAD,
+        Fault::Status {
+            status: 403,
+            body: "Invalid API Token: token is expired".into(),
+        },
+        1,
+    );
+    let dist = stack.dists(PROJECT, "5.0.0");
+    let out = stack
+        .publish(
+            &[dist.to_str().unwrap(), "--concurrency", "1"],
+            &stack.oidc_env(),
+        )
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(
+        stack.warehouse.minted_tokens().len(),
+        2,
+        "minted again after the refusal"
+    );
+    stored_once(&stack, "5.0.0");
+    assert!(out.stderr.contains("minted a new one"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_artifact_downloads_are_retried() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let build = stack.dists(PROJECT, "6.0.0");
+    let files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&build)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let run = stack
+        .github
+        .add_run(testbed::github::WorkflowRun::push_success(
+            stack.github.config(),
+        ));
+    stack
+        .github
+        .add_artifact(run, "dist", testbed::github::zip_of(&refs));
+    stack.github.faults().inject(
+        route::ARTIFACTS,
+        Fault::Status {
+            status: 502,
+            body: "{}".into(),
+        },
+        1,
+    );
+    stack
+        .github
+        .faults()
+        .inject(route::BLOB, Fault::DropConnection, 1);
+    stack.github.faults().inject(
+        route::ARTIFACT_ZIP,
+        Fault::Status {
+            status: 500,
+            body: "{}".into(),
+        },
+        1,
+    );
+    let mut env = stack.oidc_env();
+    env.push(("GITHUB_TOKEN", stack.github.config().github_token.clone()));
+    env.push(("INPUT_RUN-ID", run.to_string()));
+    env.push(("RUNNER_TEMP", stack.tmp.path().display().to_string()));
+    let out = common::run(
+        stack.tmp.path(),
+        &["publish", "--repository-url", &stack.warehouse.upload_url()],
+        &env,
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    stored_once(&stack, "6.0.0");
+    assert_eq!(stack.github.faults().fired(route::BLOB), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancellation_reports_what_reached_the_index() {
+    let (stack, env) = token_stack().await;
+    let dist = stack.dists(PROJECT, "7.0.0");
+    // The wheel goes up at once; the sdist (sent last) is held by a slow index.
+    stack
+        .warehouse
+        .faults()
+        .inject(route::UPLOAD, Fault::Delay(Duration::from_millis(0)), 1);
+    stack
+        .warehouse
+        .faults()
+        .inject(route::UPLOAD, Fault::Hang, 1);
+    let report = stack.tmp.path().join("cancel-report.json");
+    let output = stack.tmp.path().join("cancel-output");
+    let child = tokio::process::Command::new(common::BIN)
+        .args([
+            "publish",
+            "--repository-url",
+            &stack.warehouse.upload_url(),
+            "--concurrency",
+            "1",
+            "--report",
+        ])
+        .arg(&report)
+        .arg(&dist)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GITHUB_OUTPUT", &output)
+        .envs(env.iter().map(|(k, v)| (*k, v.clone())))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the wheel is stored, then cancel as the runner does.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stack.warehouse.files(PROJECT, "7.0.0").is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("stops promptly")
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SIGTERM"), "{stderr}");
+    let published: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let wheel = published
+        .iter()
+        .find(|e| e["packagetype"] == "bdist_wheel")
+        .unwrap();
+    let sdist = published
+        .iter()
+        .find(|e| e["packagetype"] == "sdist")
+        .unwrap();
+    assert_eq!(wheel["status"], "uploaded");
+    assert_eq!(sdist["status"], "not-uploaded");
+    assert!(sdist["error"].as_str().unwrap().contains("cancelled"));
+    let outputs = common::parse_github_output(&std::fs::read_to_string(&output).unwrap());
+    assert_eq!(outputs["complete"], "false");
+}
