@@ -82,6 +82,15 @@ impl JsonApi<'_> {
             .with_context(|| format!("bad index URL {}", self.index_url))
     }
 
+    /// The release's page, as Warehouse lays out its URLs; the JSON API's `release_url`
+    /// replaces it when the index answers.
+    pub fn release_page(&self, name: &str, version: &str) -> String {
+        self.index_url
+            .join(&format!("project/{name}/{version}/"))
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    }
+
     /// The release's files, or `None` when the index does not know the release (404).
     pub async fn release(&self, name: &str, version: &str) -> anyhow::Result<Option<ReleaseState>> {
         let url = self.release_json_url(name, version)?;

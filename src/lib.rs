@@ -14,6 +14,7 @@ pub mod index;
 pub mod logging;
 pub mod oidc;
 pub mod outputs;
+pub mod progress;
 pub mod publish;
 pub mod record;
 pub mod secret;

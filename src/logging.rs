@@ -32,6 +32,19 @@ where
     }
 }
 
+/// stderr, with any progress bar hidden while a line is written.
+struct BarAwareStderr;
+
+impl std::io::Write for BarAwareStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::progress::suspend_for_log(|| std::io::stderr().write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// `verbose` shows this crate's debug lines; `RUST_LOG` overrides everything.
 pub fn init(verbose: bool) {
     let default = if verbose {
@@ -42,7 +55,7 @@ pub fn init(verbose: bool) {
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| BarAwareStderr)
         .event_format(Plain)
         .try_init();
 }

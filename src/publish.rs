@@ -105,8 +105,15 @@ pub async fn publish(
     }
 
     let to_upload: Vec<&Step> = plan.iter().filter(|s| s.already_there.is_none()).collect();
-    // Filled as each upload finishes, so a cancellation still knows what got through.
-    let results: Mutex<HashMap<String, Result<Digests, Explained>>> = Mutex::new(HashMap::new());
+    let mut uploader = Uploader {
+        http,
+        opts,
+        api: &api,
+        release: &release,
+        creds,
+        progress: None,
+        results: Mutex::new(HashMap::new()),
+    };
     let mut cancelled = false;
     if !to_upload.is_empty() {
         creds.credentials(&release.name).await?;
@@ -121,9 +128,10 @@ pub async fn publish(
         let (wheels, sdists): (Vec<&Step>, Vec<&Step>) = to_upload
             .iter()
             .partition(|s| s.dist.kind == DistKind::Wheel);
+        uploader.progress = crate::progress::start(to_upload.iter().map(|s| s.dist.size).sum());
         let uploads = async {
             for batch in [wheels, sdists] {
-                upload_batch(http, opts, &api, &release, creds, batch, &results).await;
+                uploader.batch(batch).await;
             }
         };
         tokio::select! {
@@ -138,7 +146,11 @@ pub async fn publish(
             }
         }
     }
-    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    crate::progress::finish(uploader.progress.take());
+    let mut results = uploader
+        .results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
 
     for step in &plan {
         let (status, digests, error) =
@@ -171,91 +183,85 @@ pub async fn publish(
         report.files.push(fr);
     }
 
+    report.release_url = api.release_page(&release.normalized_name, &release.version);
     if !cancelled {
         confirm(&api, &release, &mut report, opts.confirm_timeout).await;
-    } else {
-        report.release_url = api
-            .index_url
-            .join(&format!(
-                "project/{}/{}/",
-                release.normalized_name, release.version
-            ))
-            .map(|u| u.to_string())
-            .unwrap_or_default();
     }
     Ok(report)
 }
 
-async fn upload_batch(
-    http: &Http,
-    opts: &PublishOptions,
-    api: &JsonApi<'_>,
-    release: &Release,
-    creds: &impl CredentialSource,
-    batch: Vec<&Step<'_>>,
-    results: &Mutex<HashMap<String, Result<Digests, Explained>>>,
-) {
-    futures_util::stream::iter(batch)
-        .for_each_concurrent(opts.concurrency.max(1), |step| async move {
-            let started = Instant::now();
-            let name = step.dist.filename.clone();
-            let outcome = match upload_one(http, opts, &release.name, creds, step).await {
-                Ok(d) => {
-                    tracing::info!(
-                        "uploaded {name} ({}, {:.1}s)",
-                        outputs::human_size(step.dist.size),
-                        started.elapsed().as_secs_f64()
-                    );
-                    Ok(d)
-                }
-                Err(e) => Err(explain_failure(api, release, step.dist, e).await),
-            };
-            results
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(name, outcome);
-        })
-        .await
+/// Everything an upload needs that is the same for every file of the run.
+struct Uploader<'a, C> {
+    http: &'a Http,
+    opts: &'a PublishOptions,
+    api: &'a JsonApi<'a>,
+    release: &'a Release,
+    creds: &'a C,
+    progress: Option<indicatif::ProgressBar>,
+    /// Filled as each upload finishes, so a cancellation still knows what got through.
+    results: Mutex<HashMap<String, Result<Digests, Explained>>>,
 }
 
-/// Upload one file; when the index refuses renewable credentials (a minted token that
-/// expired during a long publish), renew them and try that file once more.
-async fn upload_one(
-    http: &Http,
-    opts: &PublishOptions,
-    project: &str,
-    creds: &impl CredentialSource,
-    step: &Step<'_>,
-) -> anyhow::Result<Digests> {
-    let attempt = |c: Credentials| async move {
-        let req = UploadRequest {
-            url: &opts.repository_url,
-            credentials: &c,
-            distribution: step.dist,
-            known_digests: step.digests.as_ref(),
-            attestations: None,
-        };
-        upload::upload(http, &req).await
-    };
-    let result = attempt(creds.credentials(project).await?).await;
-    let auth_refused = matches!(
-        result
-            .as_ref()
-            .err()
-            .and_then(|e| e.downcast_ref::<Refusal>()),
-        Some(Refusal::Auth { .. })
-    );
-    if !auth_refused {
-        return result;
+impl<C: CredentialSource> Uploader<'_, C> {
+    async fn batch(&self, batch: Vec<&Step<'_>>) {
+        futures_util::stream::iter(batch)
+            .for_each_concurrent(self.opts.concurrency.max(1), |step| async move {
+                let started = Instant::now();
+                let name = step.dist.filename.clone();
+                let outcome = match self.one(step).await {
+                    Ok(d) => {
+                        tracing::info!(
+                            "uploaded {name} ({}, {:.1}s)",
+                            outputs::human_size(step.dist.size),
+                            started.elapsed().as_secs_f64()
+                        );
+                        Ok(d)
+                    }
+                    Err(e) => Err(explain_failure(self.api, self.release, step.dist, e).await),
+                };
+                self.results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(name, outcome);
+            })
+            .await
     }
-    match creds.renew(project).await {
-        None => result,
-        Some(fresh) => {
-            tracing::warn!(
-                "the index refused the upload token for {}; minted a new one and retrying once",
-                step.dist.filename
-            );
-            attempt(fresh?).await
+
+    /// Upload one file; when the index refuses renewable credentials (a minted token that
+    /// expired during a long publish), renew them and try that file once more.
+    async fn one(&self, step: &Step<'_>) -> anyhow::Result<Digests> {
+        let project = &self.release.name;
+        let attempt = |c: Credentials| async move {
+            let req = UploadRequest {
+                url: &self.opts.repository_url,
+                credentials: &c,
+                distribution: step.dist,
+                known_digests: step.digests.as_ref(),
+                attestations: step.attestation.as_deref(),
+                progress: self.progress.as_ref(),
+            };
+            upload::upload(self.http, &req).await
+        };
+        let result = attempt(self.creds.credentials(project).await?).await;
+        let auth_refused = matches!(
+            result
+                .as_ref()
+                .err()
+                .and_then(|e| e.downcast_ref::<Refusal>()),
+            Some(Refusal::Auth { .. })
+        );
+        if !auth_refused {
+            return result;
+        }
+        match self.creds.renew(project).await {
+            None => result,
+            Some(fresh) => {
+                tracing::warn!(
+                    "the index refused the upload token for {}; minted a new one and retrying once",
+                    step.dist.filename
+                );
+                attempt(fresh?).await
+            }
         }
     }
 }
@@ -308,6 +314,8 @@ pub fn check(paths: &[PathBuf]) -> anyhow::Result<Release> {
 
 struct Step<'a> {
     dist: &'a Distribution,
+    /// The PEP 740 attestations (a JSON array) sent with the file.
+    attestation: Option<String>,
     /// Known before the upload only when the file had to be compared with the index.
     digests: Option<Digests>,
     already_there: Option<IndexFile>,
@@ -337,6 +345,7 @@ async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> anyhow::Result<Vec
     for dist in &release.distributions {
         let mut step = Step {
             dist,
+            attestation: None,
             digests: None,
             already_there: None,
         };
@@ -519,14 +528,6 @@ fn file_report(
 /// Wait, bounded, until the JSON API lists every file that is on the index with the sha256
 /// that was sent, and take each file's URL from it. The JSON API is cached and may lag.
 async fn confirm(api: &JsonApi<'_>, release: &Release, report: &mut Report, timeout: Duration) {
-    let fallback_release_url = api
-        .index_url
-        .join(&format!(
-            "project/{}/{}/",
-            release.normalized_name, release.version
-        ))
-        .map(|u| u.to_string())
-        .unwrap_or_default();
     let pending = |r: &Report| {
         r.files
             .iter()
@@ -534,7 +535,6 @@ async fn confirm(api: &JsonApi<'_>, release: &Release, report: &mut Report, time
             .count()
     };
     if report.files.iter().all(|f| !f.status.on_index()) {
-        report.release_url = fallback_release_url;
         return;
     }
     let started = Instant::now();
@@ -567,9 +567,6 @@ async fn confirm(api: &JsonApi<'_>, release: &Release, report: &mut Report, time
         }
         tokio::time::sleep(delay.min(timeout.saturating_sub(started.elapsed()))).await;
         delay = (delay * 2).min(Duration::from_secs(5));
-    }
-    if report.release_url.is_empty() {
-        report.release_url = fallback_release_url;
     }
     let missing: Vec<_> = report
         .files

@@ -160,6 +160,8 @@ pub struct UploadRequest<'a> {
     pub known_digests: Option<&'a Digests>,
     /// PEP 740 attestations, a JSON array, sent as the `attestations` field.
     pub attestations: Option<&'a str>,
+    /// Advanced by every byte sent (terminal only).
+    pub progress: Option<&'a indicatif::ProgressBar>,
 }
 
 /// Upload one file, retrying transient failures. On success returns the digests of the bytes
@@ -238,7 +240,13 @@ async fn build_form(req: &UploadRequest<'_>) -> Result<(Form, Option<DigestsRx>)
         .await
         .with_context(|| format!("cannot open {} for upload", dist.path.display()))?;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let body = hashing_stream(file, dist.size, dist.path.display().to_string(), tx);
+    let body = hashing_stream(
+        file,
+        dist.size,
+        dist.path.display().to_string(),
+        tx,
+        req.progress.cloned(),
+    );
     let content = Part::stream_with_length(body, dist.size)
         .file_name(dist.filename.clone())
         .mime_str("application/octet-stream")
@@ -291,6 +299,7 @@ fn hashing_stream(
     expected: u64,
     label: String,
     tx: tokio::sync::oneshot::Sender<Digests>,
+    progress: Option<indicatif::ProgressBar>,
 ) -> Body {
     struct State {
         file: tokio::fs::File,
@@ -304,6 +313,7 @@ fn hashing_stream(
     };
     let stream = futures_util::stream::unfold(Some(state), move |state| {
         let label = label.clone();
+        let progress = progress.clone();
         async move {
             let mut st = state?;
             let mut buf = BytesMut::zeroed(CHUNK);
@@ -326,6 +336,9 @@ fn hashing_stream(
             }
             buf.truncate(n);
             st.hasher.update(&buf);
+            if let Some(p) = &progress {
+                p.inc(n as u64);
+            }
             Some((Ok::<Bytes, std::io::Error>(buf.freeze()), Some(st)))
         }
     });
