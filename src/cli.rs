@@ -121,7 +121,7 @@ pub struct MintTokenArgs {
     pub index_url: Option<String>,
 
     /// The project the token is for (only used to point a refusal at its settings page).
-    #[arg(long)]
+    #[arg(long, env = "INPUT_PROJECT")]
     pub project: Option<String>,
 
     /// Seconds a request may stall without a byte before it is retried (and a small API
@@ -193,6 +193,18 @@ pub struct PublishArgs {
     /// Seconds to wait for the index's JSON API to list the uploaded files.
     #[arg(long, env = "INPUT_CONFIRM-TIMEOUT", default_value_t = 60)]
     pub confirm_timeout: u64,
+
+    /// Accepted for compatibility with pypa/gh-action-pypi-publish: every file is always
+    /// checked before anything is uploaded; `false` only prints a notice saying so.
+    #[arg(long, env = "INPUT_VERIFY-METADATA", value_name = "BOOL", default_value_t = true,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub verify_metadata: bool,
+
+    /// PEP 740 publish attestations. Not produced yet: `true` prints a warning and publishes
+    /// the files without them.
+    #[arg(long, env = "INPUT_ATTESTATIONS", value_name = "BOOL", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub attestations: bool,
 
     /// Seconds a request may stall without a byte before it is retried (and a small API
     /// request may take in all).
@@ -320,6 +332,21 @@ fn api_token(password: Option<String>) -> Option<Secret> {
 }
 
 async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
+    if !args.verify_metadata {
+        gha::annotate(
+            Level::Notice,
+            "verify-metadata",
+            "verify-metadata: false has no effect: every file's name, version, metadata and \
+             hashes are always checked before anything is uploaded",
+        );
+    }
+    if args.attestations {
+        gha::annotate(
+            Level::Warning,
+            "attestations",
+            "PEP 740 attestations are not produced yet: the files are published without them",
+        );
+    }
     let password = api_token(args.password);
     let repository_url = parse_url("--repository-url", &args.repository_url)?;
     let index_url = resolve_index_url(&repository_url, args.index_url)?;
@@ -399,8 +426,11 @@ async fn run_mint_token(args: MintTokenArgs) -> anyhow::Result<()> {
 
 /// A fresh folder under the runner's temp dir (or the system's) for extracted artifacts.
 fn extraction_dir() -> anyhow::Result<tempfile::TempDir> {
+    // Inside a container action RUNNER_TEMP names the host's folder, which is not mounted
+    // (actions/runner#1984): use it only where it exists.
     let base = non_empty(std::env::var("RUNNER_TEMP").ok())
         .map(PathBuf::from)
+        .filter(|p| p.is_dir())
         .unwrap_or_else(std::env::temp_dir);
     tempfile::Builder::new()
         .prefix("pypi-oidc-publish-artifacts-")
@@ -479,7 +509,8 @@ fn run_record(args: RecordCliArgs) -> anyhow::Result<()> {
 /// subcommand named by the `command` input, every flag coming from `INPUT_*` variables.
 fn argv() -> Vec<std::ffi::OsString> {
     let mut args: Vec<_> = std::env::args_os().collect();
-    if args.len() == 2 && args[1] == "action" {
+    // Further arguments (e.g. `action --help`) go to the chosen subcommand.
+    if args.len() >= 2 && args[1] == "action" {
         let command = std::env::var("INPUT_COMMAND").unwrap_or_else(|_| "publish".to_owned());
         args[1] = command.trim().into();
     }
