@@ -139,8 +139,8 @@ pub fn parse_answer(json: &Value, ours: &VerifyingKey) -> Result<Leaf> {
         if json.get("signedCertificateDetachedSct").is_some() {
             return Err(anyhow!(
                 "the certificate came with a detached SCT; PEP 740 verifiers need the SCT \
-                 embedded in the certificate (point --sigstore-fulcio-url at a Fulcio that \
-                 embeds SCTs)"
+                 embedded in the certificate, so use a Fulcio instance that embeds SCTs \
+                 (as the public one does)"
             ));
         }
         return Err(anyhow!(
@@ -196,7 +196,7 @@ pub fn parse_answer(json: &Value, ours: &VerifyingKey) -> Result<Leaf> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use p256::ecdsa::signature::Verifier as _;
     use std::str::FromStr;
@@ -208,15 +208,11 @@ pub(crate) mod tests {
     use x509_cert::time::Validity;
 
     /// A Fulcio-like leaf for `subject_key`, issued by a throwaway CA key.
-    pub(crate) fn issue_leaf(subject_key: &VerifyingKey, with_sct: bool) -> String {
+    fn issue_leaf(subject_key: &VerifyingKey, with_sct: bool) -> String {
         issue_leaf_for(subject_key, with_sct, Duration::from_secs(600))
     }
 
-    pub(crate) fn issue_leaf_for(
-        subject_key: &VerifyingKey,
-        with_sct: bool,
-        lifetime: Duration,
-    ) -> String {
+    fn issue_leaf_for(subject_key: &VerifyingKey, with_sct: bool, lifetime: Duration) -> String {
         let ca = SigningKey::random(&mut rand_core::OsRng);
         let spki = SubjectPublicKeyInfoOwned::from_key(*subject_key).unwrap();
         let mut builder = CertificateBuilder::new(

@@ -6,12 +6,12 @@
 //! entry); the certificate, the log entry and the envelope make the attestation object that
 //! goes into the upload's `attestations` field.
 //!
-//! Every request goes through [`Http::retry`]. Nothing here checks the Fulcio chain or
-//! Rekor's signatures against a trust root: the index verifies those, and a job has no
-//! trusted root to check against that the index does not already use. What is checked is
-//! what a broken or misconfigured server would get wrong: the certificate is for our key and
-//! embeds an SCT, and the log entry records our signature, our certificate and a valid
-//! inclusion proof.
+//! Every request goes through [`Http::retry`]. Nothing here verifies the Fulcio chain, the
+//! SCT or Rekor's signatures against a trust root: the index does that with the root it
+//! pins, and a second copy in the client could only disagree with it. What is checked is
+//! what a broken or misconfigured server would get wrong, before the upload is refused for
+//! it: the certificate is for our key and embeds an SCT, and the log entry records our
+//! payload, our signature, our certificate and a valid inclusion proof.
 mod dsse;
 mod fulcio;
 mod merkle;
