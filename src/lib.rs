@@ -4,6 +4,7 @@
 //! reach the pieces; the command-line contract lives in [`cli`].
 
 pub mod artifacts;
+pub mod attest;
 pub mod auth;
 pub mod cli;
 pub mod distribution;
