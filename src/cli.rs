@@ -12,6 +12,7 @@ use url::Url;
 use std::io::Write;
 
 use crate::artifacts;
+use crate::attest::SigstoreUrls;
 use crate::auth::{Auth, TrustedPublishing};
 use crate::gha::{self, Level};
 use crate::http::{Http, RetryPolicy};
@@ -200,11 +201,19 @@ pub struct PublishArgs {
           action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub verify_metadata: bool,
 
-    /// PEP 740 publish attestations. Not produced yet: `true` prints a warning and publishes
-    /// the files without them.
-    #[arg(long, env = "INPUT_ATTESTATIONS", value_name = "BOOL", default_value_t = false,
+    /// Sign a PEP 740 publish attestation for every file (trusted publishing to PyPI or
+    /// TestPyPI, or any index when --fulcio-url/--rekor-url are given).
+    #[arg(long, env = "INPUT_ATTESTATIONS", value_name = "BOOL", default_value_t = true,
           action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub attestations: bool,
+
+    /// Fulcio of the Sigstore instance that signs attestations [default: the public one].
+    #[arg(long, env = "INPUT_FULCIO-URL")]
+    pub fulcio_url: Option<String>,
+
+    /// Rekor (v1) of the Sigstore instance that logs attestations [default: the public one].
+    #[arg(long, env = "INPUT_REKOR-URL")]
+    pub rekor_url: Option<String>,
 
     /// Seconds a request may stall without a byte before it is retried (and a small API
     /// request may take in all).
@@ -340,16 +349,9 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
              hashes are always checked before anything is uploaded",
         );
     }
-    if args.attestations {
-        gha::annotate(
-            Level::Warning,
-            "attestations",
-            "PEP 740 attestations are not produced yet: the files are published without them",
-        );
-    }
-    let password = api_token(args.password);
+    let password = api_token(args.password.clone());
     let repository_url = parse_url("--repository-url", &args.repository_url)?;
-    let index_url = resolve_index_url(&repository_url, args.index_url)?;
+    let index_url = resolve_index_url(&repository_url, args.index_url.clone())?;
     let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
     let run_id = args.artifacts.run_id()?.or_else(|| {
         (args.paths.is_empty() && !args.packages_dir.exists())
@@ -383,8 +385,9 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
     } else {
         args.paths.clone()
     };
-    let user = non_empty(Some(args.user)).unwrap_or_else(|| "__token__".to_owned());
+    let user = non_empty(Some(args.user.clone())).unwrap_or_else(|| "__token__".to_owned());
     let auth = Auth::resolve(&http, args.trusted_publishing, user, password, &index_url).await?;
+    let attestations = attestation_urls(&args, &auth, &index_url)?;
     let opts = PublishOptions {
         paths,
         repository_url,
@@ -394,11 +397,65 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
         print_hash: args.print_hash,
         concurrency: args.concurrency,
         confirm_timeout: Duration::from_secs(args.confirm_timeout),
+        attestations,
+        attestation_dir: args.report.as_deref().and_then(|r| r.parent()).map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_owned()
+            }
+        }),
     };
     let mut report = publish::publish(&http, &opts, &auth).await?;
     report.source = source_info;
     publish::emit(&report, opts.dry_run, args.report.as_deref())?;
     publish::verdict(&report, opts.dry_run)
+}
+
+/// Whether (and with which Sigstore) to sign attestations: PyPI checks them only for trusted
+/// publishing, and only PyPI and TestPyPI show them, unless a Sigstore is named explicitly.
+fn attestation_urls(
+    args: &PublishArgs,
+    auth: &Auth,
+    index_url: &Url,
+) -> anyhow::Result<Option<SigstoreUrls>> {
+    if !args.attestations || args.dry_run {
+        return Ok(None);
+    }
+    if !matches!(auth, Auth::Trusted(_)) {
+        gha::annotate(
+            Level::Notice,
+            "No attestations",
+            "PEP 740 attestations are only accepted with trusted publishing; publishing without them",
+        );
+        return Ok(None);
+    }
+    let fulcio = non_empty(args.fulcio_url.clone());
+    let rekor = non_empty(args.rekor_url.clone());
+    let pypi = matches!(index_url.host_str(), Some("pypi.org" | "test.pypi.org"));
+    if !pypi && fulcio.is_none() && rekor.is_none() {
+        gha::annotate(
+            Level::Notice,
+            "No attestations",
+            &format!(
+                "{index_url} is neither PyPI nor TestPyPI, which are the indexes that check PEP 740 \
+                 attestations; publishing without them (name a Sigstore with --fulcio-url and \
+                 --rekor-url to sign anyway)"
+            ),
+        );
+        return Ok(None);
+    }
+    let defaults = SigstoreUrls::default();
+    Ok(Some(SigstoreUrls {
+        fulcio: match fulcio {
+            Some(u) => parse_url("--fulcio-url", &u)?,
+            None => defaults.fulcio,
+        },
+        rekor: match rekor {
+            Some(u) => parse_url("--rekor-url", &u)?,
+            None => defaults.rekor,
+        },
+    }))
 }
 
 async fn run_mint_token(args: MintTokenArgs) -> anyhow::Result<()> {

@@ -57,6 +57,12 @@ pub struct FileReport {
     pub confirmed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Where this run wrote the file's PEP 740 attestation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation_file: Option<String>,
+    /// The PEP 740 attestation sent with the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -4,15 +4,17 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail};
+use anyhow::{anyhow, bail, Context};
 use futures_util::StreamExt;
 use url::Url;
 
+use crate::attest::{Signer, SigstoreUrls};
 use crate::distribution::{self, DistKind, Distribution, Release};
 use crate::gha::{self, Level};
 use crate::hashing::{self, Digests};
 use crate::http::Http;
 use crate::index::{IndexFile, JsonApi, ReleaseState};
+use crate::oidc::RunnerOidc;
 use crate::outputs::{self, FileReport, FileStatus, Report};
 use crate::upload::{self, Credentials, Refusal, UploadRequest};
 
@@ -26,6 +28,11 @@ pub struct PublishOptions {
     pub print_hash: bool,
     pub concurrency: usize,
     pub confirm_timeout: Duration,
+    /// Sign PEP 740 publish attestations with this Sigstore instance (trusted publishing
+    /// only; decided by the caller).
+    pub attestations: Option<SigstoreUrls>,
+    /// Where `<file>.publish.attestation` files go: beside the report, else beside each file.
+    pub attestation_dir: Option<PathBuf>,
 }
 
 /// Where upload credentials come from; resolved only when something is to be uploaded.
@@ -104,6 +111,10 @@ pub async fn publish(
         return Ok(report);
     }
 
+    let mut plan = plan;
+    if let Some(urls) = &opts.attestations {
+        attest(http, urls, &mut plan, opts).await?;
+    }
     let to_upload: Vec<&Step> = plan.iter().filter(|s| s.already_there.is_none()).collect();
     let mut uploader = Uploader {
         http,
@@ -180,6 +191,10 @@ pub async fn publish(
             step.already_there.as_ref(),
         );
         fr.error = error;
+        if let Some((path, att)) = &step.attestation_file {
+            fr.attestation_file = Some(path.display().to_string());
+            fr.attestation = Some(att.clone());
+        }
         report.files.push(fr);
     }
 
@@ -266,6 +281,67 @@ impl<C: CredentialSource> Uploader<'_, C> {
     }
 }
 
+/// Sign a PEP 740 attestation for every file to upload, after the checks and before any
+/// upload: a signing failure stops the publish with nothing uploaded.
+async fn attest(
+    http: &Http,
+    urls: &SigstoreUrls,
+    plan: &mut [Step<'_>],
+    opts: &PublishOptions,
+) -> anyhow::Result<()> {
+    let pending: Vec<usize> = (0..plan.len())
+        .filter(|&i| plan[i].already_there.is_none())
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let _group = gha::group("Signing PEP 740 attestations");
+    let fail = |e: anyhow::Error| {
+        anyhow::Error::new(NothingUploaded(format!(
+            "{e:#}\nnothing was uploaded: the attestations could not be signed (set \
+             `attestations: false` to publish without them)"
+        )))
+    };
+    // The statement names each file's sha256, so every file is hashed first (in parallel).
+    let digests = futures_util::future::join_all(pending.iter().map(|&i| {
+        let path = plan[i].dist.path.clone();
+        async move { hashing::hash_file(&path).await }
+    }))
+    .await;
+    for (&i, d) in pending.iter().zip(digests) {
+        plan[i].digests = Some(d?);
+    }
+    let runner = RunnerOidc::from_env().map_err(fail)?;
+    let signer = Signer::new(http, &runner, urls).await.map_err(fail)?;
+    let signed = futures_util::future::join_all(pending.iter().map(|&i| {
+        let step = &plan[i];
+        let sha = step
+            .digests
+            .as_ref()
+            .map(|d| d.sha256.clone())
+            .unwrap_or_default();
+        let signer = &signer;
+        async move { signer.attest(http, &step.dist.filename, &sha).await }
+    }))
+    .await;
+    for (&i, att) in pending.iter().zip(signed) {
+        let att = att.map_err(fail)?;
+        let dist = plan[i].dist;
+        let dir = opts
+            .attestation_dir
+            .clone()
+            .or_else(|| dist.path.parent().map(PathBuf::from))
+            .unwrap_or_default();
+        let file = dir.join(crate::attest::attestation_file_name(&dist.filename));
+        std::fs::write(&file, serde_json::to_vec_pretty(&att)?)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        tracing::info!("signed {} -> {}", dist.filename, file.display());
+        plan[i].attestation = Some(crate::attest::upload_field(&att));
+        plan[i].attestation_file = Some((file, att));
+    }
+    Ok(())
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -316,6 +392,8 @@ struct Step<'a> {
     dist: &'a Distribution,
     /// The PEP 740 attestations (a JSON array) sent with the file.
     attestation: Option<String>,
+    /// Where the attestation was written, and the attestation itself, for the report.
+    attestation_file: Option<(PathBuf, serde_json::Value)>,
     /// Known before the upload only when the file had to be compared with the index.
     digests: Option<Digests>,
     already_there: Option<IndexFile>,
@@ -346,6 +424,7 @@ async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> anyhow::Result<Vec
         let mut step = Step {
             dist,
             attestation: None,
+            attestation_file: None,
             digests: None,
             already_there: None,
         };
@@ -522,6 +601,8 @@ fn file_report(
         upload_time: on_index.and_then(|f| f.upload_time_iso_8601.clone()),
         confirmed: on_index.is_some(),
         error: None,
+        attestation_file: None,
+        attestation: None,
     }
 }
 
