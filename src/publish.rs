@@ -86,12 +86,17 @@ pub async fn publish(
     };
 
     if opts.dry_run {
-        for step in &plan {
-            let digests = match &step.digests {
-                Some(d) => Some(d.clone()),
-                None if opts.print_hash => Some(hashing::hash_file(&step.dist.path).await?),
-                None => None,
-            };
+        // Hash in parallel (one blocking task per file) when the hashes are wanted.
+        let hashed = futures_util::future::join_all(plan.iter().map(|step| async move {
+            match &step.digests {
+                Some(d) => Ok(Some(d.clone())),
+                None if opts.print_hash => hashing::hash_file(&step.dist.path).await.map(Some),
+                None => Ok(None),
+            }
+        }))
+        .await;
+        for (step, digests) in plan.iter().zip(hashed) {
+            let digests = digests?;
             if let (true, Some(d)) = (opts.print_hash, &digests) {
                 print_hash(&step.dist.filename, d);
             }
