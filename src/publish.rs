@@ -466,12 +466,18 @@ async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> anyhow::Result<Vec
         ))));
     }
     let there = steps.iter().filter(|s| s.already_there.is_some()).count();
-    if there > 0 {
-        tracing::info!(
-            "{there} file{} already on the index with the same sha256, {} to upload",
-            plural(there),
-            steps.len() - there
-        );
+    tracing::info!(
+        "plan: {} to upload, {there} already on the index{}",
+        steps.len() - there,
+        if state.files.is_empty() { " (a new release)" } else { "" }
+    );
+    for step in &steps {
+        let what = if step.already_there.is_some() {
+            "already there (same sha256), not sent again"
+        } else {
+            "upload"
+        };
+        tracing::info!("  {}: {what}", step.dist.filename);
     }
     Ok(steps)
 }
