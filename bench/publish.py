@@ -25,17 +25,37 @@ VENV_BIN = ROOT / ".venv" / "bin"
 
 
 def run_measured(cmd, env=None):
-    """Run cmd, return (wall seconds, peak RSS in MiB) of it and its waited-for children."""
+    """Run cmd, return (wall seconds, peak RSS in MiB).
+
+    The peak is the process's own VmHWM, polled from /proc until it exits: wait4's ru_maxrss
+    would start from this Python process's size, which a fork passes on to the child.
+    """
+    errfile = tempfile.TemporaryFile()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=errfile)
+    peak_kib = 0
+    status = None
+    while status is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak_kib = max(peak_kib, int(line.split()[1]))
+        except OSError:
+            pass
+        pid, st = os.waitpid(proc.pid, os.WNOHANG)
+        if pid:
+            status = st
+        else:
+            time.sleep(0.002)
     wall = time.perf_counter() - start
-    stderr = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
+    errfile.seek(0)
+    stderr = errfile.read().decode(errors="replace")
+    errfile.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.exit(f"{cmd[0]} failed ({proc.returncode}):\n{stderr}")
-    return wall, usage.ru_maxrss / 1024.0
+    return wall, peak_kib / 1024.0
 
 
 def floor(files):
