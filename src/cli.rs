@@ -183,6 +183,12 @@ pub struct PublishArgs {
     #[arg(long, env = "INPUT_INDEX-URL")]
     pub index_url: Option<String>,
 
+    /// Hash every file before uploading it and send its digests ahead of its content, for an
+    /// index that reads the upload form as a stream (Warehouse, devpi and pypiserver read the
+    /// whole form and take the faster default: digests computed while the file streams).
+    #[arg(long, env = "INPUT_HASH-FIRST")]
+    pub hash_first: bool,
+
     /// Files uploaded at once.
     #[arg(long, env = "INPUT_CONCURRENCY", default_value_t = 4)]
     pub concurrency: usize,
@@ -396,6 +402,7 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
         print_hash: args.print_hash,
         concurrency: args.concurrency,
+        hash_first: args.hash_first,
         confirm_timeout: Duration::from_secs(args.confirm_timeout),
         attestations,
         attestation_dir: args.report.as_deref().and_then(|r| r.parent()).map(|p| {

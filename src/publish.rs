@@ -27,6 +27,8 @@ pub struct PublishOptions {
     pub dry_run: bool,
     pub print_hash: bool,
     pub concurrency: usize,
+    /// Hash before uploading, so the digests precede the content in the form.
+    pub hash_first: bool,
     pub confirm_timeout: Duration,
     /// Sign PEP 740 publish attestations with this Sigstore instance (trusted publishing
     /// only; decided by the caller).
@@ -117,6 +119,9 @@ pub async fn publish(
     }
 
     let mut plan = plan;
+    if opts.hash_first || opts.attestations.is_some() {
+        hash_pending(&mut plan).await?;
+    }
     if let Some(urls) = &opts.attestations {
         attest(http, urls, &mut plan, opts).await?;
     }
@@ -286,6 +291,23 @@ impl<C: CredentialSource> Uploader<'_, C> {
     }
 }
 
+/// Hash every file still to upload that has no digests yet, in parallel.
+async fn hash_pending(plan: &mut [Step<'_>]) -> anyhow::Result<()> {
+    let digests = futures_util::future::join_all(plan.iter().map(|step| async move {
+        match (&step.digests, &step.already_there) {
+            (None, None) => hashing::hash_file(&step.dist.path).await.map(Some),
+            _ => Ok(None),
+        }
+    }))
+    .await;
+    for (step, d) in plan.iter_mut().zip(digests) {
+        if let Some(d) = d? {
+            step.digests = Some(d);
+        }
+    }
+    Ok(())
+}
+
 /// Sign a PEP 740 attestation for every file to upload, after the checks and before any
 /// upload: a signing failure stops the publish with nothing uploaded.
 async fn attest(
@@ -307,15 +329,6 @@ async fn attest(
              `attestations: false` to publish without them)"
         )))
     };
-    // The statement names each file's sha256, so every file is hashed first (in parallel).
-    let digests = futures_util::future::join_all(pending.iter().map(|&i| {
-        let path = plan[i].dist.path.clone();
-        async move { hashing::hash_file(&path).await }
-    }))
-    .await;
-    for (&i, d) in pending.iter().zip(digests) {
-        plan[i].digests = Some(d?);
-    }
     let runner = RunnerOidc::from_env().map_err(fail)?;
     let signer = Signer::new(http, &runner, urls).await.map_err(fail)?;
     let signed = futures_util::future::join_all(pending.iter().map(|&i| {
@@ -469,7 +482,11 @@ async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> anyhow::Result<Vec
     tracing::info!(
         "plan: {} to upload, {there} already on the index{}",
         steps.len() - there,
-        if state.files.is_empty() { " (a new release)" } else { "" }
+        if state.files.is_empty() {
+            " (a new release)"
+        } else {
+            ""
+        }
     );
     for step in &steps {
         let what = if step.already_there.is_some() {

@@ -331,3 +331,28 @@ async fn refused_credentials_are_explained() {
         "{published:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hash_first_sends_the_same_digests() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let dist = stack.dists(PROJECT, "6.0.0");
+    let out = stack
+        .publish(
+            &[dist.to_str().unwrap(), "--hash-first"],
+            &[("INPUT_PASSWORD", token)],
+        )
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    for upload in stack.warehouse.uploads() {
+        let filename = upload.filename.clone().unwrap();
+        let sent: Vec<_> = upload
+            .fields
+            .iter()
+            .filter(|(k, _)| k == "sha256_digest")
+            .collect();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].1, sha256_hex(&dist.join(&filename)));
+    }
+    assert_eq!(stack.warehouse.files(PROJECT, "6.0.0").len(), 2);
+}
