@@ -335,11 +335,12 @@ fn hashing_stream(
                 return None;
             }
             buf.truncate(n);
-            st.hasher.update(&buf);
+            let chunk = buf.freeze();
+            st.hasher.update_parallel(chunk.clone()).await;
             if let Some(p) = &progress {
                 p.inc(n as u64);
             }
-            Some((Ok::<Bytes, std::io::Error>(buf.freeze()), Some(st)))
+            Some((Ok::<Bytes, std::io::Error>(chunk), Some(st)))
         }
     });
     Body::wrap_stream(stream)
