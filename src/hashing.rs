@@ -123,4 +123,17 @@ mod tests {
             "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319"
         );
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn parallel_update_equals_sequential() {
+        let data: Vec<u8> = (0..(3 << 20) + 17).map(|i| (i * 31 % 251) as u8).collect();
+        let mut seq = Hasher::default();
+        seq.update(&data);
+        let mut par = Hasher::default();
+        for chunk in data.chunks(256 * 1024 + 3) {
+            par.update_parallel(bytes::Bytes::copy_from_slice(chunk)).await;
+        }
+        assert_eq!(par.len(), data.len() as u64);
+        assert_eq!(par.finish(), seq.finish());
+    }
 }
