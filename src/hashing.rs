@@ -131,7 +131,8 @@ mod tests {
         seq.update(&data);
         let mut par = Hasher::default();
         for chunk in data.chunks(256 * 1024 + 3) {
-            par.update_parallel(bytes::Bytes::copy_from_slice(chunk)).await;
+            par.update_parallel(bytes::Bytes::copy_from_slice(chunk))
+                .await;
         }
         assert_eq!(par.len(), data.len() as u64);
         assert_eq!(par.finish(), seq.finish());
