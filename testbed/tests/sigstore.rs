@@ -597,6 +597,24 @@ async fn sigstore_python_verifies_what_the_local_services_produce() {
         format!("{err:#}").contains("subject does not match distribution name"),
         "{err:#}"
     );
+    // Signed by a job whose top-level workflow is not the publishing one (a reusable
+    // workflow called from release.yml): the SAN matches, PyPI's publisher policy does not.
+    let mut called = env.claims.clone();
+    called.workflow_ref = called.workflow_ref.replace("publish.yml", "release.yml");
+    let reusable = signer_for(&env, &called).await;
+    let bytes = std::fs::read(path).unwrap();
+    let filename = path.file_name().unwrap().to_str().unwrap();
+    let attestation = attest(&env.sigstore, &reusable, filename, &sha256_hex(&bytes)).await;
+    let reusable_path = env.dir.path().join("reusable.attestation");
+    std::fs::write(&reusable_path, attestation.to_string()).unwrap();
+    let err =
+        verify_with_sigstore_python(&python(), &root, &reusable_path, path, &identity, &issuer)
+            .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("does not match expected Trusted Publisher"),
+        "{err:#}"
+    );
+
     // Another sigstore instance's root does not vouch for these.
     let stranger = Sigstore::start(SigstoreConfig::for_issuer(env.github.issuer()))
         .await

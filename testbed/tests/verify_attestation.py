@@ -7,13 +7,17 @@ usage: verify_attestation.py TRUSTED_ROOT_JSON ATTESTATION_JSON DIST IDENTITY IS
 ATTESTATION_JSON holds one attestation object or a JSON array of them (each is verified).
 IDENTITY is the certificate's expected SAN (for GitHub Actions:
 https://github.com/OWNER/REPO/.github/workflows/FILE@REF), ISSUER the expected OIDC issuer
-(certificate extension 1.3.6.1.4.1.57264.1.1).
+(certificate extension 1.3.6.1.4.1.57264.1.1). When IDENTITY names a GitHub workflow, the
+attestation must also satisfy pypi-attestations' GitHub trusted publisher policy for
+OWNER/REPO and FILE, as PyPI applies it (source repository, and a build config URI naming
+that workflow), with ISSUER in place of GitHub's issuer URL.
 
 Exit status 0 and a JSON summary on stdout when every attestation verifies; 1 and the
 reason on stderr otherwise.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -44,6 +48,22 @@ def main(argv: list[str]) -> int:
     pypi_impl.Verifier.production = staticmethod(lambda offline=False: verifier)
     pypi_impl.Verifier.staging = staticmethod(lambda offline=False: verifier)
 
+    checks = [identity_policy]
+    workflow = re.fullmatch(
+        r"https://github\.com/([^/]+/[^/]+)/\.github/workflows/([^@/]+)@.+", identity
+    )
+    if workflow:
+        repository, filename = workflow.groups()
+        publisher_policy = pypi_impl._GitHubTrustedPublisherPolicy(repository, filename)
+        # The local issuer stands in for https://token.actions.githubusercontent.com.
+        publisher_policy._subpolicy = policy.AllOf(
+            [
+                policy.OIDCIssuerV2(issuer),
+                policy.OIDCSourceRepositoryURI(f"https://github.com/{repository}"),
+            ]
+        )
+        checks.append(publisher_policy)
+
     results = []
     for item in items:
         attestation = Attestation.model_validate(item)
@@ -54,8 +74,9 @@ def main(argv: list[str]) -> int:
             )
             if payload_type != Envelope._TYPE:
                 raise ValueError(f"unexpected DSSE payload type {payload_type}")
-            # 2. pypi-attestations' PEP 740 checks on top.
-            predicate_type, _ = attestation.verify(identity_policy, dist)
+            # 2. pypi-attestations' PEP 740 checks on top, with each identity policy.
+            for check in checks:
+                predicate_type, _ = attestation.verify(check, dist)
         except Exception as exc:  # noqa: BLE001 - report any failure as the reason
             print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
             return 1

@@ -11,8 +11,10 @@ pub const VERIFY_ATTESTATION_PY: &str = include_str!("../../tests/verify_attesta
 /// Verifies `attestation` (a PEP 740 attestation object, or a JSON array of them) for
 /// `dist` against `trusted_root` with sigstore-python's `Verifier.verify_dsse` and
 /// pypi-attestations' `Attestation.verify`, requiring the certificate's SAN `identity` and
-/// OIDC issuer `issuer`. `python` must have `sigstore` and `pypi-attestations` installed
-/// (see `scripts/python-tools.txt`).
+/// OIDC issuer `issuer`; when `identity` is a GitHub workflow URL, also PyPI's trusted
+/// publisher policy for that repository and workflow (with `issuer` standing in for GitHub's).
+/// `python` must have `sigstore` and `pypi-attestations` installed (see
+/// `scripts/python-tools.txt`). Blocks while Python runs; it does not contact any service.
 pub fn verify_with_sigstore_python(
     python: &Path,
     trusted_root: &Path,
