@@ -507,6 +507,25 @@ async fn rekor_logs_dsse_entries_in_a_merkle_tree() {
     let (status, body) = log_dsse(&env.sigstore, &signer, payload, other.as_bytes()).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(env.sigstore.entries().len(), 3);
+    // Faults on the "rekor" route.
+    env.sigstore
+        .faults()
+        .inject(route::REKOR, Fault::HtmlPage { status: 502 }, 1);
+    let fresh = statement("demo_pkg-9.0-py3-none-any.whl", &"cd".repeat(32));
+    let sig: DerSignature = signer
+        .key
+        .sign(&pae("application/vnd.in-toto+json", &fresh));
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/log/entries", env.sigstore.rekor_url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    assert_eq!(env.sigstore.faults().fired(route::REKOR), 1);
+    let (status, body) = log_dsse(&env.sigstore, &signer, &fresh, sig.as_bytes()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(env.sigstore.entries().len(), 4);
 
     // The first entry, fetched now, is proven against the grown tree.
     let resp = env
@@ -521,7 +540,7 @@ async fn rekor_logs_dsse_entries_in_a_merkle_tree() {
         .unwrap();
     let fetched: Value = resp.json().await.unwrap();
     let proof = &fetched[&answers[0].0]["verification"]["inclusionProof"];
-    assert_eq!(proof["treeSize"], 3);
+    assert_eq!(proof["treeSize"], 4);
     assert_eq!(proof["hashes"].as_array().unwrap().len(), 2);
     let info: Value = env
         .http
@@ -532,7 +551,7 @@ async fn rekor_logs_dsse_entries_in_a_merkle_tree() {
         .json()
         .await
         .unwrap();
-    assert_eq!(info["treeSize"], 3);
+    assert_eq!(info["treeSize"], 4);
     assert_eq!(info["rootHash"], proof["rootHash"]);
 }
 
