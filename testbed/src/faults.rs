@@ -24,6 +24,8 @@ pub mod route {
     pub const ARTIFACTS: &str = "artifacts";
     pub const ARTIFACT_ZIP: &str = "artifact-zip";
     pub const BLOB: &str = "blob";
+    pub const FULCIO: &str = "fulcio";
+    pub const REKOR: &str = "rekor";
 }
 
 #[derive(Clone, Debug)]

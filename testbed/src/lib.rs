@@ -9,11 +9,14 @@
 //! - [`github`]: GitHub's OIDC token endpoint and issuer (JWKS), the Actions REST API for
 //!   runs and artifacts, and a separate blob host for artifact downloads.
 //! - [`dists`]: builders of real, pip-installable wheels and sdists.
+//! - [`sigstore`]: a local Fulcio and Rekor v1 and their trusted root, for PEP 740
+//!   attestations.
 //! - [`faults`]: on-demand fault injection shared by the servers.
 
 pub mod dists;
 pub mod faults;
 pub mod github;
+pub mod sigstore;
 pub mod warehouse;
 
 pub use warehouse::{

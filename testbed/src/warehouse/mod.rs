@@ -6,6 +6,7 @@
 //! GitHub-like OIDC issuer. Errors carry Warehouse's message in the HTTP reason phrase and
 //! a body rendered as Pyramid renders it. The server runs in-process until the
 //! [`Warehouse`] is dropped or shut down.
+mod attestations;
 mod auth;
 mod distfile;
 mod form;
@@ -22,6 +23,7 @@ mod timefmt;
 mod upload;
 mod upload_form;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -94,6 +96,9 @@ pub struct WarehouseConfig {
     pub sink: bool,
     /// Where files are stored; `None` uses a temporary directory removed on drop.
     pub storage_dir: Option<PathBuf>,
+    /// The sigstore trusted root PEP 740 attestations are verified against, as PyPI
+    /// verifies them at upload; `None` stores them unverified.
+    pub sigstore_trust: Option<crate::sigstore::TrustRoot>,
 }
 
 impl Default for WarehouseConfig {
@@ -106,6 +111,7 @@ impl Default for WarehouseConfig {
             max_file_size: 100 * 1024 * 1024,
             sink: false,
             storage_dir: None,
+            sigstore_trust: None,
         }
     }
 }
@@ -121,6 +127,8 @@ pub(crate) struct Shared {
     pub requests: Mutex<Vec<(String, String, u16)>>,
     pub stale_json: AtomicUsize,
     pub issuer_key: Option<DecodingKey>,
+    /// PEP 740 provenance of stored files, by filename (the integrity API serves it).
+    pub provenance: Mutex<HashMap<String, serde_json::Value>>,
 }
 
 impl Shared {
@@ -181,6 +189,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_/oidc/audience", get(oidc::audience))
         .route("/_/oidc/mint-token", post(oidc::mint_token))
         .route("/_/oidc/github/mint-token", post(oidc::mint_token))
+        .route(
+            "/integrity/{project}/{version}/{filename}/provenance",
+            get(attestations::provenance),
+        )
         .fallback(simple::not_found)
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(
@@ -243,6 +255,7 @@ impl Warehouse {
             requests: Mutex::new(Vec::new()),
             stale_json: AtomicUsize::new(0),
             issuer_key,
+            provenance: Mutex::new(HashMap::new()),
         });
         let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();

@@ -377,7 +377,6 @@ async fn file_upload(
             ),
         ));
     };
-    let is_oidc = matches!(credential, Credential::Oidc { .. });
 
     let UploadForm {
         fields,
@@ -490,25 +489,15 @@ async fn file_upload(
     };
 
     let attestations = last(&fields, "attestations").map(str::to_owned);
-    if let Some(raw) = &attestations {
-        if !is_oidc {
-            return Err(bad(
-                "Invalid attestations supplied during upload: Attestations are only supported \
-                 when using Trusted Publishing",
-            ));
+    let provenance = match &attestations {
+        Some(raw) => {
+            super::attestations::check(shared, &credential, raw, &filename, &content.sha256)?
         }
-        if !matches!(
-            serde_json::from_str::<serde_json::Value>(raw),
-            Ok(serde_json::Value::Array(_))
-        ) {
-            return Err(bad(
-                "Invalid attestations supplied during upload: Error while decoding the included \
-                 attestation: the attestations field must be a JSON array",
-            ));
-        }
-    }
+        None => None,
+    };
 
-    store(
+    let stored_name = filename.clone();
+    let result = store(
         shared,
         plan,
         valid,
@@ -518,7 +507,11 @@ async fn file_upload(
         wheel_metadata,
         attestations,
     )
-    .await
+    .await;
+    if let (Ok(_), Some(provenance)) = (&result, provenance) {
+        super::attestations::remember(shared, &stored_name, provenance);
+    }
+    result
 }
 
 /// Removes a file stored for an upload that lost a race against an equal one.
