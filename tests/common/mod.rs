@@ -30,6 +30,12 @@ impl Stack {
 
     pub async fn start_custom(github: GitHubConfig, config: WarehouseConfig) -> Stack {
         let github = GitHub::start(github).await.expect("github stand-in");
+        Self::with_github(github, config).await
+    }
+
+    /// A stack around a GitHub stand-in that is already running (whose issuer other
+    /// services, such as a local Sigstore, were told to trust).
+    pub async fn with_github(github: GitHub, config: WarehouseConfig) -> Stack {
         let warehouse = Warehouse::start(WarehouseConfig {
             trusted_issuer: Some(TrustedIssuer {
                 issuer: github.issuer(),
