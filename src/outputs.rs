@@ -120,9 +120,30 @@ impl Report {
     }
 }
 
+/// Past this, `published` drops the inline attestations (GitHub allows 1 MB of outputs per job).
+const MAX_PUBLISHED_OUTPUT: usize = 512 * 1024;
+
 /// Append the step outputs to `$GITHUB_OUTPUT` (no-op outside Actions).
 pub fn write_github_output(report: &Report) -> anyhow::Result<()> {
-    let published = report.published_json()?;
+    let mut published = report.published_json()?;
+    if published.len() > MAX_PUBLISHED_OUTPUT {
+        // A job's outputs may total 1 MB: keep the attestations in their files (and the
+        // report) and leave them out of the output rather than lose the output.
+        let lean: Vec<FileReport> = report
+            .files
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                f.attestation = None;
+                f
+            })
+            .collect();
+        published = serde_json::to_string(&lean).context("serialising the report")?;
+        tracing::warn!(
+            "the `published` output leaves out the attestations (too large for step outputs); \
+             they are in the `.publish.attestation` files"
+        );
+    }
     let complete = if report.complete() { "true" } else { "false" };
     let urls = report.urls().join("\n");
     write_named_outputs(&[
@@ -234,6 +255,17 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
             "| {name} | {} | {} | {sha} |\n",
             f.status.label(),
             human_size(f.size)
+        ));
+    }
+    let attested = report
+        .files
+        .iter()
+        .filter(|f| f.attestation.is_some())
+        .count();
+    if attested > 0 {
+        md.push_str(&format!(
+            "\nPEP 740 publish attestations signed and uploaded for {attested} file{}.\n",
+            if attested == 1 { "" } else { "s" }
         ));
     }
     let failures: Vec<_> = report

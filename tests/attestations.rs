@@ -84,6 +84,12 @@ async fn every_file_is_attested_and_sigstore_python_verifies_it() {
         "{stored:?}"
     );
     assert_eq!(a.sigstore.entries().len(), 2, "one Rekor entry per file");
+    assert!(
+        out.summary
+            .contains("PEP 740 publish attestations signed and uploaded for 2 files"),
+        "{}",
+        out.summary
+    );
 
     for entry in out.published() {
         let filename = entry["filename"].as_str().unwrap();

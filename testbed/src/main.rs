@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use testbed::dists::{self, Project};
 use testbed::github::{GitHub, GitHubConfig, JobClaims};
+use testbed::sigstore::{Sigstore, SigstoreConfig};
 use testbed::warehouse::{TrustedIssuer, TrustedPublisher, Warehouse, WarehouseConfig};
 
 #[derive(Parser)]
@@ -115,9 +116,13 @@ async fn serve(
     let gh_config = GitHubConfig::default();
     let any = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
     let github = GitHub::start_on(gh_config.clone(), any(github_port), any(0)).await?;
+    // A local Sigstore (Fulcio + Rekor) trusting the GitHub stand-in, trusted in turn by the
+    // index, so attestations are signed and checked as on PyPI.
+    let sigstore = Sigstore::start(SigstoreConfig::for_issuer(github.issuer())).await?;
     let warehouse = Warehouse::start(WarehouseConfig {
         port: index_port,
         sink,
+        sigstore_trust: Some(sigstore.trust_root()?),
         trusted_issuer: Some(TrustedIssuer {
             issuer: github.issuer(),
             public_key_pem: testbed::GITHUB_OIDC_TEST_PUBLIC_KEY_PEM.to_owned(),
@@ -142,6 +147,8 @@ async fn serve(
         ("UPLOAD_URL", warehouse.upload_url()),
         ("SIMPLE_URL", warehouse.simple_url()),
         ("API_TOKEN", token),
+        ("FULCIO_URL", sigstore.fulcio_url()),
+        ("REKOR_URL", sigstore.rekor_url()),
         ("GITHUB_API_URL", github.api_url()),
         ("GITHUB_REPOSITORY", gh_config.repository.clone()),
         ("GITHUB_TOKEN", gh_config.github_token.clone()),
@@ -181,6 +188,7 @@ async fn serve(
         _ = term.recv() => {}
     }
     drop(warehouse);
+    drop(sigstore);
     drop(github);
     Ok(())
 }
