@@ -18,7 +18,7 @@ use crate::hashing::{Digests, Hasher};
 use crate::http::{self, Failure, Http};
 use crate::secret::Secret;
 
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 512 * 1024;
 
 #[derive(Clone)]
 pub struct Credentials {
