@@ -16,15 +16,18 @@ WORKDIR /src
 # the workspace to load; it is never built here.
 COPY Cargo.toml Cargo.lock ./
 COPY testbed/Cargo.toml testbed/
-RUN mkdir -p src testbed/src \
+RUN mkdir -p src testbed/src benches \
     && echo 'fn main() {}' > src/main.rs \
+    && echo 'fn main() {}' > benches/hashing.rs \
     && touch src/lib.rs \
     && echo 'fn main() {}' > testbed/src/main.rs \
     && touch testbed/src/lib.rs \
     && cargo build --release --locked -p pypi-oidc-publish \
-    && rm -rf src
+    && rm -rf src benches
 
 COPY src/ src/
+# Cargo wants every target the manifest declares to exist, the benchmark included.
+COPY benches/ benches/
 # COPY keeps the files' own modification times, which can be older than the stub build above;
 # touching them makes cargo rebuild the crate instead of reusing the stub.
 RUN find src -name '*.rs' -exec touch {} + \
