@@ -117,13 +117,9 @@ struct Api<'a> {
 
 impl<'a> Api<'a> {
     fn new(http: &'a Http, source: &'a Source) -> anyhow::Result<Self> {
-        let no_redirect = Http::builder(http.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("could not set up the HTTP client")?;
         Ok(Api {
             http,
-            no_redirect,
+            no_redirect: http.no_redirect.clone(),
             source,
         })
     }
@@ -516,7 +512,8 @@ async fn download_attempt(
         .map_err(|e| http::transport_failure(what, e))?;
     let resp = http::transient_status(what, resp).await?;
     let status = resp.status();
-    let resp = if status.is_redirection() {
+    let from_blob = status.is_redirection();
+    let resp = if from_blob {
         let location = resp
             .headers()
             .get(LOCATION)
@@ -547,9 +544,15 @@ async fn download_attempt(
             )));
         }
         // An expired presigned URL (403 from the blob host) is fixed by asking the API again.
-        if status == StatusCode::FORBIDDEN && !api.is_api(&url) {
+        if status == StatusCode::FORBIDDEN && from_blob {
             return Err(Failure::transient(format!(
                 "{what}: the download link was refused"
+            )));
+        }
+        if from_blob {
+            return Err(Failure::Permanent(anyhow!(
+                "{what}: the storage host answered HTTP {status}{}",
+                http::snippet(&body)
             )));
         }
         return Err(Failure::Permanent(github_error(what, status, &body)));

@@ -21,7 +21,7 @@ use crate::secret::Secret;
 
 pub const DEFAULT_REPOSITORY_URL: &str = "https://upload.pypi.org/legacy/";
 
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(
     name = "pypi-oidc-publish",
     version,
@@ -32,7 +32,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Check distributions, upload them, confirm them on the index and report their URLs.
     Publish(PublishArgs),
@@ -45,7 +45,7 @@ pub enum Command {
     Record(RecordCliArgs),
 }
 
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub struct RecordCliArgs {
     /// The publish step's `published` output: its JSON, or a file holding it.
     #[arg(long, env = "INPUT_PUBLISHED")]
@@ -92,7 +92,7 @@ pub struct RecordCliArgs {
     pub verbose: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub struct DownloadArgs {
     /// A new or empty folder to extract the artifacts into.
     #[arg(long, env = "INPUT_DEST")]
@@ -111,7 +111,7 @@ pub struct DownloadArgs {
     pub verbose: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub struct MintTokenArgs {
     /// The index's legacy upload URL (decides which index mints the token).
     #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
@@ -135,7 +135,7 @@ pub struct MintTokenArgs {
     pub verbose: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub struct PublishArgs {
     /// Distribution files or folders holding them [default: --packages-dir]
     pub paths: Vec<PathBuf>,
@@ -231,7 +231,7 @@ pub struct PublishArgs {
 }
 
 /// Where to take distributions from a workflow run's artifacts.
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub struct ArtifactArgs {
     /// Publish the artifacts of this workflow run [default: in a job started by
     /// `workflow_run`, the triggering run, unless PATHS are given or --packages-dir exists].
@@ -318,9 +318,17 @@ fn non_empty(v: Option<String>) -> Option<String> {
 }
 
 fn parse_url(what: &str, s: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(s.trim()).with_context(|| format!("{what} {s:?} is not a valid URL"))?;
+    let url =
+        Url::parse(s.trim()).map_err(|e| anyhow::anyhow!("{what} is not a valid URL ({e})"))?;
     if !matches!(url.scheme(), "https" | "http") {
-        anyhow::bail!("{what} {s:?} must be an http(s) URL");
+        anyhow::bail!("{what} must be an http(s) URL");
+    }
+    // A password in a URL would be printed with it in logs and summaries.
+    if !url.username().is_empty() || url.password().is_some() {
+        anyhow::bail!(
+            "{what} carries credentials (user:password@): give the URL without them and the \
+             token with --password or the `password` input"
+        );
     }
     Ok(url)
 }
@@ -405,18 +413,26 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
         hash_first: args.hash_first,
         confirm_timeout: Duration::from_secs(args.confirm_timeout),
         attestations,
-        attestation_dir: args.report.as_deref().and_then(|r| r.parent()).map(|p| {
-            if p.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                p.to_owned()
-            }
-        }),
+        attestation_dir: attestation_dir(args.report.as_deref(), _extraction.is_some()),
     };
     let mut report = publish::publish(&http, &opts, &auth).await?;
     report.source = source_info;
     publish::emit(&report, opts.dry_run, args.report.as_deref())?;
     publish::verdict(&report, opts.dry_run)
+}
+
+/// Where `<file>.publish.attestation` files go: beside the report; for artifacts (extracted
+/// into a temporary folder that is removed at the end) an `attestations` folder in the working
+/// directory, the workspace in the action; otherwise beside each distribution.
+fn attestation_dir(report: Option<&std::path::Path>, from_artifacts: bool) -> Option<PathBuf> {
+    if let Some(parent) = report.and_then(|r| r.parent()) {
+        return Some(if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent.to_owned()
+        });
+    }
+    from_artifacts.then(|| PathBuf::from("attestations"))
 }
 
 /// Whether (and with which Sigstore) to sign attestations: PyPI checks them only for trusted
@@ -465,7 +481,7 @@ fn attestation_urls(
     }))
 }
 
-async fn run_mint_token(args: MintTokenArgs) -> anyhow::Result<()> {
+async fn run_mint_token(args: MintTokenArgs, via_action: bool) -> anyhow::Result<()> {
     let repository_url = parse_url("--repository-url", &args.repository_url)?;
     let index_url = resolve_index_url(&repository_url, args.index_url)?;
     let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
@@ -483,8 +499,10 @@ async fn run_mint_token(args: MintTokenArgs) -> anyhow::Result<()> {
     let token = tp.mint_token(non_empty(args.project).as_deref()).await?;
     // The mask is already registered (oidc::mint masks before returning); only then may the
     // token reach stdout and the step output.
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", token.expose()).context("writing the token to stdout")?;
+    if !via_action {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", token.expose()).context("writing the token to stdout")?;
+    }
     crate::outputs::write_named_outputs(&[("token", token.expose())])
 }
 
@@ -571,23 +589,31 @@ fn run_record(args: RecordCliArgs) -> anyhow::Result<()> {
 
 /// The arguments to parse: `pypi-oidc-publish action` (the container's entrypoint) runs the
 /// subcommand named by the `command` input, every flag coming from `INPUT_*` variables.
-fn argv() -> Vec<std::ffi::OsString> {
+fn argv() -> (Vec<std::ffi::OsString>, bool) {
     let mut args: Vec<_> = std::env::args_os().collect();
     // Further arguments (e.g. `action --help`) go to the chosen subcommand.
-    if args.len() >= 2 && args[1] == "action" {
+    let via_action = args.len() >= 2 && args[1] == "action";
+    if via_action {
         let command = std::env::var("INPUT_COMMAND").unwrap_or_else(|_| "publish".to_owned());
         args[1] = command.trim().into();
     }
-    args
+    (args, via_action)
 }
 
 pub fn main() -> ExitCode {
     drop_empty_inputs();
-    let cli = Cli::parse_from(argv());
+    let (args, via_action) = argv();
+    let cli = Cli::parse_from(args);
     let verbose = match &cli.command {
         Command::Publish(a) => a.verbose,
         Command::MintToken(a) => {
-            gha::commands_on_stderr();
+            // On the command line, stdout is the token alone (for `$(...)`), so the mask goes
+            // to stderr. In the container action stdout is the job log and the runner reads
+            // the two streams apart: there the mask stays on stdout, ahead of everything, and
+            // the token travels only as the `token` output.
+            if !via_action {
+                gha::commands_on_stderr();
+            }
             a.verbose
         }
         Command::Download(a) => a.verbose,
@@ -607,7 +633,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Publish(args) => run_publish(args).await,
-            Command::MintToken(args) => run_mint_token(args).await,
+            Command::MintToken(args) => run_mint_token(args, via_action).await,
             Command::Download(args) => run_download(args).await,
             Command::Record(args) => run_record(args),
         }

@@ -74,6 +74,10 @@ impl From<anyhow::Error> for Failure {
 #[derive(Clone)]
 pub struct Http {
     pub client: reqwest::Client,
+    /// Never follows redirects: for uploads (a redirected POST turns into a body-less GET
+    /// whose 200 would look like success) and for the GitHub API, whose artifact redirect
+    /// must be followed without the token.
+    pub no_redirect: reqwest::Client,
     pub policy: RetryPolicy,
     /// The longest a response may stall between two reads, and the whole of a small API
     /// request: nothing can hang a job forever.
@@ -83,14 +87,17 @@ pub struct Http {
 impl Http {
     pub fn new(policy: RetryPolicy, timeout: Duration) -> anyhow::Result<Self> {
         let client = Self::builder(timeout)
-            // Redirects are followed by hand where credentials are involved (artifact
-            // downloads); everywhere else reqwest's default, which drops `Authorization` on a
-            // cross-host redirect, is what we want.
+            // For reads: reqwest drops `Authorization` on a cross-host redirect.
             .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .context("could not set up the HTTP client (TLS roots?)")?;
+        let no_redirect = Self::builder(timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("could not set up the HTTP client (TLS roots?)")?;
         Ok(Http {
             client,
+            no_redirect,
             policy,
             timeout,
         })

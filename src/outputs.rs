@@ -57,12 +57,11 @@ pub struct FileReport {
     pub confirmed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Where this run wrote the file's PEP 740 attestation.
+    /// Where this run wrote the file's PEP 740 attestation. The attestation itself (about
+    /// 8 KB) stays out of the outputs: a job's outputs are limited to 1 MB in all, and a
+    /// following step receives an input as one environment string, limited to 128 KiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attestation_file: Option<String>,
-    /// The PEP 740 attestation sent with the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attestation: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -120,30 +119,9 @@ impl Report {
     }
 }
 
-/// Past this, `published` drops the inline attestations (GitHub allows 1 MB of outputs per job).
-const MAX_PUBLISHED_OUTPUT: usize = 512 * 1024;
-
 /// Append the step outputs to `$GITHUB_OUTPUT` (no-op outside Actions).
 pub fn write_github_output(report: &Report) -> anyhow::Result<()> {
-    let mut published = report.published_json()?;
-    if published.len() > MAX_PUBLISHED_OUTPUT {
-        // A job's outputs may total 1 MB: keep the attestations in their files (and the
-        // report) and leave them out of the output rather than lose the output.
-        let lean: Vec<FileReport> = report
-            .files
-            .iter()
-            .cloned()
-            .map(|mut f| {
-                f.attestation = None;
-                f
-            })
-            .collect();
-        published = serde_json::to_string(&lean).context("serialising the report")?;
-        tracing::warn!(
-            "the `published` output leaves out the attestations (too large for step outputs); \
-             they are in the `.publish.attestation` files"
-        );
-    }
+    let published = report.published_json()?;
     let complete = if report.complete() { "true" } else { "false" };
     let urls = report.urls().join("\n");
     write_named_outputs(&[
@@ -260,7 +238,7 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
     let attested = report
         .files
         .iter()
-        .filter(|f| f.attestation.is_some())
+        .filter(|f| f.attestation_file.is_some())
         .count();
     if attested > 0 {
         md.push_str(&format!(
@@ -320,6 +298,14 @@ pub fn write_report_file(path: &Path, report: &Report) -> anyhow::Result<()> {
     tmp.write_all(json.as_bytes())
         .and_then(|_| tmp.write_all(b"\n"))
         .with_context(|| format!("cannot write {}", path.display()))?;
+    // A temporary file is private (0600); the report is for the steps that follow, which in
+    // a container action run as another user than the container's root.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

@@ -201,9 +201,8 @@ pub async fn publish(
             step.already_there.as_ref(),
         );
         fr.error = error;
-        if let Some((path, att)) = &step.attestation_file {
+        if let Some(path) = &step.attestation_file {
             fr.attestation_file = Some(path.display().to_string());
-            fr.attestation = Some(att.clone());
         }
         report.files.push(fr);
     }
@@ -242,7 +241,14 @@ impl<C: CredentialSource> Uploader<'_, C> {
                         );
                         Ok(d)
                     }
-                    Err(e) => Err(explain_failure(self.api, self.release, step.dist, e).await),
+                    Err(e) => Err(explain_failure(
+                        self.api,
+                        self.release,
+                        step.dist,
+                        e,
+                        self.opts.skip_existing,
+                    )
+                    .await),
                 };
                 self.results
                     .lock()
@@ -324,6 +330,11 @@ async fn attest(
     }
     let _group = gha::group("Signing PEP 740 attestations");
     let fail = |e: anyhow::Error| {
+        gha::annotate(
+            Level::Error,
+            "Signing the attestations failed",
+            &format!("{e:#}"),
+        );
         anyhow::Error::new(NothingUploaded(format!(
             "{e:#}\nnothing was uploaded: the attestations could not be signed (set \
              `attestations: false` to publish without them)"
@@ -331,7 +342,9 @@ async fn attest(
     };
     let runner = RunnerOidc::from_env().map_err(fail)?;
     let signer = Signer::new(http, &runner, urls).await.map_err(fail)?;
-    let signed = futures_util::future::join_all(pending.iter().map(|&i| {
+    // Bounded like the uploads: a release of a hundred wheels must not hit Rekor with a
+    // hundred requests at once. `buffered` keeps the files' order.
+    let signed: Vec<_> = futures_util::stream::iter(pending.iter().map(|&i| {
         let step = &plan[i];
         let sha = step
             .digests
@@ -341,6 +354,8 @@ async fn attest(
         let signer = &signer;
         async move { signer.attest(http, &step.dist.filename, &sha).await }
     }))
+    .buffered(opts.concurrency.max(1))
+    .collect()
     .await;
     for (&i, att) in pending.iter().zip(signed) {
         let att = att.map_err(fail)?;
@@ -350,12 +365,16 @@ async fn attest(
             .clone()
             .or_else(|| dist.path.parent().map(PathBuf::from))
             .unwrap_or_default();
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
         let file = dir.join(crate::attest::attestation_file_name(&dist.filename));
         std::fs::write(&file, serde_json::to_vec_pretty(&att)?)
             .with_context(|| format!("cannot write {}", file.display()))?;
         tracing::info!("signed {} -> {}", dist.filename, file.display());
         plan[i].attestation = Some(crate::attest::upload_field(&att));
-        plan[i].attestation_file = Some((file, att));
+        plan[i].attestation_file = Some(file);
     }
     Ok(())
 }
@@ -410,8 +429,8 @@ struct Step<'a> {
     dist: &'a Distribution,
     /// The PEP 740 attestations (a JSON array) sent with the file.
     attestation: Option<String>,
-    /// Where the attestation was written, and the attestation itself, for the report.
-    attestation_file: Option<(PathBuf, serde_json::Value)>,
+    /// Where the attestation was written.
+    attestation_file: Option<PathBuf>,
     /// Known before the upload only when the file had to be compared with the index.
     digests: Option<Digests>,
     already_there: Option<IndexFile>,
@@ -529,6 +548,7 @@ async fn explain_failure(
     release: &Release,
     dist: &Distribution,
     err: anyhow::Error,
+    skip_existing: bool,
 ) -> Explained {
     let name = &dist.filename;
     let Some(refusal) = err.downcast_ref::<Refusal>() else {
@@ -560,12 +580,45 @@ async fn explain_failure(
         (Some(l), Some(s)) => l.sha256.eq_ignore_ascii_case(s),
         _ => false,
     };
+    // The refusal itself may name the index's blake2b-256 (Warehouse's "File already exists").
+    let index_blake = match refusal {
+        Refusal::FileExists {
+            index_blake2_256, ..
+        } => index_blake2_256.as_deref(),
+        _ => None,
+    };
+    let blake_same =
+        matches!((&local, index_blake), (Some(l), Some(b)) if l.blake2_256.eq_ignore_ascii_case(b));
+    // Different for sure: the JSON API or the refusal shows another hash.
+    let known_different = on_index
+        .as_ref()
+        .is_some_and(|f| f.digests.sha256.is_some() && !same(f))
+        || (index_blake.is_some() && !blake_same);
     let msg = match refusal {
         Refusal::FileExists { .. } | Refusal::Conflict { .. } | Refusal::SdistExists { .. }
-            if on_index.as_ref().is_some_and(same) =>
+            if on_index.as_ref().is_some_and(same) || blake_same =>
         {
             if let Some(d) = local {
                 tracing::info!("{name} is already on the index with the same sha256");
+                return Explained::AlreadyThere(d);
+            }
+            refusal.to_string()
+        }
+        // An index without a JSON API (pypiserver answers 409) cannot show the file is the
+        // same: --skip-existing takes the user's word for it, never against a known hash.
+        Refusal::FileExists { .. } | Refusal::Conflict { .. }
+            if skip_existing && !known_different && local.is_some() =>
+        {
+            gha::annotate(
+                Level::Warning,
+                "Skipped an existing file",
+                &format!(
+                    "{name}: the index already has a file of this name and cannot show whether it \
+                     is the same one; --skip-existing counts it as published (\"{}\")",
+                    refusal.message()
+                ),
+            );
+            if let Some(d) = local {
                 return Explained::AlreadyThere(d);
             }
             refusal.to_string()
@@ -630,7 +683,6 @@ fn file_report(
         confirmed: on_index.is_some(),
         error: None,
         attestation_file: None,
-        attestation: None,
     }
 }
 

@@ -18,6 +18,8 @@ use crate::hashing::{Digests, Hasher};
 use crate::http::{self, Failure, Http};
 use crate::secret::Secret;
 
+const FILE_CHANGED: &str = "changed while it was being uploaded";
+
 const CHUNK: usize = 512 * 1024;
 
 #[derive(Clone)]
@@ -177,7 +179,7 @@ async fn attempt(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, Failur
     let (form, digests_rx) = build_form(req).await?;
     let timeout = upload_timeout(dist.size);
     let resp = http
-        .client
+        .no_redirect
         .post(req.url.clone())
         .basic_auth(
             &req.credentials.username,
@@ -187,9 +189,33 @@ async fn attempt(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, Failur
         .multipart(form)
         .send()
         .await
-        .map_err(|e| http::transport_failure(&format!("sending {}", dist.filename), e))?;
+        .map_err(|e| {
+            // The file changing under us is no network fault: retrying cannot help.
+            if http::error_chain(&e).contains(FILE_CHANGED) {
+                return Failure::Permanent(anyhow!(
+                    "{} {FILE_CHANGED}: it must not be modified while it is published",
+                    dist.path.display()
+                ));
+            }
+            http::transport_failure(&format!("sending {}", dist.filename), e)
+        })?;
     let resp = http::transient_status(&format!("uploading {}", dist.filename), resp).await?;
     let status = resp.status();
+    if status.is_redirection() {
+        let to = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("(no Location)")
+            .to_owned();
+        return Err(Failure::Permanent(anyhow::Error::new(Refusal::Other {
+            status: status.as_u16(),
+            message: format!(
+                "the index redirects uploads to {to}; a redirected upload is not resent, so \
+                 set --repository-url (the `repository-url` input) to the final URL"
+            ),
+        })));
+    }
     if !status.is_success() {
         let message = refusal_message(resp).await;
         return Err(Failure::Permanent(anyhow::Error::new(Refusal::classify(
@@ -324,7 +350,7 @@ fn hashing_stream(
             if n == 0 {
                 if st.hasher.len() != expected {
                     let e = std::io::Error::other(format!(
-                        "{label} changed while it was being uploaded ({} bytes instead of {expected})",
+                        "{label} {FILE_CHANGED} ({} bytes instead of {expected})",
                         st.hasher.len()
                     ));
                     return Some((Err(e), None));

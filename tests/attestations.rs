@@ -97,9 +97,10 @@ async fn every_file_is_attested_and_sigstore_python_verifies_it() {
         assert_eq!(entry["attestation_file"], file.display().to_string());
         let written: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-        assert_eq!(
-            entry["attestation"], written,
-            "the output carries the attestation"
+        assert_eq!(written["version"], 1, "a PEP 740 attestation object");
+        assert!(
+            entry.get("attestation").is_none(),
+            "kept out of the outputs (size limits)"
         );
 
         // Independent proof: sigstore-python against the local trust root, with the GitHub

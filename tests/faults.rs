@@ -389,3 +389,55 @@ async fn cancellation_reports_what_reached_the_index() {
     let outputs = common::parse_github_output(&std::fs::read_to_string(&output).unwrap());
     assert_eq!(outputs["complete"], "false");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skip_existing_trusts_an_index_without_a_json_api_only_when_asked() {
+    // An index like pypiserver: no JSON API, 409 for a file it already has.
+    let (stack, env) = token_stack().await;
+    let no_json = || Fault::Status {
+        status: 404,
+        body: r#"{"message": "Not Found"}"#.into(),
+    };
+    let conflict = || Fault::Status {
+        status: 409,
+        body: "Conflict: file exists".into(),
+    };
+    let dist = stack.dists(PROJECT, "8.0.0");
+    let wheel_only: Vec<_> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .collect();
+    let wheel = wheel_only[0].to_str().unwrap();
+
+    stack
+        .warehouse
+        .faults()
+        .inject(route::JSON_API, no_json(), 100);
+    stack
+        .warehouse
+        .faults()
+        .inject(route::UPLOAD, conflict(), 1);
+    let out = stack
+        .publish(&[wheel, "--confirm-timeout", "0"], &env)
+        .await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert!(out.stderr.contains("--skip-existing"), "{}", out.stderr);
+
+    stack
+        .warehouse
+        .faults()
+        .inject(route::UPLOAD, conflict(), 1);
+    let out = stack
+        .publish(&[wheel, "--skip-existing", "--confirm-timeout", "0"], &env)
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(out.published()[0]["status"], "already-there");
+    assert!(
+        out.stderr
+            .contains("--skip-existing counts it as published"),
+        "{}",
+        out.stderr
+    );
+    stack.warehouse.faults().clear();
+}
