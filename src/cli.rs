@@ -380,13 +380,13 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
         let dir = extraction_dir()?;
         let downloaded = {
             let _g = gha::group(&format!("Downloading the artifacts of run {run_id}"));
-            artifacts::download(
-                &http,
-                &source,
-                &args.artifacts.selection(run_id),
-                dir.path(),
-            )
-            .await?
+            let selection = args.artifacts.selection(run_id);
+            tokio::select! {
+                d = artifacts::download(&http, &source, &selection, dir.path()) => d?,
+                signal = crate::signals::cancelled() => anyhow::bail!(
+                    "{signal} received while downloading the artifacts: nothing was uploaded"
+                ),
+            }
         };
         for f in &downloaded.other_files {
             tracing::info!("skipping {}: not a distribution", f.display());
@@ -631,6 +631,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        crate::signals::install();
         match cli.command {
             Command::Publish(args) => run_publish(args).await,
             Command::MintToken(args) => run_mint_token(args, via_action).await,

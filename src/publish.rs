@@ -123,7 +123,10 @@ pub async fn publish(
         hash_pending(&mut plan).await?;
     }
     if let Some(urls) = &opts.attestations {
-        attest(http, urls, &mut plan, opts).await?;
+        tokio::select! {
+            r = attest(http, urls, &mut plan, opts) => r?,
+            signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
+        }
     }
     let to_upload: Vec<&Step> = plan.iter().filter(|s| s.already_there.is_none()).collect();
     let mut uploader = Uploader {
@@ -137,7 +140,10 @@ pub async fn publish(
     };
     let mut cancelled = false;
     if !to_upload.is_empty() {
-        creds.credentials(&release.name).await?;
+        tokio::select! {
+            c = creds.credentials(&release.name) => { c?; }
+            signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
+        }
         let _group = gha::group(&format!(
             "Uploading {} file{}",
             to_upload.len(),
@@ -377,6 +383,12 @@ async fn attest(
         plan[i].attestation_file = Some(file);
     }
     Ok(())
+}
+
+fn cancelled_before_upload(signal: &str) -> anyhow::Error {
+    anyhow::Error::new(NothingUploaded(format!(
+        "{signal} received before the first upload: nothing was uploaded"
+    )))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -726,7 +738,14 @@ async fn confirm(api: &JsonApi<'_>, release: &Release, report: &mut Report, time
         if pending(report) == 0 || started.elapsed() >= timeout {
             break;
         }
-        tokio::time::sleep(delay.min(timeout.saturating_sub(started.elapsed()))).await;
+        let wait = delay.min(timeout.saturating_sub(started.elapsed()));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            signal = crate::signals::cancelled() => {
+                tracing::warn!("{signal} received: stopped waiting for the JSON API");
+                break;
+            }
+        }
         delay = (delay * 2).min(Duration::from_secs(5));
     }
     let missing: Vec<_> = report

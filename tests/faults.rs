@@ -351,6 +351,7 @@ async fn cancellation_reports_what_reached_the_index() {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GITHUB_OUTPUT", &output)
         .envs(env.iter().map(|(k, v)| (*k, v.clone())))
+        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -440,4 +441,53 @@ async fn skip_existing_trusts_an_index_without_a_json_api_only_when_asked() {
         out.stderr
     );
     stack.warehouse.faults().clear();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancellation_while_confirming_still_reports() {
+    let (stack, env) = token_stack().await;
+    stack.warehouse.set_stale_json(10_000);
+    let dist = stack.dists(PROJECT, "9.0.0");
+    let report = stack.tmp.path().join("confirm-cancel.json");
+    let child = tokio::process::Command::new(common::BIN)
+        .args([
+            "publish",
+            "--repository-url",
+            &stack.warehouse.upload_url(),
+            "--confirm-timeout",
+            "600",
+            "--report",
+        ])
+        .arg(&report)
+        .arg(&dist)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (*k, v.clone())))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stack.warehouse.files(PROJECT, "9.0.0").len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("stops promptly instead of waiting out the confirm timeout")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SIGTERM"), "{stderr}");
+    let published: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(
+        published.iter().all(|e| e["status"] == "uploaded"),
+        "{published:?}"
+    );
 }
