@@ -170,13 +170,11 @@ impl<'a> Api<'a> {
                         .get(LINK)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
-                    let body = resp
-                        .text()
-                        .await
-                        .map_err(|e| http::transport_failure(what, e))?;
                     if !status.is_success() {
+                        let body = http::error_text(resp).await;
                         return Err(Failure::Permanent(github_error(what, status, &body)));
                     }
+                    let body = http::json_text(what, resp).await?;
                     let json = serde_json::from_str(&body).map_err(|_| {
                         Failure::transient(format!("{what}: not JSON{}", http::snippet(&body)))
                     })?;
@@ -537,7 +535,7 @@ async fn download_attempt(
     };
     let status = resp.status();
     if !status.is_success() {
-        let body = resp.text().await.unwrap_or_default();
+        let body = http::error_text(resp).await;
         if status == StatusCode::GONE {
             return Err(Failure::Permanent(anyhow!(
                 "{what}: the artifact has expired (HTTP 410)"

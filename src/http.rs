@@ -191,6 +191,51 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
+/// The most of an error answer that is read (and then shown in part).
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// The most of a JSON answer that is read: far above any real answer of the services spoken
+/// to, far below what could exhaust memory when a broken proxy streams without end.
+pub const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Read at most `limit` bytes of a body; the flag says whether it was cut.
+pub async fn read_limited(
+    mut resp: Response,
+    limit: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit - out.len();
+        if chunk.len() > room {
+            out.extend_from_slice(&chunk[..room]);
+            return Ok((out, true));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok((out, false))
+}
+
+/// An error answer's text, bounded; a failure to read it gives what was read (maybe nothing).
+pub async fn error_text(resp: Response) -> String {
+    match read_limited(resp, ERROR_BODY_LIMIT).await {
+        Ok((bytes, _)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => String::new(),
+    }
+}
+
+/// A JSON answer's text, refused when larger than [`JSON_BODY_LIMIT`].
+pub async fn json_text(what: &str, resp: Response) -> Result<String, Failure> {
+    let (bytes, cut) = read_limited(resp, JSON_BODY_LIMIT)
+        .await
+        .map_err(|e| transport_failure(what, e))?;
+    if cut {
+        return Err(Failure::Permanent(anyhow!(
+            "{what}: the answer is larger than {} MiB; refusing to read it",
+            JSON_BODY_LIMIT >> 20
+        )));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Statuses that say "try again": rate limiting and server-side failures.
 pub fn is_transient_status(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS
@@ -216,7 +261,7 @@ pub async fn transient_status(what: &str, resp: Response) -> Result<Response, Fa
         return Ok(resp);
     }
     let retry_after = retry_after(resp.headers());
-    let body = resp.text().await.unwrap_or_default();
+    let body = error_text(resp).await;
     Err(Failure::Transient {
         reason: format!("{what}: HTTP {status}{}", snippet(&body)),
         retry_after,

@@ -115,16 +115,13 @@ impl JsonApi<'_> {
                     }
                     if !resp.status().is_success() {
                         let status = resp.status();
-                        let body = resp.text().await.unwrap_or_default();
+                        let body = http::error_text(resp).await;
                         return Err(Failure::Permanent(anyhow!(
                             "{what}: HTTP {status}{}",
                             http::snippet(&body)
                         )));
                     }
-                    let body = resp
-                        .bytes()
-                        .await
-                        .map_err(|e| http::transport_failure(&what, e))?;
+                    let body = http::json_text(&what, resp).await?.into_bytes();
                     // A CDN error page with a 200 is transient; a JSON body of the wrong shape
                     // is not something a retry fixes.
                     let parsed: ReleaseJson = serde_json::from_slice(&body).map_err(|e| {

@@ -86,10 +86,7 @@ impl RunnerOidc {
                     .map_err(|e| http::transport_failure(what, e))?;
                 let resp = http::transient_status(what, resp).await?;
                 let status = resp.status();
-                let body = resp
-                    .text()
-                    .await
-                    .map_err(|e| http::transport_failure(what, e))?;
+                let body = http::json_text(what, resp).await?;
                 if !status.is_success() {
                     return Err(Failure::Permanent(anyhow!(
                         "{what}: GitHub answered HTTP {status}{}. The job needs \
@@ -181,10 +178,7 @@ pub async fn audience(http: &Http, index_url: &Url) -> anyhow::Result<Audience> 
                 }
                 _ => {}
             }
-            let body = resp
-                .text()
-                .await
-                .map_err(|e| http::transport_failure(&what, e))?;
+            let body = http::json_text(&what, resp).await?;
             #[derive(Deserialize)]
             struct Answer {
                 audience: String,
@@ -259,7 +253,7 @@ pub async fn mint(
                 .map_err(|e| http::transport_failure(&what, e))?;
             let resp = http::transient_status(&what, resp).await?;
             let status = resp.status();
-            let body = resp.text().await.map_err(|e| http::transport_failure(&what, e))?;
+            let body = http::json_text(&what, resp).await?;
             let json: Value = serde_json::from_str(&body).map_err(|_| {
                 Failure::transient(format!("{what}: HTTP {status}, not JSON{}", http::snippet(&body)))
             })?;

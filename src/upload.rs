@@ -116,7 +116,7 @@ async fn refusal_message(resp: reqwest::Response) -> String {
         .get::<hyper::ext::ReasonPhrase>()
         .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
     let canonical = resp.status().canonical_reason().unwrap_or("");
-    let body = resp.text().await.unwrap_or_default();
+    let body = http::error_text(resp).await;
     if let Some(reason) = reason.filter(|r| !r.is_empty() && r != canonical) {
         return reason;
     }
@@ -224,9 +224,11 @@ async fn attempt(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, Failur
     }
     // Read the answer to its end: a connection dropped before the index finished answering
     // leaves the outcome unknown, and an identical re-upload is safe (it answers 200).
-    resp.bytes().await.map_err(|e| {
-        http::transport_failure(&format!("reading the answer to {}", dist.filename), e)
-    })?;
+    http::read_limited(resp, http::ERROR_BODY_LIMIT)
+        .await
+        .map_err(|e| {
+            http::transport_failure(&format!("reading the answer to {}", dist.filename), e)
+        })?;
     match (req.known_digests, digests_rx) {
         (Some(d), _) => Ok(d.clone()),
         (None, Some(rx)) => rx.await.map_err(|_| {

@@ -103,10 +103,7 @@ pub async fn request_certificate(
                 .map_err(|e| http::transport_failure(&what, e))?;
             let resp = http::transient_status(&what, resp).await?;
             let status = resp.status();
-            let text = resp
-                .text()
-                .await
-                .map_err(|e| http::transport_failure(&what, e))?;
+            let text = http::json_text(&what, resp).await?;
             if !status.is_success() {
                 return Err(Failure::Permanent(service_error(
                     "Fulcio",

@@ -70,7 +70,7 @@ pub async fn log_entry(
                         .get(reqwest::header::LOCATION)
                         .and_then(|v| v.to_str().ok())
                         .and_then(uuid_from_location);
-                    let text = resp.text().await.unwrap_or_default();
+                    let text = http::error_text(resp).await;
                     return match location {
                         Some(uuid) => Ok(Created::Exists(uuid)),
                         None => Err(Failure::Permanent(service_error(
@@ -78,10 +78,7 @@ pub async fn log_entry(
                         ))),
                     };
                 }
-                let text = resp
-                    .text()
-                    .await
-                    .map_err(|e| http::transport_failure(&what, e))?;
+                let text = http::json_text(&what, resp).await?;
                 if !status.is_success() {
                     return Err(Failure::Permanent(service_error(
                         "Rekor", status, &text, None,
@@ -118,10 +115,7 @@ async fn fetch_entry(http: &Http, rekor: &Url, uuid: &str) -> Result<Value> {
                 .map_err(|e| http::transport_failure(&what, e))?;
             let resp = http::transient_status(&what, resp).await?;
             let status = resp.status();
-            let text = resp
-                .text()
-                .await
-                .map_err(|e| http::transport_failure(&what, e))?;
+            let text = http::json_text(&what, resp).await?;
             if !status.is_success() {
                 return Err(Failure::Permanent(service_error(
                     "Rekor", status, &text, None,
