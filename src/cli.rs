@@ -620,6 +620,12 @@ pub fn main() -> ExitCode {
         Command::Record(a) => a.verbose,
     };
     crate::logging::init(verbose);
+    let failure_title = match &cli.command {
+        Command::Publish(_) => "Publish failed",
+        Command::MintToken(_) => "Minting an upload token failed",
+        Command::Download(_) => "Downloading the artifacts failed",
+        Command::Record(_) => "Recording the release failed",
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -646,7 +652,7 @@ pub fn main() -> ExitCode {
             let annotated = e.downcast_ref::<publish::NothingUploaded>().is_some()
                 || e.downcast_ref::<crate::oidc::Explained>().is_some();
             if !annotated {
-                gha::annotate(Level::Error, "Publish failed", &msg);
+                gha::annotate(Level::Error, failure_title, &msg);
             }
             eprintln!("error: {msg}");
             ExitCode::FAILURE
