@@ -23,7 +23,8 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
-    /// No new attempt starts once this much time has passed since the first.
+    /// The most time spent waiting between attempts, in all. Attempts themselves are bounded
+    /// by their own timeouts, so a long upload does not eat the budget of its retries.
     pub budget: Duration,
 }
 
@@ -119,6 +120,7 @@ impl Http {
         Fut: Future<Output = Result<T, Failure>>,
     {
         let start = Instant::now();
+        let mut waited = Duration::ZERO;
         let mut n = 0;
         loop {
             n += 1;
@@ -131,7 +133,7 @@ impl Http {
                 }) => (reason, retry_after),
             };
             let delay = self.delay(n, retry_after);
-            if n >= self.policy.max_attempts || start.elapsed() + delay > self.policy.budget {
+            if n >= self.policy.max_attempts || waited + delay > self.policy.budget {
                 return Err(anyhow!(
                     "{what} failed after {n} attempt{} over {:.1}s; last error: {reason}",
                     if n == 1 { "" } else { "s" },
@@ -144,6 +146,7 @@ impl Http {
                 delay.as_secs_f64()
             );
             tokio::time::sleep(delay).await;
+            waited += delay;
         }
     }
 
