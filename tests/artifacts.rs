@@ -89,12 +89,7 @@ async fn publishes_selected_artifacts_across_pages_without_leaking_the_token() {
         .add_artifact(run, "dist-sdist", zip_files(std::slice::from_ref(&sd)));
     let mut env = env_for(&stack, run, &runner_temp(&stack));
     env.push(("INPUT_ARTIFACT-PATTERN", "dist-*".to_owned()));
-    let out = common::run(
-        stack.tmp.path(),
-        &["publish", "--repository-url", &stack.warehouse.upload_url()],
-        &env,
-    )
-    .await;
+    let out = stack.publish(&[], &env).await;
     assert!(out.ok(), "{}", out.debug());
     let files = stack.warehouse.files(PROJECT, "6.0.0");
     assert_eq!(files.len(), 3, "two wheels and the sdist");
@@ -151,12 +146,9 @@ async fn untrusted_or_failed_runs_are_refused_before_downloading() {
         666,
     ));
     stack.github.add_artifact(fork, "dist", zip_files(&files));
-    let out = common::run(
-        stack.tmp.path(),
-        &["publish", "--repository-url", &stack.warehouse.upload_url()],
-        &env_for(&stack, fork, &runner_temp(&stack)),
-    )
-    .await;
+    let out = stack
+        .publish(&[], &env_for(&stack, fork, &runner_temp(&stack)))
+        .await;
     assert!(!out.ok());
     assert!(
         out.stderr.contains("mallory/octo-repo") && out.stderr.contains("fork"),
@@ -171,12 +163,9 @@ async fn untrusted_or_failed_runs_are_refused_before_downloading() {
         .github
         .set_run(failed, |r| r.conclusion = Some("failure".to_owned()));
     stack.github.add_artifact(failed, "dist", zip_files(&files));
-    let out = common::run(
-        stack.tmp.path(),
-        &["publish", "--repository-url", &stack.warehouse.upload_url()],
-        &env_for(&stack, failed, &runner_temp(&stack)),
-    )
-    .await;
+    let out = stack
+        .publish(&[], &env_for(&stack, failed, &runner_temp(&stack)))
+        .await;
     assert!(!out.ok());
     assert!(out.stderr.contains("`failure`"), "{}", out.stderr);
 
@@ -191,12 +180,7 @@ async fn untrusted_or_failed_runs_are_refused_before_downloading() {
         "INPUT_EXPECT-SHA",
         "0123456789abcdef0123456789abcdef01234567".to_owned(),
     ));
-    let out = common::run(
-        stack.tmp.path(),
-        &["publish", "--repository-url", &stack.warehouse.upload_url()],
-        &env,
-    )
-    .await;
+    let out = stack.publish(&[], &env).await;
     assert!(!out.ok());
     assert!(out.stderr.contains("not the expected"), "{}", out.stderr);
 
@@ -220,12 +204,9 @@ async fn digest_mismatch_and_expired_artifacts_are_refused() {
     stack.github.set_artifact(id, |a| {
         a.digest = Some(format!("sha256:{}", "ab".repeat(32)))
     });
-    let out = common::run(
-        stack.tmp.path(),
-        &["publish", "--repository-url", &stack.warehouse.upload_url()],
-        &env_for(&stack, run, &runner_temp(&stack)),
-    )
-    .await;
+    let out = stack
+        .publish(&[], &env_for(&stack, run, &runner_temp(&stack)))
+        .await;
     assert!(!out.ok());
     assert!(
         out.stderr.contains(&"ab".repeat(32)) && out.stderr.contains("sha256"),
@@ -235,12 +216,9 @@ async fn digest_mismatch_and_expired_artifacts_are_refused() {
     assert!(stack.warehouse.uploads().is_empty());
 
     stack.github.set_artifact(id, |a| a.expired = true);
-    let out = common::run(
-        stack.tmp.path(),
-        &["publish", "--repository-url", &stack.warehouse.upload_url()],
-        &env_for(&stack, run, &runner_temp(&stack)),
-    )
-    .await;
+    let out = stack
+        .publish(&[], &env_for(&stack, run, &runner_temp(&stack)))
+        .await;
     assert!(!out.ok());
     assert!(out.stderr.contains("expired"), "{}", out.stderr);
 }

@@ -310,12 +310,7 @@ async fn failed_artifact_downloads_are_retried() {
     env.push(("GITHUB_TOKEN", stack.github.config().github_token.clone()));
     env.push(("INPUT_RUN-ID", run.to_string()));
     env.push(("RUNNER_TEMP", stack.tmp.path().display().to_string()));
-    let out = common::run(
-        stack.tmp.path(),
-        &["publish", "--repository-url", &stack.warehouse.upload_url()],
-        &env,
-    )
-    .await;
+    let out = stack.publish(&[], &env).await;
     assert!(out.ok(), "{}", out.debug());
     stored_once(&stack, "6.0.0");
     assert_eq!(stack.github.faults().fired(route::BLOB), 1);
@@ -336,42 +331,16 @@ async fn cancellation_reports_what_reached_the_index() {
         .inject(route::UPLOAD, Fault::Hang, 1);
     let report = stack.tmp.path().join("cancel-report.json");
     let output = stack.tmp.path().join("cancel-output");
-    let child = tokio::process::Command::new(common::BIN)
-        .args([
-            "publish",
-            "--repository-url",
-            &stack.warehouse.upload_url(),
-            "--concurrency",
-            "1",
-            "--report",
-        ])
-        .arg(&report)
-        .arg(&dist)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GITHUB_OUTPUT", &output)
-        .envs(env.iter().map(|(k, v)| (*k, v.clone())))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the wheel is stored, then cancel as the runner does.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while stack.warehouse.files(PROJECT, "7.0.0").is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("stops promptly")
-        .unwrap();
-    assert!(!out.status.success());
+    let out = publish_then_cancel(
+        &stack,
+        &["--concurrency", "1"],
+        &env,
+        &report,
+        &output,
+        &dist,
+        || !stack.warehouse.files(PROJECT, "7.0.0").is_empty(),
+    )
+    .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SIGTERM"), "{stderr}");
     let published: Vec<serde_json::Value> =
@@ -449,39 +418,17 @@ async fn cancellation_while_confirming_still_reports() {
     stack.warehouse.set_stale_json(10_000);
     let dist = stack.dists(PROJECT, "9.0.0");
     let report = stack.tmp.path().join("confirm-cancel.json");
-    let child = tokio::process::Command::new(common::BIN)
-        .args([
-            "publish",
-            "--repository-url",
-            &stack.warehouse.upload_url(),
-            "--confirm-timeout",
-            "600",
-            "--report",
-        ])
-        .arg(&report)
-        .arg(&dist)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (*k, v.clone())))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while stack.warehouse.files(PROJECT, "9.0.0").len() < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
-        .await
-        .expect("stops promptly instead of waiting out the confirm timeout")
-        .unwrap();
+    let output = stack.tmp.path().join("confirm-cancel-output");
+    let out = publish_then_cancel(
+        &stack,
+        &["--confirm-timeout", "600"],
+        &env,
+        &report,
+        &output,
+        &dist,
+        || stack.warehouse.files(PROJECT, "9.0.0").len() == 2,
+    )
+    .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SIGTERM"), "{stderr}");
     let published: Vec<serde_json::Value> =
@@ -490,4 +437,46 @@ async fn cancellation_while_confirming_still_reports() {
         published.iter().all(|e| e["status"] == "uploaded"),
         "{published:?}"
     );
+}
+
+/// Start a publish, wait until `ready` (bounded), send SIGTERM as a cancelled job's runner
+/// does, and wait (bounded) for the process to stop.
+async fn publish_then_cancel(
+    stack: &Stack,
+    args: &[&str],
+    env: &[(&str, String)],
+    report: &std::path::Path,
+    output: &std::path::Path,
+    dist: &std::path::Path,
+    ready: impl Fn() -> bool,
+) -> std::process::Output {
+    let child = tokio::process::Command::new(common::BIN)
+        .args(["publish", "--repository-url", &stack.warehouse.upload_url()])
+        .args(args)
+        .arg("--report")
+        .arg(report)
+        .arg(dist)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GITHUB_OUTPUT", output)
+        .envs(env.iter().map(|(k, v)| (*k, v.clone())))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("stops promptly after SIGTERM")
+        .unwrap()
 }
