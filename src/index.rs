@@ -96,51 +96,64 @@ impl JsonApi<'_> {
         let url = self.release_json_url(name, version)?;
         let what = format!("reading {url}");
         self.http
-            .retry(&what, |_| {
-                let url = url.clone();
-                let what = what.clone();
-                async move {
-                    let resp = self
-                        .http
-                        .client
-                        .get(url)
-                        .header(reqwest::header::ACCEPT, "application/json")
-                        .timeout(self.http.timeout)
-                        .send()
-                        .await
-                        .map_err(|e| http::transport_failure(&what, e))?;
-                    let resp = http::transient_status(&what, resp).await?;
-                    if resp.status() == StatusCode::NOT_FOUND {
-                        return Ok(None);
-                    }
-                    if !resp.status().is_success() {
-                        let status = resp.status();
-                        let body = http::error_text(resp).await;
-                        return Err(Failure::Permanent(anyhow!(
-                            "{what}: HTTP {status}{}",
-                            http::snippet(&body)
-                        )));
-                    }
-                    let body = http::json_text(&what, resp).await?.into_bytes();
-                    // A CDN error page with a 200 is transient; a JSON body of the wrong shape
-                    // is not something a retry fixes.
-                    let parsed: ReleaseJson = serde_json::from_slice(&body).map_err(|e| {
-                        if body.first().is_some_and(|b| *b == b'{') {
-                            Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}"))
-                        } else {
-                            Failure::transient(format!(
-                                "{what}: not JSON{}",
-                                http::snippet(&String::from_utf8_lossy(&body))
-                            ))
-                        }
-                    })?;
-                    Ok(Some(ReleaseState {
-                        release_url: parsed.info.release_url,
-                        files: parsed.urls,
-                    }))
-                }
-            })
+            .retry(&what, |_| self.read(url.clone(), &what))
             .await
+    }
+
+    /// One read, no retries: for a caller that polls anyway (confirmation), so that a JSON
+    /// API that is down cannot stretch its bounded wait.
+    pub async fn release_once(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> anyhow::Result<Option<ReleaseState>> {
+        let url = self.release_json_url(name, version)?;
+        let what = format!("reading {url}");
+        self.read(url, &what).await.map_err(|f| match f {
+            Failure::Permanent(e) => e,
+            Failure::Transient { reason, .. } => anyhow!(reason),
+        })
+    }
+
+    async fn read(&self, url: Url, what: &str) -> Result<Option<ReleaseState>, Failure> {
+        let resp = self
+            .http
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(self.http.timeout)
+            .send()
+            .await
+            .map_err(|e| http::transport_failure(what, e))?;
+        let resp = http::transient_status(what, resp).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            let status = resp.status();
+            let body = http::error_text(resp).await;
+            return Err(Failure::Permanent(anyhow!(
+                "{what}: HTTP {status}{}",
+                http::snippet(&body)
+            )));
+        }
+        let body = http::json_text(what, resp).await?.into_bytes();
+        // A CDN error page with a 200 is transient; a JSON body of the wrong shape is not
+        // something a retry fixes.
+        let parsed: ReleaseJson = serde_json::from_slice(&body).map_err(|e| {
+            if body.first().is_some_and(|b| *b == b'{') {
+                Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}"))
+            } else {
+                Failure::transient(format!(
+                    "{what}: not JSON{}",
+                    http::snippet(&String::from_utf8_lossy(&body))
+                ))
+            }
+        })?;
+        Ok(Some(ReleaseState {
+            release_url: parsed.info.release_url,
+            files: parsed.urls,
+        }))
     }
 }
 

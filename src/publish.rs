@@ -714,7 +714,7 @@ async fn confirm(api: &JsonApi<'_>, release: &Release, report: &mut Report, time
     let mut delay = Duration::from_millis(250);
     loop {
         if let Ok(Some(state)) = api
-            .release(&release.normalized_name, &release.version)
+            .release_once(&release.normalized_name, &release.version)
             .await
         {
             if let Some(url) = &state.release_url {
