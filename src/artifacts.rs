@@ -150,7 +150,7 @@ impl<'a> Api<'a> {
             .retry(what, |_| {
                 let url = url.clone();
                 async move {
-                    let resp = self
+                    let request = self
                         .no_redirect
                         .get(url)
                         .header(
@@ -158,27 +158,21 @@ impl<'a> Api<'a> {
                             format!("Bearer {}", self.source.token.expose()),
                         )
                         .header(ACCEPT, "application/vnd.github+json")
-                        .header("X-GitHub-Api-Version", "2022-11-28")
-                        .timeout(self.http.timeout)
-                        .send()
-                        .await
-                        .map_err(|e| http::transport_failure(what, e))?;
-                    let resp = http::transient_status(what, resp).await?;
-                    let status = resp.status();
-                    let link = resp
-                        .headers()
+                        .header("X-GitHub-Api-Version", "2022-11-28");
+                    let answer = self.http.send_text(what, request).await?;
+                    if !answer.status.is_success() {
+                        return Err(Failure::Permanent(github_error(
+                            what,
+                            answer.status,
+                            &answer.text,
+                        )));
+                    }
+                    let link = answer
+                        .headers
                         .get(LINK)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
-                    if !status.is_success() {
-                        let body = http::error_text(resp).await;
-                        return Err(Failure::Permanent(github_error(what, status, &body)));
-                    }
-                    let body = http::json_text(what, resp).await?;
-                    let json = serde_json::from_str(&body).map_err(|_| {
-                        Failure::transient(format!("{what}: not JSON{}", http::snippet(&body)))
-                    })?;
-                    Ok((json, link))
+                    Ok((answer.json_value(what)?, link))
                 }
             })
             .await

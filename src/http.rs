@@ -239,6 +239,54 @@ pub async fn json_text(what: &str, resp: Response) -> Result<String, Failure> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// An answer read whole, after [`Http::send_text`] classified it.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    /// The body as JSON. A body that is not JSON at all (a proxy's or CDN's error page, even
+    /// under a 2xx) is transient; what the JSON means is for the caller to judge.
+    pub fn json_value(&self, what: &str) -> Result<serde_json::Value, Failure> {
+        serde_json::from_str(&self.text).map_err(|_| {
+            Failure::transient(format!(
+                "{what}: HTTP {}, not JSON{}",
+                self.status,
+                snippet(&self.text)
+            ))
+        })
+    }
+}
+
+impl Http {
+    /// Send one request with the small-request timeout and read its answer (bounded):
+    /// transport errors, 429 and 5xx come back as [`Failure::Transient`], every other status
+    /// as an [`Answer`] for the caller to judge. The one way every API call of this program
+    /// is made, so they all fail and retry alike.
+    pub async fn send_text(
+        &self,
+        what: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<Answer, Failure> {
+        let resp = req
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| transport_failure(what, e))?;
+        let resp = transient_status(what, resp).await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = json_text(what, resp).await?;
+        Ok(Answer {
+            status,
+            headers,
+            text,
+        })
+    }
+}
+
 /// Statuses that say "try again": rate limiting and server-side failures.
 pub fn is_transient_status(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS

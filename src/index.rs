@@ -116,40 +116,26 @@ impl JsonApi<'_> {
     }
 
     async fn read(&self, url: Url, what: &str) -> Result<Option<ReleaseState>, Failure> {
-        let resp = self
+        let request = self
             .http
             .client
             .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(self.http.timeout)
-            .send()
-            .await
-            .map_err(|e| http::transport_failure(what, e))?;
-        let resp = http::transient_status(what, resp).await?;
-        if resp.status() == StatusCode::NOT_FOUND {
+            .header(reqwest::header::ACCEPT, "application/json");
+        let answer = self.http.send_text(what, request).await?;
+        if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        if !resp.status().is_success() {
-            let status = resp.status();
-            let body = http::error_text(resp).await;
+        if !answer.status.is_success() {
             return Err(Failure::Permanent(anyhow!(
-                "{what}: HTTP {status}{}",
-                http::snippet(&body)
+                "{what}: HTTP {}{}",
+                answer.status,
+                http::snippet(&answer.text)
             )));
         }
-        let body = http::json_text(what, resp).await?.into_bytes();
-        // A CDN error page with a 200 is transient; a JSON body of the wrong shape is not
-        // something a retry fixes.
-        let parsed: ReleaseJson = serde_json::from_slice(&body).map_err(|e| {
-            if body.first().is_some_and(|b| *b == b'{') {
-                Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}"))
-            } else {
-                Failure::transient(format!(
-                    "{what}: not JSON{}",
-                    http::snippet(&String::from_utf8_lossy(&body))
-                ))
-            }
-        })?;
+        // A CDN error page with a 200 is transient; JSON of the wrong shape is not something
+        // a retry fixes.
+        let parsed: ReleaseJson = serde_json::from_value(answer.json_value(what)?)
+            .map_err(|e| Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}")))?;
         Ok(Some(ReleaseState {
             release_url: parsed.info.release_url,
             files: parsed.urls,

@@ -72,21 +72,16 @@ impl RunnerOidc {
         http.retry(what, |_| {
             let url = url.clone();
             async move {
-                let resp = http
+                let request = http
                     .client
                     .get(url)
                     .header(
                         reqwest::header::AUTHORIZATION,
                         format!("bearer {}", self.request_token.expose()),
                     )
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .timeout(http.timeout)
-                    .send()
-                    .await
-                    .map_err(|e| http::transport_failure(what, e))?;
-                let resp = http::transient_status(what, resp).await?;
-                let status = resp.status();
-                let body = http::json_text(what, resp).await?;
+                    .header(reqwest::header::ACCEPT, "application/json");
+                let reply = http.send_text(what, request).await?;
+                let (status, body) = (reply.status, reply.text);
                 if !status.is_success() {
                     return Err(Failure::Permanent(anyhow!(
                         "{what}: GitHub answered HTTP {status}{}. The job needs \
@@ -162,15 +157,8 @@ pub async fn audience(http: &Http, index_url: &Url) -> anyhow::Result<Audience> 
         let url = url.clone();
         let what = what.clone();
         async move {
-            let resp = http
-                .client
-                .get(url)
-                .timeout(http.timeout)
-                .send()
-                .await
-                .map_err(|e| http::transport_failure(&what, e))?;
-            let resp = http::transient_status(&what, resp).await?;
-            match resp.status() {
+            let reply = http.send_text(&what, http.client.get(url)).await?;
+            match reply.status {
                 StatusCode::FORBIDDEN => return Ok(Audience::Disabled),
                 StatusCode::NOT_FOUND => return Ok(Audience::Unsupported),
                 s if !s.is_success() => {
@@ -178,7 +166,7 @@ pub async fn audience(http: &Http, index_url: &Url) -> anyhow::Result<Audience> 
                 }
                 _ => {}
             }
-            let body = http::json_text(&what, resp).await?;
+            let body = reply.text;
             #[derive(Deserialize)]
             struct Answer {
                 audience: String,
@@ -243,20 +231,13 @@ pub async fn mint(
             if first {
                 warn_on_claims(&claims);
             }
-            let resp = http
+            let request = http
                 .client
                 .post(url)
-                .json(&serde_json::json!({ "token": jwt.expose() }))
-                .timeout(http.timeout)
-                .send()
-                .await
-                .map_err(|e| http::transport_failure(&what, e))?;
-            let resp = http::transient_status(&what, resp).await?;
-            let status = resp.status();
-            let body = http::json_text(&what, resp).await?;
-            let json: Value = serde_json::from_str(&body).map_err(|_| {
-                Failure::transient(format!("{what}: HTTP {status}, not JSON{}", http::snippet(&body)))
-            })?;
+                .json(&serde_json::json!({ "token": jwt.expose() }));
+            let reply = http.send_text(&what, request).await?;
+            let status = reply.status;
+            let json = reply.json_value(&what)?;
             if status.is_success() {
                 let token = json.get("token").and_then(Value::as_str).filter(|t| !t.is_empty());
                 let Some(token) = token else {

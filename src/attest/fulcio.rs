@@ -17,7 +17,7 @@ use x509_cert::name::Name;
 use x509_cert::Certificate;
 
 use super::{endpoint, service_error};
-use crate::http::{self, Failure, Http};
+use crate::http::{Failure, Http};
 use crate::oidc::RunnerOidc;
 
 /// The audience Fulcio accepts ID tokens for.
@@ -91,33 +91,23 @@ pub async fn request_certificate(
                 .await
                 .context("requesting the GitHub ID token for Sigstore (audience `sigstore`)")
                 .map_err(Failure::Permanent)?;
-            let resp = http
+            let request = http
                 .client
                 .post(url)
                 .bearer_auth(token.expose())
                 .header(reqwest::header::ACCEPT, "application/json")
-                .json(&body)
-                .timeout(http.timeout)
-                .send()
-                .await
-                .map_err(|e| http::transport_failure(&what, e))?;
-            let resp = http::transient_status(&what, resp).await?;
-            let status = resp.status();
-            let text = http::json_text(&what, resp).await?;
+                .json(&body);
+            let answer = http.send_text(&what, request).await?;
+            let status = answer.status;
             if !status.is_success() {
                 return Err(Failure::Permanent(service_error(
                     "Fulcio",
                     status,
-                    &text,
+                    &answer.text,
                     Some(token.expose()),
                 )));
             }
-            let json: Value = serde_json::from_str(&text).map_err(|_| {
-                Failure::transient(format!(
-                    "{what}: HTTP {status} but not JSON{}",
-                    http::snippet(&text)
-                ))
-            })?;
+            let json = answer.json_value(&what)?;
             parse_answer(&json, &ours).map_err(|e| {
                 Failure::Permanent(e.context(format!("Fulcio at {fulcio} answered HTTP {status}")))
             })

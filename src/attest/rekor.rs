@@ -53,38 +53,23 @@ pub async fn log_entry(
         .retry(&what, |_| {
             let (url, what) = (url.clone(), what.clone());
             async move {
-                let resp = http
+                let request = http
                     .client
                     .post(url)
                     .header(reqwest::header::ACCEPT, "application/json")
-                    .json(proposed)
-                    .timeout(http.timeout)
-                    .send()
-                    .await
-                    .map_err(|e| http::transport_failure(&what, e))?;
-                let resp = http::transient_status(&what, resp).await?;
-                let status = resp.status();
-                if status == StatusCode::CONFLICT {
-                    let location = resp
-                        .headers()
+                    .json(proposed);
+                let answer = http.send_text(&what, request).await?;
+                if answer.status == StatusCode::CONFLICT {
+                    let location = answer
+                        .headers
                         .get(reqwest::header::LOCATION)
                         .and_then(|v| v.to_str().ok())
                         .and_then(uuid_from_location);
-                    let text = http::error_text(resp).await;
-                    return match location {
-                        Some(uuid) => Ok(Created::Exists(uuid)),
-                        None => Err(Failure::Permanent(service_error(
-                            "Rekor", status, &text, None,
-                        ))),
-                    };
+                    if let Some(uuid) = location {
+                        return Ok(Created::Exists(uuid));
+                    }
                 }
-                let text = http::json_text(&what, resp).await?;
-                if !status.is_success() {
-                    return Err(Failure::Permanent(service_error(
-                        "Rekor", status, &text, None,
-                    )));
-                }
-                parse_json(&what, status, &text).map(Created::Entry)
+                rekor_json(&what, &answer).map(Created::Entry)
             }
         })
         .await?;
@@ -105,37 +90,27 @@ async fn fetch_entry(http: &Http, rekor: &Url, uuid: &str) -> Result<Value> {
     http.retry(&what, |_| {
         let (url, what) = (url.clone(), what.clone());
         async move {
-            let resp = http
+            let request = http
                 .client
                 .get(url)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .timeout(http.timeout)
-                .send()
-                .await
-                .map_err(|e| http::transport_failure(&what, e))?;
-            let resp = http::transient_status(&what, resp).await?;
-            let status = resp.status();
-            let text = http::json_text(&what, resp).await?;
-            if !status.is_success() {
-                return Err(Failure::Permanent(service_error(
-                    "Rekor", status, &text, None,
-                )));
-            }
-            parse_json(&what, status, &text)
+                .header(reqwest::header::ACCEPT, "application/json");
+            rekor_json(&what, &http.send_text(&what, request).await?)
         }
     })
     .await
 }
 
-fn parse_json(what: &str, status: StatusCode, text: &str) -> Result<Value, Failure> {
-    // A proxy's HTML error page under a 2xx is worth another attempt; Rekor itself always
-    // answers JSON.
-    serde_json::from_str(text).map_err(|_| {
-        Failure::transient(format!(
-            "{what}: HTTP {status} but not JSON{}",
-            http::snippet(text)
-        ))
-    })
+/// A Rekor answer's JSON: a refusal is final and says what Rekor answered.
+fn rekor_json(what: &str, answer: &http::Answer) -> Result<Value, Failure> {
+    if !answer.status.is_success() {
+        return Err(Failure::Permanent(service_error(
+            "Rekor",
+            answer.status,
+            &answer.text,
+            None,
+        )));
+    }
+    answer.json_value(what)
 }
 
 /// The entry UUID at the end of a `Location: /api/v1/log/entries/<uuid>` header.
