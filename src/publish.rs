@@ -76,7 +76,7 @@ pub async fn publish(
         http,
         index_url: &opts.index_url,
     };
-    let plan = plan(&api, &release).await?;
+    let mut plan = plan(&api, &release).await?;
 
     let mut report = Report {
         name: release.name.clone(),
@@ -87,19 +87,12 @@ pub async fn publish(
         source: None,
     };
 
+    if opts.hash_first || opts.attestations.is_some() || (opts.dry_run && opts.print_hash) {
+        hash_pending(&mut plan).await?;
+    }
     if opts.dry_run {
-        // Hash in parallel (one blocking task per file) when the hashes are wanted.
-        let hashed = futures_util::future::join_all(plan.iter().map(|step| async move {
-            match &step.digests {
-                Some(d) => Ok(Some(d.clone())),
-                None if opts.print_hash => hashing::hash_file(&step.dist.path).await.map(Some),
-                None => Ok(None),
-            }
-        }))
-        .await;
-        for (step, digests) in plan.iter().zip(hashed) {
-            let digests = digests?;
-            if let (true, Some(d)) = (opts.print_hash, &digests) {
+        for step in &plan {
+            if let (true, Some(d)) = (opts.print_hash, &step.digests) {
                 print_hash(&step.dist.filename, d);
             }
             let status = if step.already_there.is_some() {
@@ -110,7 +103,7 @@ pub async fn publish(
             report.files.push(file_report(
                 step.dist,
                 status,
-                digests.as_ref(),
+                step.digests.as_ref(),
                 step.already_there.as_ref(),
             ));
         }
@@ -118,7 +111,6 @@ pub async fn publish(
         return Ok(report);
     }
 
-    let mut plan = plan;
     if opts.hash_first || opts.attestations.is_some() {
         hash_pending(&mut plan).await?;
     }
