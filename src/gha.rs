@@ -2,6 +2,7 @@
 //!
 //! Outside Actions the same calls degrade to plain, readable lines on stderr, so one code path
 //! serves both a CI log and a terminal.
+use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -110,6 +111,52 @@ impl Drop for Group {
     }
 }
 
+/// Outside data (file and member names, run metadata, index answers, package metadata) as it
+/// may appear inside a log line, an annotation or an error: every control character (CR, LF,
+/// ESC, NEL, ...) and the Unicode line and paragraph separators written as an escape (`\n`,
+/// `\u{1b}`), so the value stays on its line and cannot start a new one that the runner would
+/// read as a workflow command.
+pub fn shown<T: fmt::Display>(value: T) -> Shown<T> {
+    Shown(value)
+}
+
+/// See [`shown`].
+pub struct Shown<T>(T);
+
+impl<T: fmt::Display> fmt::Display for Shown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        write!(Inert(f), "{}", self.0)
+    }
+}
+
+impl<T: fmt::Display> fmt::Debug for Shown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// True for the characters [`shown`] escapes.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// A writer that escapes what [`is_unsafe_char`] matches.
+struct Inert<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl fmt::Write for Inert<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut rest = s;
+        while let Some(at) = rest.find(is_unsafe_char) {
+            self.0.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(self.0, "{}", c.escape_default())?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        self.0.write_str(rest)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +165,23 @@ mod tests {
     fn escapes_data_and_properties() {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+
+    #[test]
+    fn shown_keeps_outside_data_on_its_line() {
+        let hostile = "notes\n::stop-commands::x\r\n\u{1b}[31mred\u{85}\u{2028}.txt";
+        let s = shown(hostile).to_string();
+        assert!(
+            !s.contains(['\n', '\r', '\u{1b}', '\u{85}', '\u{2028}']),
+            "{s}"
+        );
+        assert_eq!(
+            s,
+            "notes\\n::stop-commands::x\\r\\n\\u{1b}[31mred\\u{85}\\u{2028}.txt"
+        );
+        assert_eq!(
+            shown("wheel-1.0-py3-none-any.whl").to_string(),
+            "wheel-1.0-py3-none-any.whl"
+        );
     }
 }
