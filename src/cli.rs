@@ -9,8 +9,6 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use url::Url;
 
-use std::io::Write;
-
 use crate::artifacts;
 use crate::attest::SigstoreUrls;
 use crate::auth::{Auth, TrustedPublishing};
@@ -389,7 +387,7 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
             }
         };
         for f in &downloaded.other_files {
-            tracing::info!("skipping {}: not a distribution", f.display());
+            tracing::info!("skipping {}: not a distribution", gha::shown(f.display()));
         }
         source_info = Some(crate::outputs::RunSource::from_download(&downloaded));
         _extraction = Some(dir);
@@ -500,8 +498,7 @@ async fn run_mint_token(args: MintTokenArgs, via_action: bool) -> anyhow::Result
     // The mask is already registered (oidc::mint masks before returning); only then may the
     // token reach stdout and the step output.
     if !via_action {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", token.expose()).context("writing the token to stdout")?;
+        gha::print_out(token.expose());
     }
     crate::outputs::write_named_outputs(&[("token", token.expose())])
 }
@@ -538,7 +535,7 @@ async fn run_download(args: DownloadArgs) -> anyhow::Result<()> {
     .await?;
     let release = publish::check(&downloaded.files)?;
     for d in &release.distributions {
-        println!("{}", d.path.display());
+        gha::print_out(&gha::shown(d.path.display()).to_string());
     }
     tracing::info!(
         "{} {}: {} file(s) from run {} checked and ready in {}",
@@ -580,7 +577,7 @@ fn run_record(args: RecordCliArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
     })?;
     let changed = matches!(outcome, crate::record::RecordOutcome::Changed(_));
-    eprintln!("{outcome}");
+    gha::print_err(&outcome.to_string());
     crate::outputs::write_named_outputs(&[
         ("changed", if changed { "true" } else { "false" }),
         ("fixture", &outcome.file().display().to_string()),
@@ -632,7 +629,7 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            gha::print_err(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -654,7 +651,7 @@ pub fn main() -> ExitCode {
             if !annotated {
                 gha::annotate(Level::Error, failure_title, &msg);
             }
-            eprintln!("error: {msg}");
+            gha::print_err(&format!("error: {msg}"));
             ExitCode::FAILURE
         }
     }

@@ -1,9 +1,15 @@
-//! GitHub Actions workflow commands (`::add-mask::`, `::error::`, groups) and run detection.
+//! The one writer of the step log: every byte the binary prints to stdout or stderr passes
+//! through here, as a workflow command it built itself (`::add-mask::`, annotations, groups)
+//! or as text that can never be read as one.
 //!
-//! Outside Actions the same calls degrade to plain, readable lines on stderr, so one code path
-//! serves both a CI log and a terminal.
+//! The runner reads workflow commands on both streams: a line whose start (after blanks) is
+//! `::`, and a line holding `##[` anywhere (the runner's older syntax). Text that reaches the
+//! log, outside data included, is made inert here, whatever its caller forgot: control
+//! characters other than LF and TAB escaped, `##[` broken, and a line that would start with
+//! `::` prefixed with `\`. Outside the runner the same calls give plain, readable lines.
+use std::borrow::Cow;
 use std::fmt;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// True when running inside a GitHub Actions job (the runner sets this for every step,
@@ -12,8 +18,18 @@ pub fn in_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
-/// Escape a command's message (data) as the runner expects.
+/// Escape a command's message (data) as the runner expects, and the other control
+/// characters (an ANSI escape in an annotation would reach the web UI) as [`shown`] does.
 fn escape_data(s: &str) -> String {
+    let s = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    shown(s).to_string()
+}
+
+/// A secret is escaped only as the runner unescapes it, so the runner masks the exact value.
+fn escape_mask(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -33,16 +49,85 @@ pub fn commands_on_stderr() {
     COMMANDS_ON_STDERR.store(true, Ordering::Relaxed);
 }
 
-fn command(line: String) {
-    // A failed write (closed pipe) must not abort a publish halfway, so it is ignored.
-    if COMMANDS_ON_STDERR.load(Ordering::Relaxed) {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{line}");
-    } else {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+#[derive(Clone, Copy)]
+enum Stream {
+    Out,
+    Err,
+}
+
+/// Write bytes that are already safe for the log. A failed write (closed pipe) must not abort
+/// a publish halfway, so it is ignored. Writes to stderr hide the progress bar meanwhile.
+fn write_raw(stream: Stream, bytes: &[u8]) {
+    match stream {
+        Stream::Out => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(bytes);
+            let _ = out.flush();
+        }
+        Stream::Err => crate::progress::suspend_for_log(|| {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(bytes);
+        }),
     }
+}
+
+fn command(line: String) {
+    let stream = if COMMANDS_ON_STDERR.load(Ordering::Relaxed) {
+        Stream::Err
+    } else {
+        Stream::Out
+    };
+    write_raw(stream, format!("{line}\n").as_bytes());
+}
+
+/// `text` made safe to print: see the module's documentation. LF and TAB are the binary's own
+/// layout and are kept; every line ends with LF.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for line in text.split('\n') {
+        let line = shown_keeping_tabs(line);
+        let line = if line.contains("##[") {
+            Cow::Owned(line.replace("##[", "##\\["))
+        } else {
+            line
+        };
+        if line.trim_start().starts_with("::") {
+            out.push('\\');
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if text.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+fn shown_keeping_tabs(line: &str) -> Cow<'_, str> {
+    if !line.contains(|c| c != '\t' && is_unsafe_char(c)) {
+        return Cow::Borrowed(line);
+    }
+    Cow::Owned(
+        line.split('\t')
+            .map(|part| shown(part).to_string())
+            .collect::<Vec<_>>()
+            .join("\t"),
+    )
+}
+
+/// Print text (the binary's own, holding outside data or not) on stdout, made [`inert`].
+pub fn print_out(text: &str) {
+    write_raw(Stream::Out, inert(text).as_bytes());
+}
+
+/// Print text on stderr, made [`inert`]: log lines, errors, the plain-text annotations.
+pub fn print_err(text: &str) {
+    write_raw(Stream::Err, inert(text).as_bytes());
+}
+
+/// Whether stderr is an interactive terminal (where a progress bar may be drawn).
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
 }
 
 /// Tell the runner to redact `secret` from every later log line. Must be called before the
@@ -52,7 +137,7 @@ pub fn add_mask(secret: &str) {
     if in_actions() && !secret.is_empty() {
         // A multi-line secret must be masked line by line; the runner masks per line.
         for line in secret.lines().filter(|l| !l.trim().is_empty()) {
-            command(format!("::add-mask::{}", escape_data(line)));
+            command(format!("::add-mask::{}", escape_mask(line)));
         }
     }
 }
@@ -84,7 +169,7 @@ pub fn annotate(level: Level, title: &str, message: &str) {
             escape_data(message)
         ));
     } else {
-        eprintln!("{}: {title}: {message}", level.as_str());
+        print_err(&format!("{}: {title}: {message}", level.as_str()));
     }
 }
 
@@ -98,7 +183,7 @@ pub fn group(title: &str) -> Group {
         command(format!("::group::{}", escape_data(title)));
         Group { open: true }
     } else {
-        eprintln!("== {title}");
+        print_err(&format!("== {title}"));
         Group { open: false }
     }
 }
@@ -165,6 +250,47 @@ mod tests {
     fn escapes_data_and_properties() {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+
+    /// What the runner would read as a command in one line of the log: `::` at the start
+    /// after blanks (.NET's TrimStart), or `##[` anywhere (the runner's older syntax).
+    fn runner_reads_a_command(line: &str) -> bool {
+        line.trim_start().starts_with("::") || line.contains("##[")
+    }
+
+    #[test]
+    fn inert_text_never_holds_a_command() {
+        let hostile = [
+            "::stop-commands::x",
+            "  \t ::add-mask::",
+            "skipping notes\n::stop-commands::x\n.txt: not a distribution",
+            "Build\r::set-env name=X::y",
+            "a ##[add-mask]secret",
+            "\u{1b}[2K\u{1b}[1G::error::fake",
+            "\u{85}::warning::next-line",
+            "%0A::group::x",
+        ];
+        for text in hostile {
+            let out = inert(text);
+            assert!(out.ends_with('\n'));
+            // The runner splits lines on LF, CR and CRLF.
+            for line in out.split(['\n', '\r']) {
+                assert!(!runner_reads_a_command(line), "{text:?} gave {line:?}");
+                assert!(!line.contains(['\u{1b}', '\u{85}']), "{line:?}");
+            }
+        }
+        // The binary's own layout is kept.
+        assert_eq!(inert("a\n\tb"), "a\n\tb\n");
+        assert_eq!(inert("line\n"), "line\n");
+        assert_eq!(inert("::x"), "\\::x\n");
+    }
+
+    #[test]
+    fn annotation_data_holds_no_raw_control_characters() {
+        let e = escape_data("50%\r\n::x\u{1b}[31m");
+        assert_eq!(e, "50%25%0D%0A::x\\u{1b}[31m");
+        // A secret is escaped only as the runner unescapes it.
+        assert_eq!(escape_mask("a%b\tc"), "a%25b\tc");
     }
 
     #[test]

@@ -326,11 +326,12 @@ pub fn snippet(body: &str) -> String {
         return String::new();
     }
     let cut: String = one_line.chars().take(300).collect();
-    if cut.len() < one_line.len() {
-        format!(": {cut}…")
+    let more = if cut.len() < one_line.len() {
+        "…"
     } else {
-        format!(": {cut}")
-    }
+        ""
+    };
+    format!(": {}{more}", crate::gha::shown(&cut))
 }
 
 #[cfg(test)]

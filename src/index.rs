@@ -136,16 +136,44 @@ impl JsonApi<'_> {
         // a retry fixes.
         let parsed: ReleaseJson = serde_json::from_value(answer.json_value(what)?)
             .map_err(|e| Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}")))?;
+        let mut files = parsed.urls;
+        for f in &mut files {
+            f.url = web_url(&f.url).unwrap_or_default();
+        }
         Ok(Some(ReleaseState {
-            release_url: parsed.info.release_url,
-            files: parsed.urls,
+            release_url: parsed.info.release_url.as_deref().and_then(web_url),
+            files,
         }))
     }
+}
+
+/// A URL from the index's answer, kept only when it is an absolute http(s) URL, and then in
+/// its parsed form: it reaches outputs, the summary and the log, and a `javascript:` link or
+/// a line break in it must not.
+fn web_url(s: &str) -> Option<String> {
+    Url::parse(s)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.has_host())
+        .map(String::from)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_urls_are_kept_only_when_they_are_web_urls() {
+        assert_eq!(
+            web_url("https://files.example/a b.whl").as_deref(),
+            Some("https://files.example/a%20b.whl")
+        );
+        assert_eq!(
+            web_url("https://x.example/\n::stop-commands::y").as_deref(),
+            Some("https://x.example/::stop-commands::y")
+        );
+        assert_eq!(web_url("javascript:alert(1)"), None);
+        assert_eq!(web_url("/relative/path.whl"), None);
+    }
 
     #[test]
     fn index_urls() {

@@ -32,16 +32,28 @@ where
     }
 }
 
-/// stderr, with any progress bar hidden while a line is written.
-struct BarAwareStderr;
+/// One event's formatted text, handed whole to the step log's writer when the event is done
+/// (the subscriber writes an event in one piece, then drops the writer), so the writer sees
+/// complete lines and can make them inert.
+#[derive(Default)]
+struct EventBuffer(Vec<u8>);
 
-impl std::io::Write for BarAwareStderr {
+impl std::io::Write for EventBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        crate::progress::suspend_for_log(|| std::io::stderr().write(buf))
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        Ok(())
+    }
+}
+
+impl Drop for EventBuffer {
+    fn drop(&mut self) {
+        if !self.0.is_empty() {
+            crate::gha::print_err(&String::from_utf8_lossy(&self.0));
+        }
     }
 }
 
@@ -55,7 +67,7 @@ pub fn init(verbose: bool) {
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| BarAwareStderr)
+        .with_writer(EventBuffer::default)
         .event_format(Plain)
         .try_init();
 }

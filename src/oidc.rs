@@ -253,7 +253,8 @@ pub async fn mint(
             tracing::error!("{explanation}");
             gha::annotate(Level::Error, "Trusted publishing failed", &explanation);
             let _ = crate::outputs::write_step_summary(&format!(
-                "## Trusted publishing failed\n\n```\n{explanation}\n```\n\n"
+                "## Trusted publishing failed\n\n<pre>\n{}\n</pre>\n\n",
+                crate::outputs::html(&explanation)
             ));
             Err(Failure::Permanent(anyhow::Error::new(Explained(format!(
                 "the index refused to mint an upload token (HTTP {status}); see the explanation above"
@@ -293,9 +294,11 @@ fn warn_on_claims(claims: &serde_json::Map<String, Value>) {
                 Level::Warning,
                 "Reusable workflow",
                 &format!(
-                    "this job runs in the reusable workflow {j}, called from {w}. PyPI does not \
+                    "this job runs in the reusable workflow {}, called from {}. PyPI does not \
                      accept a reusable workflow as the trusted publisher's workflow: run the \
-                     publish step in the calling workflow's own job"
+                     publish step in the calling workflow's own job",
+                    gha::shown(j),
+                    gha::shown(w)
                 ),
             );
         }
@@ -316,7 +319,7 @@ fn explain_refusal(
 ) -> String {
     let mut out = format!("The index refused to mint an upload token (HTTP {status}).\n");
     if let Some(msg) = body.get("message").and_then(Value::as_str) {
-        out.push_str(&format!("Message: {msg}\n"));
+        out.push_str(&format!("Message: {}\n", gha::shown(msg)));
     }
     let errors = body
         .get("errors")
@@ -330,7 +333,7 @@ fn explain_refusal(
     for e in &errors {
         let code = e.get("code").and_then(Value::as_str).unwrap_or("?");
         let desc = e.get("description").and_then(Value::as_str).unwrap_or("");
-        out.push_str(&format!("  [{code}] {desc}\n"));
+        out.push_str(&format!("  [{}] {}\n", gha::shown(code), gha::shown(desc)));
     }
     out.push_str("\nClaims of the ID token that was sent:\n");
     for key in SHOWN_CLAIMS {
@@ -339,7 +342,7 @@ fn explain_refusal(
             Some(Value::Null) | None => "(not set)".to_owned(),
             Some(other) => other.to_string(),
         };
-        out.push_str(&format!("  {key:<20} {v}\n"));
+        out.push_str(&format!("  {key:<20} {}\n", gha::shown(v)));
     }
     if claim(claims, "event_name") == Some("pull_request_target") {
         out.push_str(
@@ -355,6 +358,12 @@ fn explain_refusal(
         .unwrap_or("publish.yml");
     let environment =
         claim(claims, "environment").unwrap_or("(leave empty: this job has no environment)");
+    let (owner, repo, workflow, environment) = (
+        gha::shown(owner),
+        gha::shown(repo),
+        gha::shown(workflow),
+        gha::shown(environment),
+    );
     let index = ctx.index_url.as_str().trim_end_matches('/');
     out.push_str(&format!(
         "\nA trusted publisher that matches this job (GitHub tab):\n  \

@@ -174,62 +174,66 @@ pub fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
     append(Path::new(&path), markdown).context("writing the job summary")
 }
 
-/// The job summary of a publish.
+/// The job summary of a publish. Every value in it is outside data (names, URLs, run
+/// metadata, index messages) and goes through [`md`]; links are HTML anchors so a URL cannot
+/// end one early.
 pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
-    let mut md = String::new();
+    let mut md_out = String::new();
     let on_index = report.files.iter().filter(|f| f.status.on_index()).count();
+    let (name, version) = (md(&report.name), md(&report.version));
     let title = if dry_run {
-        format!("Dry run: {} {}", report.name, report.version)
+        format!("Dry run: {name} {version}")
     } else if report.complete() {
-        format!("Published {} {}", report.name, report.version)
+        format!("Published {name} {version}")
     } else {
         format!(
-            "Publish of {} {} incomplete: {on_index} of {} files on the index",
-            report.name,
-            report.version,
+            "Publish of {name} {version} incomplete: {on_index} of {} files on the index",
             report.files.len()
         )
     };
-    md.push_str(&format!("## {}\n\n", md_escape(&title)));
+    md_out.push_str(&format!("## {title}\n\n"));
     if !report.release_url.is_empty() {
-        md.push_str(&format!(
-            "Release page: <{}>  \nIndex: `{}`\n\n",
-            report.release_url, report.repository_url
+        md_out.push_str(&format!(
+            "Release page: {}  \nIndex: <code>{}</code>\n\n",
+            link(&report.release_url, &md(&report.release_url)),
+            md(&report.repository_url)
         ));
     }
     if let Some(src) = &report.source {
+        let run_text = format!("run {}", src.run_id);
         let run = match &src.run_url {
-            Some(u) => format!("[run {}]({u})", src.run_id),
-            None => format!("run {}", src.run_id),
+            Some(u) => link(u, &run_text),
+            None => run_text,
         };
-        md.push_str(&format!(
-            "From {run} (`{}`{}), commit `{}`, artifacts: {}\n\n",
-            src.event,
+        md_out.push_str(&format!(
+            "From {run} (<code>{}</code>{}), commit <code>{}</code>, artifacts: {}\n\n",
+            md(&src.event),
             src.head_branch
                 .as_deref()
-                .map(|b| format!(" on `{b}`"))
+                .map(|b| format!(" on <code>{}</code>", md(b)))
                 .unwrap_or_default(),
-            src.head_sha,
+            md(&src.head_sha),
             src.artifacts
                 .iter()
-                .map(|a| format!("`{a}`"))
+                .map(|a| format!("<code>{}</code>", md(a)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
     }
-    md.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");
+    md_out.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");
     for f in &report.files {
+        let code = format!("<code>{}</code>", md(&f.filename));
         let name = if f.url.is_empty() {
-            format!("`{}`", f.filename)
+            code
         } else {
-            format!("[`{}`]({})", f.filename, f.url)
+            link(&f.url, &code)
         };
         let sha = if f.sha256.is_empty() {
             String::from("–")
         } else {
-            format!("`{}`", f.sha256)
+            format!("<code>{}</code>", md(&f.sha256))
         };
-        md.push_str(&format!(
+        md_out.push_str(&format!(
             "| {name} | {} | {} | {sha} |\n",
             f.status.label(),
             human_size(f.size)
@@ -241,7 +245,7 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
         .filter(|f| f.attestation_file.is_some())
         .count();
     if attested > 0 {
-        md.push_str(&format!(
+        md_out.push_str(&format!(
             "\nPEP 740 publish attestations signed and uploaded for {attested} file{}.\n",
             if attested == 1 { "" } else { "s" }
         ));
@@ -252,23 +256,61 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
         .filter_map(|f| f.error.as_ref().map(|e| (f, e)))
         .collect();
     if !failures.is_empty() {
-        md.push_str("\n### What went wrong\n\n");
+        md_out.push_str("\n### What went wrong\n\n");
         for (f, e) in failures {
-            md.push_str(&format!("- `{}`: {}\n", f.filename, md_escape(e)));
+            md_out.push_str(&format!("- <code>{}</code>: {}\n", md(&f.filename), md(e)));
         }
     }
     if !dry_run && !report.complete() {
-        md.push_str(
+        md_out.push_str(
             "\nFiles marked uploaded or already there are on the index. Re-running the job is \
              safe: files already on the index with the same hash are not sent again.\n",
         );
     }
-    md.push('\n');
-    md
+    md_out.push('\n');
+    md_out
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Outside data as inert text of the job summary (markdown with inline HTML): one line
+/// ([`crate::gha::shown`]), and every character that markdown or HTML could read as markup
+/// written as a character reference, so `<script>`, a backtick, `|` (a table cell's end),
+/// `[`...`](...)`, `![`...`]` (an image fetched by every reader), `@team` or `*` show as
+/// themselves. Safe in text, in a table cell and in a quoted
+/// HTML attribute.
+pub fn md(value: impl std::fmt::Display) -> String {
+    let one_line = crate::gha::shown(value).to_string();
+    let mut out = String::with_capacity(one_line.len());
+    for c in one_line.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            // `_` stays: intraword (every wheel name has one) it never starts emphasis.
+            '\'' | '`' | '|' | '*' | '[' | ']' | '\\' | '~' | '!' | '$' | '@' => {
+                out.push_str(&format!("&#{};", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Preformatted text (a multi-line explanation) for the job summary, inside `<pre>`: HTML
+/// escaped, lines kept, control characters other than LF escaped.
+pub fn html(text: &str) -> String {
+    text.split('\n').map(md).collect::<Vec<_>>().join("\n")
+}
+
+/// An HTML link to `url` when it is an http(s) URL (a `javascript:` one is shown, not
+/// linked), with `text` already escaped.
+fn link(url: &str, text: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") => {
+            format!("<a href=\"{}\">{text}</a>", md(u.as_str()))
+        }
+        _ => text.to_owned(),
+    }
 }
 
 pub fn human_size(bytes: u64) -> String {
@@ -322,6 +364,62 @@ mod tests {
         let head = lines.next().unwrap();
         let delim = head.strip_prefix("urls<<").unwrap();
         assert_eq!(lines.collect::<Vec<_>>(), vec!["a", "b", delim]);
+    }
+
+    #[test]
+    fn summary_values_are_inert() {
+        let hostile = "<script>alert(1)</script> `x` | [a](https://evil.example) ![i](https://t.example/p) @org/team *b*\n## Head";
+        let out = md(hostile);
+        for bad in ["<", ">", "`", "|", "[", "]", "!", "@", "*", "\n"] {
+            assert!(!out.contains(bad), "{bad:?} in {out}");
+        }
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert_eq!(
+            md("demo_package-1.0-py3-none-any.whl"),
+            "demo_package-1.0-py3-none-any.whl"
+        );
+        assert_eq!(link("javascript:alert(1)", "t"), "t");
+        assert_eq!(
+            link("https://files.example/a\"b", "t"),
+            "<a href=\"https://files.example/a%22b\">t</a>"
+        );
+    }
+
+    #[test]
+    fn summary_of_hostile_report_has_one_table_row_per_file() {
+        let report = Report {
+            name: "demo".into(),
+            version: "1.0".into(),
+            repository_url: "https://upload.example/legacy/".into(),
+            release_url: "javascript:alert(1)".into(),
+            files: vec![FileReport {
+                filename: "x|y`<b>\n| evil | row |".into(),
+                status: FileStatus::Failed,
+                url: String::new(),
+                sha256: String::new(),
+                blake2_256: String::new(),
+                size: 1,
+                packagetype: "bdist_wheel".into(),
+                python_version: "py3".into(),
+                upload_time: None,
+                confirmed: false,
+                error: Some("HTTP 400 <img src=x onerror=alert(1)>\n::stop-commands::t".into()),
+                attestation_file: None,
+            }],
+            source: None,
+        };
+        let md_text = summary_markdown(&report, false);
+        let rows = md_text.lines().filter(|l| l.starts_with('|')).count();
+        assert_eq!(rows, 3, "{md_text}");
+        assert!(
+            !md_text.contains("<b>") && !md_text.contains("<img"),
+            "{md_text}"
+        );
+        assert!(!md_text.contains("href=\"javascript"), "{md_text}");
+        assert!(
+            md_text.lines().all(|l| !l.trim_start().starts_with("::")),
+            "{md_text}"
+        );
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //!
 //! Log lines go through the bar while it is drawn (see [`suspend_for_log`]), so the two never
 //! garble each other.
-use std::io::IsTerminal;
 use std::sync::{Mutex, OnceLock};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,7 +14,7 @@ fn slot() -> &'static Mutex<Option<ProgressBar>> {
 
 /// A bar for `total` bytes when stderr is an interactive terminal; `None` in CI.
 pub fn start(total: u64) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() || crate::gha::in_actions() {
+    if !crate::gha::stderr_is_terminal() || crate::gha::in_actions() {
         return None;
     }
     let style = ProgressStyle::with_template(

@@ -392,10 +392,12 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn print_hash(filename: &str, d: &Digests) {
-    eprintln!(
-        "{filename}\n  sha256:      {}\n  blake2b-256: {}",
-        d.sha256, d.blake2_256
-    );
+    gha::print_err(&format!(
+        "{}\n  sha256:      {}\n  blake2b-256: {}",
+        gha::shown(filename),
+        d.sha256,
+        d.blake2_256
+    ));
 }
 
 /// Run every distribution check; on failure, nothing may be uploaded.
@@ -404,10 +406,18 @@ pub fn check(paths: &[PathBuf]) -> anyhow::Result<Release> {
     match distribution::collect(paths) {
         Ok((release, skipped)) => {
             for s in &skipped {
-                tracing::info!("skipping {}: {}", s.path.display(), s.reason);
+                tracing::info!(
+                    "skipping {}: {}",
+                    gha::shown(s.path.display()),
+                    gha::shown(&s.reason)
+                );
             }
             for d in &release.distributions {
-                tracing::info!("  {} ({})", d.filename, outputs::human_size(d.size));
+                tracing::info!(
+                    "  {} ({})",
+                    gha::shown(&d.filename),
+                    outputs::human_size(d.size)
+                );
             }
             Ok(release)
         }
@@ -769,7 +779,7 @@ pub fn emit(
     report_path: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     for url in report.urls() {
-        println!("{url}");
+        gha::print_out(&gha::shown(url).to_string());
     }
     outputs::write_github_output(report)?;
     outputs::write_step_summary(&outputs::summary_markdown(report, dry_run))?;
