@@ -200,7 +200,7 @@ impl Drop for Group {
 /// may appear inside a log line, an annotation or an error: every control character (CR, LF,
 /// ESC, NEL, ...) and the Unicode line and paragraph separators written as an escape (`\n`,
 /// `\u{1b}`), so the value stays on its line and cannot start a new one that the runner would
-/// read as a workflow command.
+/// read as a workflow command; `##[` (a command anywhere in a line) is broken as `##\[`.
 pub fn shown<T: fmt::Display>(value: T) -> Shown<T> {
     Shown(value)
 }
@@ -211,7 +211,7 @@ pub struct Shown<T>(T);
 impl<T: fmt::Display> fmt::Display for Shown<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use fmt::Write as _;
-        write!(Inert(f), "{}", self.0)
+        write!(Inert { out: f, hashes: 0 }, "{}", self.0)
     }
 }
 
@@ -226,19 +226,36 @@ fn is_unsafe_char(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
-/// A writer that escapes what [`is_unsafe_char`] matches.
-struct Inert<'a, 'b>(&'a mut fmt::Formatter<'b>);
+/// A writer that escapes what [`is_unsafe_char`] matches, and breaks `##[` (the runner's
+/// older command syntax, read anywhere in a line) into `##\[`, even across writes.
+struct Inert<'a, 'b> {
+    out: &'a mut fmt::Formatter<'b>,
+    /// `#` characters just written, up to 2.
+    hashes: u8,
+}
 
 impl fmt::Write for Inert<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut rest = s;
-        while let Some(at) = rest.find(is_unsafe_char) {
-            self.0.write_str(&rest[..at])?;
-            let c = rest[at..].chars().next().unwrap_or_default();
-            write!(self.0, "{}", c.escape_default())?;
-            rest = &rest[at + c.len_utf8()..];
+        let mut start = 0;
+        for (at, c) in s.char_indices() {
+            let unsafe_char = is_unsafe_char(c);
+            let bracket = c == '[' && self.hashes >= 2;
+            if unsafe_char || bracket {
+                self.out.write_str(&s[start..at])?;
+                if bracket {
+                    self.out.write_str("\\[")?;
+                } else {
+                    write!(self.out, "{}", c.escape_default())?;
+                }
+                start = at + c.len_utf8();
+            }
+            self.hashes = if c == '#' {
+                (self.hashes + 1).min(2)
+            } else {
+                0
+            };
         }
-        self.0.write_str(rest)
+        self.out.write_str(&s[start..])
     }
 }
 

@@ -150,11 +150,15 @@ impl JsonApi<'_> {
 /// A URL from the index's answer, kept only when it is an absolute http(s) URL, and then in
 /// its parsed form: it reaches outputs, the summary and the log, and a `javascript:` link or
 /// a line break in it must not.
+///
+/// The fragment is dropped: a download needs none, and without one no `#` (nor the runner's
+/// `##[` command syntax) can remain in the URL.
 fn web_url(s: &str) -> Option<String> {
-    Url::parse(s)
+    let mut url = Url::parse(s)
         .ok()
-        .filter(|u| matches!(u.scheme(), "https" | "http") && u.has_host())
-        .map(String::from)
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.has_host())?;
+    url.set_fragment(None);
+    Some(url.into())
 }
 
 #[cfg(test)]
@@ -170,6 +174,10 @@ mod tests {
         assert_eq!(
             web_url("https://x.example/\n::stop-commands::y").as_deref(),
             Some("https://x.example/::stop-commands::y")
+        );
+        assert_eq!(
+            web_url("https://x.example/a.whl#sha256=00 ##[add-mask]z").as_deref(),
+            Some("https://x.example/a.whl")
         );
         assert_eq!(web_url("javascript:alert(1)"), None);
         assert_eq!(web_url("/relative/path.whl"), None);
