@@ -377,7 +377,7 @@ async fn metadata_fields_stay_data() {
             "Requires-Dist",
             format!("bad requirement \u{1b}[31m{hostile_one_line}"),
         )
-        .with_header("Summary", format!("\r::stop-commands::pwned\u{1b}[2K"));
+        .with_header("Summary", "\r::stop-commands::pwned\u{1b}[2K");
     dists::write_wheel(&project, &dir, "py3").unwrap();
     let out = stack
         .publish(
