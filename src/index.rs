@@ -23,7 +23,9 @@ pub fn index_url_for(upload_url: &Url) -> Url {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct IndexFile {
     pub filename: String,
-    pub url: String,
+    /// Only an absolute http(s) URL is kept (see [`web_url`]).
+    #[serde(deserialize_with = "web_url_field")]
+    pub url: Option<String>,
     #[serde(default)]
     pub size: u64,
     #[serde(default)]
@@ -136,13 +138,9 @@ impl JsonApi<'_> {
         // a retry fixes.
         let parsed: ReleaseJson = serde_json::from_value(answer.json_value(what)?)
             .map_err(|e| Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}")))?;
-        let mut files = parsed.urls;
-        for f in &mut files {
-            f.url = web_url(&f.url).unwrap_or_default();
-        }
         Ok(Some(ReleaseState {
             release_url: parsed.info.release_url.as_deref().and_then(web_url),
-            files,
+            files: parsed.urls,
         }))
     }
 }
@@ -159,6 +157,12 @@ fn web_url(s: &str) -> Option<String> {
         .filter(|u| matches!(u.scheme(), "https" | "http") && u.has_host())?;
     url.set_fragment(None);
     Some(url.into())
+}
+
+fn web_url_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?
+        .as_deref()
+        .and_then(web_url))
 }
 
 #[cfg(test)]

@@ -43,10 +43,14 @@ impl FileStatus {
 pub struct FileReport {
     pub filename: String,
     pub status: FileStatus,
-    /// The file's URL as the index's JSON API gives it (empty until confirmed).
-    pub url: String,
-    pub sha256: String,
-    pub blake2_256: String,
+    /// The file's URL as the index lists it; unknown until confirmed (`""` in the JSON).
+    #[serde(serialize_with = "empty_if_none")]
+    pub url: Option<String>,
+    /// Unknown for a file that was never hashed (`""` in the JSON).
+    #[serde(serialize_with = "empty_if_none")]
+    pub sha256: Option<String>,
+    #[serde(serialize_with = "empty_if_none")]
+    pub blake2_256: Option<String>,
     pub size: u64,
     pub packagetype: String,
     pub python_version: String,
@@ -108,8 +112,8 @@ impl Report {
     pub fn urls(&self) -> Vec<&str> {
         self.files
             .iter()
-            .filter(|f| f.status.on_index() && !f.url.is_empty())
-            .map(|f| f.url.as_str())
+            .filter(|f| f.status.on_index())
+            .filter_map(|f| f.url.as_deref())
             .collect()
     }
 
@@ -117,6 +121,11 @@ impl Report {
     pub fn published_json(&self) -> anyhow::Result<String> {
         serde_json::to_string(&self.files).context("serialising the report")
     }
+}
+
+/// The `published` JSON keeps its documented shape: an unknown value is an empty string.
+fn empty_if_none<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_deref().unwrap_or_default())
 }
 
 /// Append the step outputs to `$GITHUB_OUTPUT` (no-op outside Actions).
@@ -223,15 +232,13 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
     md_out.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");
     for f in &report.files {
         let code = format!("<code>{}</code>", md(&f.filename));
-        let name = if f.url.is_empty() {
-            code
-        } else {
-            link(&f.url, &code)
+        let name = match &f.url {
+            Some(url) => link(url, &code),
+            None => code,
         };
-        let sha = if f.sha256.is_empty() {
-            String::from("–")
-        } else {
-            format!("<code>{}</code>", md(&f.sha256))
+        let sha = match &f.sha256 {
+            Some(sha) => format!("<code>{}</code>", md(sha)),
+            None => String::from("–"),
         };
         md_out.push_str(&format!(
             "| {name} | {} | {} | {sha} |\n",
@@ -395,9 +402,9 @@ mod tests {
             files: vec![FileReport {
                 filename: "x|y`<b>\n| evil | row |".into(),
                 status: FileStatus::Failed,
-                url: String::new(),
-                sha256: String::new(),
-                blake2_256: String::new(),
+                url: None,
+                sha256: None,
+                blake2_256: None,
                 size: 1,
                 packagetype: "bdist_wheel".into(),
                 python_version: "py3".into(),

@@ -39,7 +39,8 @@ pub(super) async fn confirm(
                         .digests
                         .sha256
                         .as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(&f.sha256));
+                        .zip(f.sha256.as_deref())
+                        .is_some_and(|(remote, local)| remote.eq_ignore_ascii_case(local));
                     if same {
                         f.url = remote.url.clone();
                         f.upload_time = remote.upload_time_iso_8601.clone();

@@ -278,9 +278,9 @@ fn file_report(
     FileReport {
         filename: dist.filename.clone(),
         status,
-        url: on_index.map(|f| f.url.clone()).unwrap_or_default(),
-        sha256: digests.map(|d| d.sha256.clone()).unwrap_or_default(),
-        blake2_256: digests.map(|d| d.blake2_256.clone()).unwrap_or_default(),
+        url: on_index.and_then(|f| f.url.clone()),
+        sha256: digests.map(|d| d.sha256.clone()),
+        blake2_256: digests.map(|d| d.blake2_256.clone()),
         size: dist.size,
         packagetype: dist.kind.filetype().to_owned(),
         python_version: dist.pyversion.clone(),
