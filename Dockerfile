@@ -6,8 +6,10 @@
 #   binary     only the static binary, for `docker buildx build --target binary --output DIR .`
 
 # Alpine's Rust toolchain targets musl natively, so the release binary is static without
-# cross tools.
-FROM rust:1-alpine AS build
+# cross tools. Pinned by the digest of the multi-arch index of `rust:1-alpine`, so a tag moved
+# upstream (or a compromised registry) cannot change what builds the release; README
+# "Bumping the base image" says how to move it.
+FROM rust:1-alpine@sha256:a10e64dd139b7387337c7fbe8aca31b959b57b2fd4c8ae20a02cf1d6ea424dce AS build
 RUN apk add --no-cache musl-dev ca-certificates binutils
 WORKDIR /src
 

@@ -53,11 +53,16 @@ impl Auth {
                     password,
                 }))
             }
-            (_, None) => Ok(Auth::Trusted(Box::new(TrustedPublisher {
-                http: http.clone(),
-                index_url: index_url.clone(),
-                current: Mutex::new(None),
-            }))),
+            (_, None) => {
+                // Before anything is read or downloaded: a publish that could only end by
+                // sending the job's identity in clear text fails at once.
+                oidc::check_transport(index_url)?;
+                Ok(Auth::Trusted(Box::new(TrustedPublisher {
+                    http: http.clone(),
+                    index_url: index_url.clone(),
+                    current: Mutex::new(None),
+                })))
+            }
         }
     }
 }

@@ -9,13 +9,14 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
 use base64::Engine;
+use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
-use url::Url;
+use url::{Host, Url};
 
-use crate::gha::{self, Level};
-use crate::http::{self, Failure, Http};
+use crate::gha::{self, shown, Level};
+use crate::http::{self, Answer, Failure, Http};
 use crate::secret::Secret;
 
 /// The claims shown when the index refuses a token, in the order a reader compares them with
@@ -72,15 +73,27 @@ impl RunnerOidc {
         http.retry(what, |_| {
             let url = url.clone();
             async move {
+                // Never redirected: the request token would go along to wherever the answer
+                // points (reqwest keeps it on a same-host redirect, even one to plain http).
                 let request = http
-                    .client
-                    .get(url)
+                    .no_redirect
+                    .get(url.clone())
                     .header(
                         reqwest::header::AUTHORIZATION,
                         format!("bearer {}", self.request_token.expose()),
                     )
                     .header(reqwest::header::ACCEPT, "application/json");
                 let reply = http.send_text(what, request).await?;
+                if reply.status.is_redirection() {
+                    return Err(Failure::Permanent(anyhow!(
+                        "{what}: GitHub's token service answered HTTP {} with a redirect to {}; \
+                         the request token is never sent after a redirect. \
+                         ACTIONS_ID_TOKEN_REQUEST_URL must be the runner's own address: \
+                         do not override it",
+                        reply.status,
+                        redirect_target(&url, &reply)
+                    )));
+                }
                 let (status, body) = (reply.status, reply.text);
                 if !status.is_success() {
                     return Err(Failure::Permanent(anyhow!(
@@ -150,14 +163,144 @@ pub enum Audience {
     Unsupported,
 }
 
+/// The address of a trusted-publishing endpoint of the index, refused when the job's identity
+/// would travel over plain http to another machine.
+fn endpoint(index_url: &Url, path: &str) -> anyhow::Result<Url> {
+    check_transport(index_url)?;
+    index_url
+        .join(path)
+        .with_context(|| format!("bad index URL {index_url}"))
+}
+
+/// Trusted publishing over `https`, or over `http` to this machine only (a local test index):
+/// anything else would carry the ID token and the minted upload token in clear text.
+pub fn check_transport(index_url: &Url) -> anyhow::Result<()> {
+    match index_url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(index_url) => Ok(()),
+        "http" => bail!(
+            "refusing trusted publishing over plain http to {index_url}: the ID token and the \
+             minted upload token would cross the network unencrypted (http is only accepted \
+             for localhost, 127.0.0.0/8 and ::1). Use the index's https:// address in \
+             --repository-url (and --index-url)"
+        ),
+        other => bail!(
+            "refusing trusted publishing to {index_url}: the scheme `{other}` is not https. \
+             Use the index's https:// address in --repository-url (and --index-url)"
+        ),
+    }
+}
+
+/// Is the URL's host this machine? Names other than `localhost` are not trusted to resolve
+/// to it.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
+    }
+}
+
+/// Audiences of known relying parties, with the one origin allowed to ask for them. An ID
+/// token is good at whatever service its audience names, so an index that asks for another
+/// service's audience is asking for a token it could replay there.
+const OWNED_AUDIENCES: &[(&str, &str, &str)] = &[
+    ("pypi", "PyPI", "https://pypi.org"),
+    ("testpypi", "TestPyPI", "https://test.pypi.org"),
+];
+
+/// Audiences of services that are no package index at all (Sigstore's Fulcio, which would
+/// issue signing certificates for this workflow; the clouds' workload identity federation;
+/// GitHub's default audience, `https://github.com/OWNER`).
+fn foreign_service(audience: &str) -> Option<&'static str> {
+    match audience {
+        "sigstore" => Some("Sigstore (Fulcio)"),
+        "sts.amazonaws.com" => Some("AWS"),
+        "api://AzureADTokenExchange" => Some("Azure"),
+        a if a.starts_with("//iam.googleapis.com/")
+            || a.starts_with("https://iam.googleapis.com/") =>
+        {
+            Some("Google Cloud")
+        }
+        a if a.starts_with("https://github.com/") => Some("GitHub (its default audience)"),
+        _ => None,
+    }
+}
+
+/// Refuse an audience that belongs to another service than the index at `index_url`, before
+/// any ID token is requested for it.
+pub fn check_audience(index_url: &Url, audience: &str) -> anyhow::Result<()> {
+    for (owned, service, origin) in OWNED_AUDIENCES {
+        if audience != *owned {
+            continue;
+        }
+        let allowed = Url::parse(origin).map(|u| u.origin()).ok();
+        if allowed.as_ref() == Some(&index_url.origin()) {
+            return Ok(());
+        }
+        bail!(
+            "refusing trusted publishing: {index_url} asked for an ID token with the audience \
+             {audience:?}, which belongs to {service} ({origin}/), not to this index. A token \
+             for that audience could be replayed at {service}. Check --repository-url and \
+             --index-url: to publish to {service}, point them at {service}; a self-hosted \
+             index needs an audience of its own"
+        );
+    }
+    if let Some(service) = foreign_service(audience) {
+        bail!(
+            "refusing trusted publishing: {index_url} asked for an ID token with the audience \
+             {audience:?}, which belongs to {service}, not to a package index. A token for that \
+             audience could be used there in this workflow's name. Check --repository-url and \
+             --index-url"
+        );
+    }
+    Ok(())
+}
+
+/// Where a redirect answer points, resolved against the request's URL, for an error message.
+fn redirect_target(url: &Url, reply: &Answer) -> String {
+    match reply
+        .headers
+        .get(LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    {
+        Some(location) => match url.join(&location) {
+            Ok(target) => shown(target).to_string(),
+            Err(_) => format!("{:?}", location),
+        },
+        None => "(no Location header)".to_owned(),
+    }
+}
+
+/// A redirect from a trusted-publishing endpoint is never followed: a 307/308 re-sends the
+/// POST body, the ID token, to wherever the index points.
+fn refuse_redirect(what: &str, url: &Url, reply: &Answer) -> Result<(), Failure> {
+    if !reply.status.is_redirection() {
+        return Ok(());
+    }
+    Err(Failure::Permanent(anyhow!(
+        "{what}: HTTP {} redirecting to {}. Trusted publishing never follows a redirect (the ID \
+         token would go along to the new address): set --index-url or --repository-url to the \
+         index's final address",
+        reply.status,
+        redirect_target(url, reply)
+    )))
+}
+
 pub async fn audience(http: &Http, index_url: &Url) -> anyhow::Result<Audience> {
-    let url = index_url.join("_/oidc/audience").context("bad index URL")?;
+    let url = endpoint(index_url, "_/oidc/audience")?;
     let what = format!("asking {url} for the trusted-publishing audience");
     http.retry(&what, |_| {
         let url = url.clone();
         let what = what.clone();
         async move {
-            let reply = http.send_text(&what, http.client.get(url)).await?;
+            let reply = http
+                .send_text(&what, http.no_redirect.get(url.clone()))
+                .await?;
+            refuse_redirect(&what, &url, &reply)?;
             match reply.status {
                 StatusCode::FORBIDDEN => return Ok(Audience::Disabled),
                 StatusCode::NOT_FOUND => return Ok(Audience::Unsupported),
@@ -213,10 +356,8 @@ pub async fn mint(
             ctx.index_url
         ),
     };
-    let url = ctx
-        .index_url
-        .join("_/oidc/mint-token")
-        .context("bad index URL")?;
+    check_audience(ctx.index_url, &audience)?;
+    let url = endpoint(ctx.index_url, "_/oidc/mint-token")?;
     let what = format!("exchanging the ID token at {url}");
     let mut warned = false;
     http.retry(&what, |_| {
@@ -232,10 +373,11 @@ pub async fn mint(
                 warn_on_claims(&claims);
             }
             let request = http
-                .client
-                .post(url)
+                .no_redirect
+                .post(url.clone())
                 .json(&serde_json::json!({ "token": jwt.expose() }));
             let reply = http.send_text(&what, request).await?;
+            refuse_redirect(&what, &url, &reply)?;
             let status = reply.status;
             let json = reply.json_value(&what)?;
             if status.is_success() {
@@ -413,5 +555,66 @@ mod tests {
         let claims = decode_claims(&format!("e30.{payload}.sig"));
         assert_eq!(claim(&claims, "repository"), Some("octo/repo"));
         assert!(decode_claims("garbage").is_empty());
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        for ok in [
+            "https://pypi.org/",
+            "https://index.example/",
+            "http://localhost:8080/",
+            "http://LOCALHOST/",
+            "http://127.0.0.1:5000/",
+            "http://127.8.9.10/",
+            "http://[::1]:8080/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(check_transport(&url(ok)).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://example.invalid/",
+            "http://pypi.org/",
+            "http://10.0.0.1/",
+            "http://[::2]/",
+            "http://localhost.example.com/",
+            "http://127.0.0.1.nip.io/",
+            "ftp://localhost/",
+        ] {
+            let err = check_transport(&url(refused)).unwrap_err().to_string();
+            assert!(err.contains("https://"), "{refused}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_audience_of_another_index_is_refused() {
+        assert!(check_audience(&url("https://pypi.org/"), "pypi").is_ok());
+        assert!(check_audience(&url("https://test.pypi.org/"), "testpypi").is_ok());
+        assert!(check_audience(&url("https://index.example/"), "index-example").is_ok());
+        assert!(check_audience(&url("http://127.0.0.1:8000/"), "local").is_ok());
+        for (index, aud, service) in [
+            ("http://127.0.0.1:8000/", "pypi", "PyPI"),
+            ("https://pypi.org.evil.example/", "pypi", "PyPI"),
+            ("https://pypi.org:8443/", "pypi", "PyPI"),
+            ("https://test.pypi.org/", "pypi", "PyPI"),
+            ("https://pypi.org/", "testpypi", "TestPyPI"),
+            ("https://index.example/", "testpypi", "TestPyPI"),
+            ("https://pypi.org/", "sigstore", "Sigstore"),
+            ("https://index.example/", "sts.amazonaws.com", "AWS"),
+            (
+                "https://index.example/",
+                "https://github.com/octo",
+                "GitHub",
+            ),
+        ] {
+            let err = check_audience(&url(index), aud).unwrap_err().to_string();
+            assert!(
+                err.contains(service) && err.contains(&format!("{aud:?}")),
+                "{index} {aud}: {err}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ mod common;
 use common::{Stack, PROJECT};
 use testbed::faults::{route, Fault};
 use testbed::github::JobClaims;
+use testbed::warehouse::{TrustedIssuer, TrustedPublisher, Warehouse, WarehouseConfig};
 
 /// Every secret of a run: the ID tokens GitHub issued, the runner's request token, and the
 /// index tokens minted from them.
@@ -314,4 +315,240 @@ async fn api_token_on_a_trusted_publishing_index_suggests_the_upgrade() {
         out.stdout
     );
     assert!(out.stdout.contains(&format!("::add-mask::{token}")));
+}
+
+/// Another index on this machine that trusts the same GitHub issuer and has this workflow as
+/// the project's trusted publisher: an ID token that reached it would be exchanged there.
+async fn another_index(stack: &Stack, audience: &str) -> Warehouse {
+    let other = Warehouse::start(WarehouseConfig {
+        audience: audience.to_owned(),
+        trusted_issuer: Some(TrustedIssuer {
+            issuer: stack.github.issuer(),
+            public_key_pem: testbed::GITHUB_OIDC_TEST_PUBLIC_KEY_PEM.to_owned(),
+        }),
+        ..WarehouseConfig::default()
+    })
+    .await
+    .expect("second index");
+    let cfg = stack.github.config();
+    other.create_project(PROJECT);
+    other.add_trusted_publisher(TrustedPublisher {
+        project: PROJECT.to_owned(),
+        repository_owner: cfg.owner().to_owned(),
+        repository_owner_id: cfg.repository_owner_id.to_string(),
+        repository: cfg.name().to_owned(),
+        workflow_filename: "publish.yml".to_owned(),
+        environment: JobClaims::for_repo(cfg).environment,
+        pending: false,
+    });
+    other
+}
+
+fn assert_contains(out: &common::Outcome, expected: &[&str]) {
+    for e in expected {
+        assert!(
+            out.stderr.contains(e),
+            "{e:?} missing from:\n{}",
+            out.debug()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_from_the_mint_endpoint_never_carries_the_id_token_away() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let other = another_index(&stack, common::LOCAL_AUDIENCE).await;
+    let target = format!("{}/_/oidc/mint-token", other.url());
+    let dist = stack.dists(PROJECT, "1.0.0");
+    for (n, status) in [307u16, 308].into_iter().enumerate() {
+        stack.warehouse.faults().inject(
+            route::OIDC_MINT,
+            Fault::Redirect {
+                status,
+                location: target.clone(),
+            },
+            1,
+        );
+        let out = stack
+            .publish(&[dist.to_str().unwrap()], &stack.oidc_env())
+            .await;
+        assert!(!out.ok(), "{}", out.debug());
+        // Refused at the first answer, not retried.
+        assert_eq!(stack.warehouse.faults().fired(route::OIDC_MINT), n + 1);
+        assert!(
+            other.requests().is_empty(),
+            "the redirect target was contacted: {:?}",
+            other.requests()
+        );
+        assert!(other.minted_tokens().is_empty());
+        assert!(stack.warehouse.minted_tokens().is_empty());
+        assert!(stack.warehouse.uploads().is_empty());
+        assert_contains(
+            &out,
+            &[
+                &format!("{}/_/oidc/mint-token", stack.warehouse.url()),
+                &format!("HTTP {status}"),
+                &target,
+                "--index-url or --repository-url",
+                "final address",
+            ],
+        );
+        assert_no_secret(&stack, &out.everything_but_masks());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_from_the_audience_endpoint_is_refused_before_any_id_token() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let other = another_index(&stack, common::LOCAL_AUDIENCE).await;
+    let target = format!("{}/_/oidc/audience", other.url());
+    stack.warehouse.faults().inject(
+        route::OIDC_AUDIENCE,
+        Fault::Redirect {
+            status: 307,
+            location: target.clone(),
+        },
+        1,
+    );
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack
+        .publish(&[dist.to_str().unwrap()], &stack.oidc_env())
+        .await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert!(other.requests().is_empty(), "{:?}", other.requests());
+    assert!(
+        stack.github.issued_tokens().is_empty(),
+        "an ID token was requested"
+    );
+    assert_contains(
+        &out,
+        &[
+            &format!("{}/_/oidc/audience", stack.warehouse.url()),
+            "HTTP 307",
+            &target,
+            "final address",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_of_the_id_token_request_is_not_followed() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let other = another_index(&stack, common::LOCAL_AUDIENCE).await;
+    let target = format!("{}/steal", other.url());
+    stack.github.faults().inject(
+        route::ID_TOKEN,
+        Fault::Redirect {
+            status: 302,
+            location: target.clone(),
+        },
+        1,
+    );
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack
+        .publish(&[dist.to_str().unwrap()], &stack.oidc_env())
+        .await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert!(other.requests().is_empty(), "{:?}", other.requests());
+    assert!(stack.warehouse.minted_tokens().is_empty());
+    assert_contains(&out, &["HTTP 302", &target, "never sent after a redirect"]);
+    assert_no_secret(&stack, &out.everything_but_masks());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audience_of_pypi_or_testpypi_from_another_index_is_refused() {
+    let stack = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.0");
+    for (audience, service, home) in [
+        ("pypi", "PyPI", "https://pypi.org/"),
+        ("testpypi", "TestPyPI", "https://test.pypi.org/"),
+    ] {
+        // A local index that asks for PyPI's audience: a token for it would be good at PyPI.
+        let lookalike = another_index(&stack, audience).await;
+        let out = common::run(
+            stack.tmp.path(),
+            &[
+                "publish",
+                "--repository-url",
+                &lookalike.upload_url(),
+                dist.to_str().unwrap(),
+            ],
+            &stack.oidc_env(),
+        )
+        .await;
+        assert!(!out.ok(), "{}", out.debug());
+        assert!(
+            stack.github.issued_tokens().is_empty(),
+            "an ID token was requested for {audience}"
+        );
+        assert!(lookalike.minted_tokens().is_empty());
+        let oidc: Vec<_> = lookalike
+            .requests()
+            .into_iter()
+            .filter(|(_, path, _)| path.starts_with("/_/oidc/"))
+            .collect();
+        assert_eq!(
+            oidc,
+            vec![("GET".to_owned(), "/_/oidc/audience".to_owned(), 200)],
+            "only the audience was asked for"
+        );
+        assert_contains(
+            &out,
+            &[
+                &format!("{audience:?}"),
+                &format!("belongs to {service} ({home})"),
+                &lookalike.url(),
+            ],
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trusted_publishing_over_plain_http_to_another_host_is_refused_at_once() {
+    let stack = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let path = dist.to_str().unwrap();
+    for args in [
+        vec![
+            "publish",
+            "--repository-url",
+            "http://example.invalid/legacy/",
+            path,
+        ],
+        vec![
+            "publish",
+            "--repository-url",
+            "https://example.invalid/legacy/",
+            "--index-url",
+            "http://example.invalid/",
+            path,
+        ],
+        vec![
+            "mint-token",
+            "--repository-url",
+            "http://example.invalid/legacy/",
+        ],
+    ] {
+        let started = std::time::Instant::now();
+        let out = common::run(stack.tmp.path(), &args, &stack.oidc_env()).await;
+        assert!(!out.ok(), "{args:?}: {}", out.debug());
+        assert_contains(
+            &out,
+            &[
+                "refusing trusted publishing over plain http to http://example.invalid/",
+                "https://",
+            ],
+        );
+        // Refused before any request: no retry of a name that does not resolve.
+        assert!(!out.stderr.contains("retrying"), "{}", out.debug());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(stack.github.issued_tokens().is_empty());
+    }
 }

@@ -41,6 +41,9 @@ pub enum Fault {
     Hang,
     /// Start a response and drop the connection in the middle of its body.
     DropConnection,
+    /// Answer with a redirect (`status` 301, 302, 303, 307 or 308) to `location`, as a proxy
+    /// or a moved host in front of a server does.
+    Redirect { status: u16, location: String },
 }
 
 #[derive(Default)]
@@ -105,6 +108,10 @@ impl Faults {
                     "text/plain; charset=utf-8"
                 };
                 Some((status, [(header::CONTENT_TYPE, ctype)], body).into_response())
+            }
+            Fault::Redirect { status, location } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+                Some((status, [(header::LOCATION, location)]).into_response())
             }
             Fault::HtmlPage { status } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);

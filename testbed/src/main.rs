@@ -121,6 +121,8 @@ async fn serve(
     let sigstore = Sigstore::start(SigstoreConfig::for_issuer(github.issuer())).await?;
     let warehouse = Warehouse::start(WarehouseConfig {
         port: index_port,
+        // Not `pypi`: the client refuses PyPI's audience from any origin but pypi.org.
+        audience: "local-warehouse".to_owned(),
         sink,
         sigstore_trust: Some(sigstore.trust_root()?),
         trusted_issuer: Some(TrustedIssuer {

@@ -12,6 +12,10 @@ use testbed::warehouse::{TrustedIssuer, TrustedPublisher, Warehouse, WarehouseCo
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_pypi-oidc-publish");
 pub const PROJECT: &str = "demo-package";
+/// The trusted-publishing audience of the local index. Not Warehouse's default `pypi`: the
+/// client refuses PyPI's audience from any origin but https://pypi.org (an ID token for it
+/// could be replayed at PyPI). A test of that refusal starts its own index.
+pub const LOCAL_AUDIENCE: &str = "local-warehouse";
 
 pub struct Stack {
     pub warehouse: Warehouse,
@@ -36,11 +40,17 @@ impl Stack {
     /// A stack around a GitHub stand-in that is already running (whose issuer other
     /// services, such as a local Sigstore, were told to trust).
     pub async fn with_github(github: GitHub, config: WarehouseConfig) -> Stack {
+        let audience = if config.audience == WarehouseConfig::default().audience {
+            LOCAL_AUDIENCE.to_owned()
+        } else {
+            config.audience.clone()
+        };
         let warehouse = Warehouse::start(WarehouseConfig {
             trusted_issuer: Some(TrustedIssuer {
                 issuer: github.issuer(),
                 public_key_pem: testbed::GITHUB_OIDC_TEST_PUBLIC_KEY_PEM.to_owned(),
             }),
+            audience,
             ..config
         })
         .await
