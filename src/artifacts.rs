@@ -275,7 +275,8 @@ pub fn vet_run(
                      from this repository {repository} (id {}): a fork's code must never be \
                      published from this repository's release job",
                     crate::gha::shown(&head.full_name),
-                    head.id.map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
+                    head.id
+                        .map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
                     repository_id.map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
                 )
             })
@@ -764,6 +765,41 @@ pub fn extract(zip_path: &Path, out_dir: &Path) -> anyhow::Result<Vec<(PathBuf, 
     extract_within(zip_path, out_dir, &mut Budget::default())
 }
 
+/// The names of the central directory's records as stored, counting every record (the zip
+/// reader keeps only the last of several with one name). At most [`MAX_MEMBERS`].
+fn central_names(file: &mut std::fs::File, start: u64) -> anyhow::Result<Vec<Vec<u8>>> {
+    use std::io::{BufReader, Seek, SeekFrom};
+    const RECORD: u32 = 0x0201_4b50;
+    file.seek(SeekFrom::Start(start))
+        .context("cannot read the zip's central directory")?;
+    let mut reader = BufReader::new(file);
+    let mut names = Vec::new();
+    let mut fixed = [0u8; 46];
+    loop {
+        if reader.read_exact(&mut fixed).is_err()
+            || u32::from_le_bytes([fixed[0], fixed[1], fixed[2], fixed[3]]) != RECORD
+        {
+            return Ok(names);
+        }
+        if names.len() == MAX_MEMBERS {
+            bail!(
+                "the archive holds more than {MAX_MEMBERS} members, the limit: upload only the \
+                 distributions (the dist/ folder) as the artifact"
+            );
+        }
+        let field = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
+        let mut name = vec![0u8; field(28)];
+        reader
+            .read_exact(&mut name)
+            .context("the zip's central directory is truncated")?;
+        let skip = i64::try_from(field(30) + field(32)).unwrap_or(i64::MAX);
+        reader
+            .seek_relative(skip)
+            .context("the zip's central directory is truncated")?;
+        names.push(name);
+    }
+}
+
 /// [`extract`], charging the archive's expanded size to `budget`, shared by all the
 /// artifacts of a run.
 pub fn extract_within(
@@ -774,12 +810,18 @@ pub fn extract_within(
     let file = std::fs::File::open(zip_path)
         .with_context(|| format!("cannot open {}", zip_path.display()))?;
     let mut archive = zip::ZipArchive::new(file).context("not a valid zip archive")?;
-    if archive.len() > MAX_MEMBERS {
-        bail!(
-            "the archive holds {} members, more than the limit of {MAX_MEMBERS}: upload only \
-             the distributions (the dist/ folder) as the artifact",
-            archive.len()
-        );
+    let mut records = std::fs::File::open(zip_path)
+        .with_context(|| format!("cannot open {}", zip_path.display()))?;
+    let stored = central_names(&mut records, archive.central_directory_start())?;
+    if stored.len() > archive.len() {
+        // The zip reader keeps one record per name: a second one would silently win.
+        let mut names = std::collections::HashSet::new();
+        let twice = stored
+            .iter()
+            .find(|n| !names.insert(n.as_slice()))
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        bail!("entries {twice:?} and {twice:?} collide: the same path twice in one archive");
     }
 
     // Vet every entry before writing anything, so a hostile archive leaves nothing behind.
@@ -954,7 +996,12 @@ mod tests {
 
     #[test]
     fn a_fork_is_refused_whatever_the_event() {
-        for event in ["workflow_run", "push", "pull_request", "pull_request_target"] {
+        for event in [
+            "workflow_run",
+            "push",
+            "pull_request",
+            "pull_request_target",
+        ] {
             let r = run(event, Some(("mallory/repo", Some(666))));
             let mut sel = selection();
             sel.allow_run_events = vec![event.to_owned()];
@@ -1025,7 +1072,11 @@ mod tests {
     fn a_pinned_build_workflow_must_match() {
         let mut sel = selection();
         let mut r = run("push", Some((REPO, Some(REPO_ID))));
-        for pin in [".github/workflows/build.yml", "build.yml", "./.github/workflows/build.yml"] {
+        for pin in [
+            ".github/workflows/build.yml",
+            "build.yml",
+            "./.github/workflows/build.yml",
+        ] {
             sel.build_workflow = Some(pin.into());
             assert!(vet(&r, &sel).is_ok(), "{pin}");
         }
@@ -1048,5 +1099,216 @@ mod tests {
         assert_eq!(safe_dir_name("../dist"), "_dist");
         assert_eq!(safe_dir_name("wheels linux"), "wheels_linux");
         assert_eq!(safe_dir_name(".."), "artifact");
+    }
+}
+
+/// `extract` on its own: each hostile shape is refused with an error naming the member, and
+/// nothing is written anywhere: not in the extraction folder, not in its parent, not at an
+/// absolute path.
+#[cfg(test)]
+mod extract_tests {
+    use super::*;
+    use testbed::github::{zip_with_raw_entries, RawEntry};
+
+    /// Every file and folder below `root`.
+    fn everything_below(root: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut todo = vec![root.to_owned()];
+        while let Some(dir) = todo.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    todo.push(path.clone());
+                }
+                out.push(path);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    struct Case {
+        tmp: tempfile::TempDir,
+        zip: PathBuf,
+        out: PathBuf,
+    }
+
+    /// The zip sits in the temp root; the extraction folder is `<root>/parent/out`, so an
+    /// escape one or two levels up lands somewhere this test looks.
+    fn case(entries: &[RawEntry]) -> Case {
+        let tmp = tempfile::tempdir().unwrap();
+        let zip = tmp.path().join("artifact.zip");
+        std::fs::write(&zip, zip_with_raw_entries(entries)).unwrap();
+        let parent = tmp.path().join("parent");
+        std::fs::create_dir(&parent).unwrap();
+        let out = parent.join("out");
+        Case { tmp, zip, out }
+    }
+
+    /// Extract, expect a refusal mentioning `needle`, and check nothing at all was written.
+    fn refused(entries: &[RawEntry], needle: &str) {
+        let c = case(entries);
+        let err = match extract(&c.zip, &c.out) {
+            Ok(files) => panic!("{needle}: extracted {files:?}"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains(needle), "the error names {needle:?}: {err}");
+        let left = everything_below(c.tmp.path());
+        assert_eq!(
+            left,
+            vec![c.zip.clone(), c.tmp.path().join("parent")],
+            "{needle}: something was written"
+        );
+    }
+
+    fn ok() -> RawEntry {
+        RawEntry::file("demo-1.0-py3-none-any.whl", b"wheel bytes")
+    }
+
+    #[test]
+    fn a_good_archive_extracts_with_hashes() {
+        let c = case(&[ok(), RawEntry::file("sub/demo-1.0.tar.gz", b"sdist")]);
+        let files = extract(&c.zip, &c.out).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].0, c.out.join("demo-1.0-py3-none-any.whl"));
+        assert_eq!(files[0].1, hex::encode(Sha256::digest(b"wheel bytes")));
+        assert_eq!(
+            std::fs::read(c.out.join("sub/demo-1.0.tar.gz")).unwrap(),
+            b"sdist"
+        );
+    }
+
+    #[test]
+    fn traversal_is_refused() {
+        refused(&[ok(), RawEntry::file("../evil.txt", b"x")], "../evil.txt");
+        refused(
+            &[ok(), RawEntry::file("../../evil.txt", b"x")],
+            "../../evil.txt",
+        );
+        refused(
+            &[ok(), RawEntry::file("a/../../evil.txt", b"x")],
+            "a/../../evil.txt",
+        );
+    }
+
+    #[test]
+    fn absolute_paths_are_refused() {
+        let c = case(&[]);
+        // An absolute path into this test's own folder, so an escape would be seen.
+        let target = c.tmp.path().join("parent").join("abs.txt");
+        let name = target.display().to_string();
+        refused(&[ok(), RawEntry::file(&name, b"x")], &name);
+        assert!(!target.exists());
+        refused(&[ok(), RawEntry::file("/tmp/x", b"x")], "/tmp/x");
+    }
+
+    #[test]
+    fn symlinks_are_refused() {
+        refused(
+            &[ok(), RawEntry::symlink("link", "..")],
+            "is a symbolic link",
+        );
+        // A link to a folder outside, then a file written through it.
+        refused(
+            &[
+                RawEntry::symlink("link", "../.."),
+                RawEntry::file("link/evil.txt", b"x"),
+            ],
+            "\"link\" is a symbolic link",
+        );
+    }
+
+    #[test]
+    fn backslashes_and_control_characters_are_refused() {
+        refused(&[ok(), RawEntry::file("..\\evil.txt", b"x")], "backslash");
+        refused(&[ok(), RawEntry::file("dist\\a.whl", b"x")], "backslash");
+        for name in [
+            "a\nb.whl",
+            "a\rb.whl",
+            "a\u{1b}[31mb.whl",
+            "a\u{85}b.whl",
+            "a\u{2028}b.whl",
+        ] {
+            refused(&[ok(), RawEntry::file(name, b"x")], "control character");
+        }
+        refused(
+            &[ok(), RawEntry::file("a\0b.whl", b"x")],
+            "control character",
+        );
+    }
+
+    #[test]
+    fn names_that_collide_are_refused() {
+        refused(
+            &[
+                RawEntry::file("Demo.whl", b"1"),
+                RawEntry::file("demo.whl", b"2"),
+            ],
+            "collide",
+        );
+        refused(
+            &[RawEntry::file("d.whl", b"1"), RawEntry::file("d.whl", b"2")],
+            "collide",
+        );
+    }
+
+    #[test]
+    fn sizes_that_lie_are_refused() {
+        let c = case(&[
+            ok(),
+            RawEntry::file("bomb.bin", &[0u8; 1 << 20]).declaring_size(1024),
+        ]);
+        let err = format!("{:#}", extract(&c.zip, &c.out).unwrap_err());
+        assert!(
+            err.contains("bomb.bin") && err.contains("declared size"),
+            "{err}"
+        );
+        assert!(
+            !c.out.join("bomb.bin").exists(),
+            "the partial file is removed"
+        );
+        refused(
+            &[
+                ok(),
+                RawEntry::file("huge.bin", b"tiny").declaring_size(0xFFFF_FFFE),
+            ],
+            "huge.bin",
+        );
+    }
+
+    #[test]
+    fn member_count_is_bounded() {
+        let many: Vec<RawEntry> = (0..=MAX_MEMBERS)
+            .map(|i| RawEntry {
+                deflate: false,
+                ..RawEntry::file(&format!("f{i}"), b"")
+            })
+            .collect();
+        refused(&many, &format!("more than {MAX_MEMBERS} members"));
+        let c = case(&many[..MAX_MEMBERS]);
+        assert_eq!(extract(&c.zip, &c.out).unwrap().len(), MAX_MEMBERS);
+    }
+
+    #[test]
+    fn the_expanded_total_is_shared_by_all_archives_of_a_run() {
+        let mut budget = Budget {
+            limit: 100,
+            used: 0,
+        };
+        let first = case(&[RawEntry::file("a.whl", &[1u8; 60])]);
+        extract_within(&first.zip, &first.out, &mut budget).unwrap();
+        assert_eq!(budget.used, 60);
+        // 60 more would fit one archive alone, not the run.
+        let second = case(&[RawEntry::file("b.whl", &[2u8; 60])]);
+        let err = format!(
+            "{:#}",
+            extract_within(&second.zip, &second.out, &mut budget).unwrap_err()
+        );
+        assert!(err.contains("b.whl") && err.contains("100 bytes"), "{err}");
+        assert!(
+            !second.out.exists(),
+            "nothing of the second archive was written"
+        );
+        assert_eq!(budget.used, 60);
     }
 }
