@@ -143,7 +143,7 @@ pub(crate) fn read_limited(path: &Path, limits: &Limits) -> Result<SdistContents
                     return Err(refuse("holds two GNU long names for one member".to_owned()));
                 }
                 let mut bytes = Vec::new();
-                (&mut entry).read_to_end(&mut bytes).map_err(corrupt)?;
+                entry.read_to_end(&mut bytes).map_err(corrupt)?;
                 while bytes.last() == Some(&0) {
                     bytes.pop();
                 }
@@ -163,7 +163,7 @@ pub(crate) fn read_limited(path: &Path, limits: &Limits) -> Result<SdistContents
                     return Err(refuse("holds two PAX headers for one member".to_owned()));
                 }
                 let mut bytes = Vec::new();
-                (&mut entry).read_to_end(&mut bytes).map_err(corrupt)?;
+                entry.read_to_end(&mut bytes).map_err(corrupt)?;
                 for ext in tar::PaxExtensions::new(&bytes) {
                     let ext = ext.map_err(corrupt)?;
                     match ext.key_bytes() {
