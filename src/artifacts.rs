@@ -16,8 +16,14 @@ use url::Url;
 use crate::http::{self, Failure, Http};
 use crate::secret::Secret;
 
-/// An extracted archive may not expand beyond this, in all.
-const MAX_EXTRACTED_TOTAL: u64 = 8 << 30;
+/// All the artifacts of one run together may not expand beyond this.
+pub const MAX_EXTRACTED_TOTAL: u64 = 8 << 30;
+/// An artifact archive may hold at most this many members: a dist/ folder holds a handful,
+/// and every member costs a file and a central-directory record held in memory.
+pub const MAX_MEMBERS: usize = 10_000;
+/// The most a zip may weigh when GitHub does not say its size (`size_in_bytes` 0 or absent);
+/// a zip larger than everything it may expand to could not be extracted anyway.
+pub const MAX_ZIP_BYTES: u64 = MAX_EXTRACTED_TOTAL;
 /// A single entry may not be larger than this.
 const MAX_ENTRY_SIZE: u64 = 2 << 30;
 /// Entries larger than [`RATIO_CHECK_FLOOR`] may not expand more than this many times:
@@ -29,15 +35,26 @@ pub struct Source {
     pub api_url: Url,
     /// `owner/repo`
     pub repository: String,
+    /// `GITHUB_REPOSITORY_ID`, when known: a repository deleted and re-created under the
+    /// same name (or a rename race) keeps its name but not its id.
+    pub repository_id: Option<u64>,
     pub token: Secret,
 }
+
+/// Events whose runs build what this repository's own branches, tags or maintainers hold;
+/// a run of any other event is published only when `--allow-run-events` names it.
+pub const TRUSTED_EVENTS: [&str; 4] = ["push", "release", "workflow_dispatch", "schedule"];
 
 pub struct Selection {
     pub run_id: u64,
     pub patterns: Vec<String>,
     pub expect_sha: Option<String>,
-    /// Publish from a run that came from a fork's pull request anyway (loudly).
+    /// Publish from a run whose code came from another repository (a fork) anyway (loudly).
     pub allow_untrusted_run: bool,
+    /// Events beyond [`TRUSTED_EVENTS`] whose runs may be published (with a warning).
+    pub allow_run_events: Vec<String>,
+    /// The workflow file the run must come from, e.g. `.github/workflows/build.yml`.
+    pub build_workflow: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -53,6 +70,9 @@ pub struct Run {
     pub head_sha: String,
     #[serde(default)]
     pub head_branch: Option<String>,
+    /// The workflow file, e.g. `.github/workflows/build.yml` (a `@ref` suffix for some).
+    #[serde(default)]
+    pub path: Option<String>,
     #[serde(default)]
     pub html_url: Option<String>,
     #[serde(default)]
@@ -210,23 +230,131 @@ fn next_link(link: &str) -> Option<String> {
     })
 }
 
-/// Why a run may not be published from, or `None` when it may.
-pub fn untrusted_reason(run: &Run, repository: &str) -> Option<String> {
-    if !run.event.starts_with("pull_request") {
-        return None;
-    }
-    match &run.head_repository {
-        Some(head) if head.full_name.eq_ignore_ascii_case(repository) => None,
-        Some(head) => Some(format!(
-            "run {} was triggered by `{}` from the fork {}: its artifacts were built from \
-             code this repository has not reviewed",
-            run.id, run.event, head.full_name
-        )),
+/// A reason to publish from a run only because an override flag says so.
+#[derive(Debug)]
+pub struct Concession {
+    pub title: &'static str,
+    pub message: String,
+}
+
+/// Whether the run may be published from: `Err` says why not and what to change; `Ok` lists
+/// what was let through only by an override, each to be shown as a warning.
+pub fn vet_run(
+    run: &Run,
+    repository: &str,
+    repository_id: Option<u64>,
+    sel: &Selection,
+) -> anyhow::Result<Vec<Concession>> {
+    let mut conceded = Vec::new();
+    let id = run.id;
+    let event = crate::gha::shown(&run.event);
+
+    // The run endpoint was asked under this repository, so the run's own `repository` is this
+    // one: its id stands in when GITHUB_REPOSITORY_ID is not set.
+    let repository_id = repository_id.or_else(|| {
+        run.repository
+            .as_ref()
+            .filter(|r| r.full_name.eq_ignore_ascii_case(repository))
+            .and_then(|r| r.id)
+    });
+    let foreign = match &run.head_repository {
         None => Some(format!(
-            "run {} was triggered by `{}` from a repository that no longer exists",
-            run.id, run.event
+            "run {id} (event `{event}`) names no head repository (the repository its code came \
+             from was deleted, or GitHub did not say), so its code cannot be shown to come from \
+             {repository}"
         )),
+        Some(head) => {
+            let same_name = head.full_name.eq_ignore_ascii_case(repository);
+            let same_id = match (head.id, repository_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            (!(same_name && same_id)).then(|| {
+                format!(
+                    "run {id} (event `{event}`) built code from {} (repository id {}), not \
+                     from this repository {repository} (id {}): a fork's code must never be \
+                     published from this repository's release job",
+                    crate::gha::shown(&head.full_name),
+                    head.id
+                        .map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
+                    repository_id.map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
+                )
+            })
+        }
+    };
+    if let Some(why) = foreign {
+        if !sel.allow_untrusted_run {
+            bail!(
+                "refusing to publish from an untrusted run: {why}. Publish from a run of this \
+                 repository (a push, a release, a manual dispatch). Nothing was downloaded."
+            );
+        }
+        conceded.push(Concession {
+            title: "PUBLISHING FROM AN UNTRUSTED RUN",
+            message: format!("{why}; allow-untrusted-run was given, so publishing anyway"),
+        });
     }
+
+    if !TRUSTED_EVENTS.contains(&run.event.as_str()) {
+        let allowed = sel
+            .allow_run_events
+            .iter()
+            .any(|e| e.trim().eq_ignore_ascii_case(&run.event));
+        if !allowed {
+            bail!(
+                "refusing to publish from workflow run {id}: it was triggered by `{event}`, and \
+                 only runs triggered by {} are published unless the `allow-run-events` input \
+                 (--allow-run-events) names their event. A `{event}` run may build code this \
+                 repository has not reviewed (a pull request's head, a comment's request); if \
+                 this build only ever builds this repository's own code, set \
+                 `allow-run-events: {event}`. Nothing was downloaded.",
+                TRUSTED_EVENTS.join(", ")
+            );
+        }
+        conceded.push(Concession {
+            title: "Publishing from a run of an extra event",
+            message: format!(
+                "run {id} was triggered by `{event}`, which allow-run-events accepts: make sure \
+                 that workflow never builds a pull request's or a stranger's code"
+            ),
+        });
+    }
+
+    if let Some(pin) = sel
+        .build_workflow
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let wanted = workflow_file(pin);
+        let wanted = if wanted.contains('/') {
+            wanted.to_owned()
+        } else {
+            format!(".github/workflows/{wanted}")
+        };
+        match run.path.as_deref() {
+            Some(path) if workflow_file(path) == wanted => {}
+            Some(path) => bail!(
+                "refusing to publish from workflow run {id}: it ran the workflow {}, but the \
+                 `build-workflow` input (--build-workflow) pins {wanted}: pass the id of a run \
+                 of {wanted}, or correct build-workflow. Nothing was downloaded.",
+                crate::gha::shown(path)
+            ),
+            None => bail!(
+                "refusing to publish from workflow run {id}: GitHub did not say which workflow \
+                 file it ran, so it cannot be checked against the `build-workflow` input \
+                 ({wanted}). Nothing was downloaded."
+            ),
+        }
+    }
+    Ok(conceded)
+}
+
+/// A workflow path without its `@ref` suffix (GitHub adds one for some runs) or a leading
+/// `./`.
+fn workflow_file(path: &str) -> &str {
+    let file = path.split_once('@').map_or(path, |(file, _)| file).trim();
+    file.strip_prefix("./").unwrap_or(file)
 }
 
 pub async fn fetch_run(http: &Http, source: &Source, run_id: u64) -> anyhow::Result<Run> {
@@ -249,31 +377,35 @@ pub async fn download(
 ) -> anyhow::Result<Downloaded> {
     let api = Api::new(http, source)?;
     let run = fetch_run(http, source, sel.run_id).await?;
+    let shown = crate::gha::shown;
     tracing::info!(
-        "workflow run {} ({}): event {}, commit {}, conclusion {}",
+        "workflow run {} ({}): event {}, workflow {}, from {}, commit {}, conclusion {}",
         run.id,
-        run.name.as_deref().unwrap_or("unnamed"),
-        run.event,
-        run.head_sha,
-        run.conclusion.as_deref().unwrap_or("none")
+        shown(run.name.as_deref().unwrap_or("unnamed")),
+        shown(&run.event),
+        shown(run.path.as_deref().unwrap_or("unknown")),
+        shown(
+            run.head_repository
+                .as_ref()
+                .map_or("an unknown repository", |r| r.full_name.as_str())
+        ),
+        shown(&run.head_sha),
+        shown(run.conclusion.as_deref().unwrap_or("none"))
     );
     if run.conclusion.as_deref() != Some("success") {
         bail!(
             "refusing to publish from workflow run {}: it concluded `{}`, not `success` \
              (status `{}`); only a successful build may be published",
             run.id,
-            run.conclusion.as_deref().unwrap_or("none"),
-            run.status.as_deref().unwrap_or("unknown")
+            shown(run.conclusion.as_deref().unwrap_or("none")),
+            shown(run.status.as_deref().unwrap_or("unknown"))
         );
     }
-    if let Some(why) = untrusted_reason(&run, &source.repository) {
-        if !sel.allow_untrusted_run {
-            bail!("refusing to publish from an untrusted run: {why}. Nothing was downloaded.");
-        }
+    for concession in vet_run(&run, &source.repository, source.repository_id, sel)? {
         crate::gha::annotate(
             crate::gha::Level::Warning,
-            "PUBLISHING FROM AN UNTRUSTED RUN",
-            &format!("{why}; --allow-untrusted-run was given, so publishing anyway"),
+            concession.title,
+            &concession.message,
         );
     }
     if let Some(expected) = &sel.expect_sha {
@@ -281,7 +413,7 @@ pub async fn download(
             bail!(
                 "refusing to publish from workflow run {}: it built commit {}, not the expected {}",
                 run.id,
-                run.head_sha,
+                shown(&run.head_sha),
                 expected.trim()
             );
         }
@@ -293,11 +425,12 @@ pub async fn download(
     let mut files = Vec::new();
     let mut other_files = Vec::new();
     let mut by_name: HashMap<String, (PathBuf, String)> = HashMap::new();
+    let mut budget = Budget::default();
     for artifact in &picked {
         let zip_path = dest.join(format!(".{}.zip", artifact.id));
         download_zip(&api, artifact, &zip_path).await?;
         let out_dir = dest.join(safe_dir_name(&artifact.name));
-        let extracted = extract(&zip_path, &out_dir)
+        let extracted = extract_within(&zip_path, &out_dir, &mut budget)
             .with_context(|| format!("artifact {:?} (id {})", artifact.name, artifact.id))?;
         let _ = std::fs::remove_file(&zip_path);
         for (path, sha) in extracted {
@@ -454,6 +587,17 @@ async fn download_zip(api: &Api<'_>, artifact: &Artifact, dest: &Path) -> anyhow
         _ => api.endpoint(&format!("actions/artifacts/{}/zip", artifact.id))?,
     };
     let what = format!("downloading artifact {:?}", artifact.name);
+    // upload-artifact v4 records the zip's own size; a blob that sends more is not that zip.
+    let cap = match artifact.size_in_bytes {
+        0 => MAX_ZIP_BYTES,
+        n if n > MAX_ZIP_BYTES => bail!(
+            "artifact {:?} (id {}) is {n} bytes, more than the {MAX_ZIP_BYTES}-byte limit on \
+             an artifact zip: publish from an artifact that holds only the distributions",
+            artifact.name,
+            artifact.id
+        ),
+        n => n,
+    };
     let expected = artifact
         .digest
         .as_deref()
@@ -463,7 +607,7 @@ async fn download_zip(api: &Api<'_>, artifact: &Artifact, dest: &Path) -> anyhow
         .retry(&what, |_| {
             let url = url.clone();
             let what = what.clone();
-            async move { download_attempt(api, url, dest, &what).await }
+            async move { download_attempt(api, url, dest, &what, cap).await }
         })
         .await?;
     match expected {
@@ -489,6 +633,7 @@ async fn download_attempt(
     url: Url,
     dest: &Path,
     what: &str,
+    cap: u64,
 ) -> Result<String, Failure> {
     let resp = api
         .no_redirect
@@ -549,11 +694,22 @@ async fn download_attempt(
         }
         return Err(Failure::Permanent(github_error(what, status, &body)));
     }
+    let too_big = |got: u64| {
+        Failure::Permanent(anyhow!(
+            "{what}: the download sent {got} bytes or more, beyond the {cap} bytes the artifact \
+             is listed at (`size_in_bytes`, or the limit when GitHub lists none): refusing \
+             it; nothing was published"
+        ))
+    };
+    if let Some(len) = resp.content_length().filter(|&len| len > cap) {
+        return Err(too_big(len));
+    }
     let mut file = tokio::fs::File::create(dest)
         .await
         .with_context(|| format!("cannot create {}", dest.display()))
         .map_err(Failure::Permanent)?;
     let mut hasher = Sha256::new();
+    let mut received: u64 = 0;
     let mut resp = resp;
     loop {
         let chunk = resp
@@ -561,6 +717,12 @@ async fn download_attempt(
             .await
             .map_err(|e| http::transport_failure(what, e))?;
         let Some(chunk) = chunk else { break };
+        received = received.saturating_add(chunk.len() as u64);
+        if received > cap {
+            drop(file);
+            let _ = tokio::fs::remove_file(dest).await;
+            return Err(too_big(received));
+        }
         hasher.update(&chunk);
         tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
             .await
@@ -574,12 +736,93 @@ async fn download_attempt(
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// What the artifacts of one run may still expand to, together: each archive is charged
+/// its declared sizes before anything of it is written.
+#[derive(Debug)]
+pub struct Budget {
+    pub limit: u64,
+    pub used: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            limit: MAX_EXTRACTED_TOTAL,
+            used: 0,
+        }
+    }
+}
+
+/// True for characters no member name of a distribution artifact holds, and that would turn
+/// a name into several log lines or a terminal escape.
+fn is_control_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 /// Extract a zip into `out_dir` (created fresh), refusing anything that could write outside
 /// it or exhaust the disk. Returns the regular files written, with their sha256.
 pub fn extract(zip_path: &Path, out_dir: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    extract_within(zip_path, out_dir, &mut Budget::default())
+}
+
+/// The names of the central directory's records as stored, counting every record (the zip
+/// reader keeps only the last of several with one name). At most [`MAX_MEMBERS`].
+fn central_names(file: &mut std::fs::File, start: u64) -> anyhow::Result<Vec<Vec<u8>>> {
+    use std::io::{BufReader, Seek, SeekFrom};
+    const RECORD: u32 = 0x0201_4b50;
+    file.seek(SeekFrom::Start(start))
+        .context("cannot read the zip's central directory")?;
+    let mut reader = BufReader::new(file);
+    let mut names = Vec::new();
+    let mut fixed = [0u8; 46];
+    loop {
+        if reader.read_exact(&mut fixed).is_err()
+            || u32::from_le_bytes([fixed[0], fixed[1], fixed[2], fixed[3]]) != RECORD
+        {
+            return Ok(names);
+        }
+        if names.len() == MAX_MEMBERS {
+            bail!(
+                "the archive holds more than {MAX_MEMBERS} members, the limit: upload only the \
+                 distributions (the dist/ folder) as the artifact"
+            );
+        }
+        let field = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
+        let mut name = vec![0u8; field(28)];
+        reader
+            .read_exact(&mut name)
+            .context("the zip's central directory is truncated")?;
+        let skip = i64::try_from(field(30) + field(32)).unwrap_or(i64::MAX);
+        reader
+            .seek_relative(skip)
+            .context("the zip's central directory is truncated")?;
+        names.push(name);
+    }
+}
+
+/// [`extract`], charging the archive's expanded size to `budget`, shared by all the
+/// artifacts of a run.
+pub fn extract_within(
+    zip_path: &Path,
+    out_dir: &Path,
+    budget: &mut Budget,
+) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let file = std::fs::File::open(zip_path)
         .with_context(|| format!("cannot open {}", zip_path.display()))?;
     let mut archive = zip::ZipArchive::new(file).context("not a valid zip archive")?;
+    let mut records = std::fs::File::open(zip_path)
+        .with_context(|| format!("cannot open {}", zip_path.display()))?;
+    let stored = central_names(&mut records, archive.central_directory_start())?;
+    if stored.len() > archive.len() {
+        // The zip reader keeps one record per name: a second one would silently win.
+        let mut names = std::collections::HashSet::new();
+        let twice = stored
+            .iter()
+            .find(|n| !names.insert(n.as_slice()))
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        bail!("entries {twice:?} and {twice:?} collide: the same path twice in one archive");
+    }
 
     // Vet every entry before writing anything, so a hostile archive leaves nothing behind.
     let mut declared_total: u64 = 0;
@@ -590,6 +833,12 @@ pub fn extract(zip_path: &Path, out_dir: &Path) -> anyhow::Result<Vec<(PathBuf, 
             .by_index_raw(i)
             .with_context(|| format!("entry #{i} is unreadable"))?;
         let raw = entry.name().to_owned();
+        if raw.contains(is_control_char) {
+            bail!(
+                "entry {raw:?} has a control character in its name: refusing it (distribution \
+                 files never hold one, and it would forge log lines)"
+            );
+        }
         let Some(rel) = entry.enclosed_name() else {
             bail!("entry {raw:?} has an absolute path or `..`: refusing to extract it (it would write outside the extraction folder)");
         };
@@ -618,11 +867,18 @@ pub fn extract(zip_path: &Path, out_dir: &Path) -> anyhow::Result<Vec<(PathBuf, 
             );
         }
         declared_total = declared_total.saturating_add(size);
-        if declared_total > MAX_EXTRACTED_TOTAL {
-            bail!("the archive expands to more than {MAX_EXTRACTED_TOTAL} bytes: refusing a likely zip bomb");
+        if budget.used.saturating_add(declared_total) > budget.limit {
+            bail!(
+                "entry {raw:?} takes the run's artifacts beyond {} bytes expanded, in all \
+                 ({} bytes from the artifacts before this one): refusing a likely zip bomb; \
+                 select fewer artifacts with artifact-pattern",
+                budget.limit,
+                budget.used
+            );
         }
         plan.push((i, rel, false));
     }
+    budget.used = budget.used.saturating_add(declared_total);
 
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
@@ -688,34 +944,154 @@ mod tests {
         assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
     }
 
-    #[test]
-    fn fork_runs_are_untrusted() {
-        let mut run = Run {
+    const REPO: &str = "octo/repo";
+    const REPO_ID: u64 = 100;
+
+    fn run(event: &str, head: Option<(&str, Option<u64>)>) -> Run {
+        Run {
             id: 7,
             name: None,
-            event: "pull_request".into(),
+            event: event.into(),
             status: None,
             conclusion: Some("success".into()),
             head_sha: "abc".into(),
             head_branch: None,
+            path: Some(".github/workflows/build.yml".into()),
             html_url: None,
-            head_repository: Some(RepoRef {
-                full_name: "mallory/repo".into(),
-                id: None,
+            head_repository: head.map(|(full_name, id)| RepoRef {
+                full_name: full_name.into(),
+                id,
             }),
             repository: None,
-        };
-        assert!(untrusted_reason(&run, "octo/repo")
+        }
+    }
+
+    fn selection() -> Selection {
+        Selection {
+            run_id: 7,
+            patterns: Vec::new(),
+            expect_sha: None,
+            allow_untrusted_run: false,
+            allow_run_events: Vec::new(),
+            build_workflow: None,
+        }
+    }
+
+    fn vet(run: &Run, sel: &Selection) -> Result<Vec<Concession>, String> {
+        vet_run(run, REPO, Some(REPO_ID), sel).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn runs_of_this_repository_and_trusted_events_pass_silently() {
+        for event in ["push", "release", "workflow_dispatch", "schedule"] {
+            let r = run(event, Some(("Octo/Repo", Some(REPO_ID))));
+            let conceded = vet(&r, &selection()).unwrap();
+            assert!(conceded.is_empty(), "{event}: {conceded:?}");
+        }
+        // An id GitHub did not give is not held against the run; the name still is.
+        assert!(vet(&run("push", Some((REPO, None))), &selection())
             .unwrap()
-            .contains("mallory/repo"));
-        run.head_repository = Some(RepoRef {
-            full_name: "Octo/Repo".into(),
-            id: None,
+            .is_empty());
+    }
+
+    #[test]
+    fn a_fork_is_refused_whatever_the_event() {
+        for event in [
+            "workflow_run",
+            "push",
+            "pull_request",
+            "pull_request_target",
+        ] {
+            let r = run(event, Some(("mallory/repo", Some(666))));
+            let mut sel = selection();
+            sel.allow_run_events = vec![event.to_owned()];
+            let err = vet(&r, &sel).unwrap_err();
+            assert!(
+                err.contains("mallory/repo") && err.contains("fork"),
+                "{event}: {err}"
+            );
+        }
+        // Same name, another repository (deleted and re-created under the name).
+        let err = vet(&run("push", Some((REPO, Some(999)))), &selection()).unwrap_err();
+        assert!(err.contains("999"), "{err}");
+        // No head repository at all.
+        let err = vet(&run("push", None), &selection()).unwrap_err();
+        assert!(err.contains("no head repository"), "{err}");
+        // The override lets it through, loudly.
+        let mut sel = selection();
+        sel.allow_untrusted_run = true;
+        let conceded = vet(&run("push", Some(("mallory/repo", Some(666)))), &sel).unwrap();
+        assert_eq!(conceded.len(), 1);
+        assert!(conceded[0].message.contains("mallory/repo"));
+    }
+
+    #[test]
+    fn the_repository_id_falls_back_to_the_runs_own_repository() {
+        let mut r = run("push", Some((REPO, Some(999))));
+        r.repository = Some(RepoRef {
+            full_name: REPO.into(),
+            id: Some(REPO_ID),
         });
-        assert!(untrusted_reason(&run, "octo/repo").is_none());
-        run.event = "push".into();
-        run.head_repository = None;
-        assert!(untrusted_reason(&run, "octo/repo").is_none());
+        assert!(vet_run(&r, REPO, None, &selection()).is_err());
+        r.head_repository = Some(RepoRef {
+            full_name: REPO.into(),
+            id: Some(REPO_ID),
+        });
+        assert!(vet_run(&r, REPO, None, &selection()).is_ok());
+    }
+
+    #[test]
+    fn other_events_only_when_allowed_and_then_with_a_warning() {
+        for event in [
+            "workflow_run",
+            "pull_request",
+            "pull_request_target",
+            "issue_comment",
+            "repository_dispatch",
+            "merge_group",
+        ] {
+            let r = run(event, Some((REPO, Some(REPO_ID))));
+            let err = vet(&r, &selection()).unwrap_err();
+            assert!(
+                err.contains(&format!("allow-run-events: {event}")),
+                "{event}: {err}"
+            );
+            let mut sel = selection();
+            sel.allow_run_events = vec!["push".into(), event.to_owned()];
+            let conceded = vet(&r, &sel).unwrap();
+            assert_eq!(conceded.len(), 1, "{event}");
+            assert!(conceded[0].message.contains(event));
+        }
+        // Allowing one event does not allow another.
+        let mut sel = selection();
+        sel.allow_run_events = vec!["workflow_run".into()];
+        assert!(vet(&run("issue_comment", Some((REPO, Some(REPO_ID)))), &sel).is_err());
+    }
+
+    #[test]
+    fn a_pinned_build_workflow_must_match() {
+        let mut sel = selection();
+        let mut r = run("push", Some((REPO, Some(REPO_ID))));
+        for pin in [
+            ".github/workflows/build.yml",
+            "build.yml",
+            "./.github/workflows/build.yml",
+        ] {
+            sel.build_workflow = Some(pin.into());
+            assert!(vet(&r, &sel).is_ok(), "{pin}");
+        }
+        r.path = Some(".github/workflows/build.yml@refs/heads/main".into());
+        assert!(vet(&r, &sel).is_ok());
+        r.path = Some(".github/workflows/ci.yml".into());
+        let err = vet(&r, &sel).unwrap_err();
+        assert!(
+            err.contains(".github/workflows/ci.yml") && err.contains(".github/workflows/build.yml"),
+            "{err}"
+        );
+        r.path = None;
+        assert!(vet(&r, &sel).is_err());
+        sel.build_workflow = None;
+        assert!(vet(&r, &sel).is_ok());
     }
 
     #[test]
@@ -723,5 +1099,216 @@ mod tests {
         assert_eq!(safe_dir_name("../dist"), "_dist");
         assert_eq!(safe_dir_name("wheels linux"), "wheels_linux");
         assert_eq!(safe_dir_name(".."), "artifact");
+    }
+}
+
+/// `extract` on its own: each hostile shape is refused with an error naming the member, and
+/// nothing is written anywhere: not in the extraction folder, not in its parent, not at an
+/// absolute path.
+#[cfg(test)]
+mod extract_tests {
+    use super::*;
+    use testbed::github::{zip_with_raw_entries, RawEntry};
+
+    /// Every file and folder below `root`.
+    fn everything_below(root: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut todo = vec![root.to_owned()];
+        while let Some(dir) = todo.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    todo.push(path.clone());
+                }
+                out.push(path);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    struct Case {
+        tmp: tempfile::TempDir,
+        zip: PathBuf,
+        out: PathBuf,
+    }
+
+    /// The zip sits in the temp root; the extraction folder is `<root>/parent/out`, so an
+    /// escape one or two levels up lands somewhere this test looks.
+    fn case(entries: &[RawEntry]) -> Case {
+        let tmp = tempfile::tempdir().unwrap();
+        let zip = tmp.path().join("artifact.zip");
+        std::fs::write(&zip, zip_with_raw_entries(entries)).unwrap();
+        let parent = tmp.path().join("parent");
+        std::fs::create_dir(&parent).unwrap();
+        let out = parent.join("out");
+        Case { tmp, zip, out }
+    }
+
+    /// Extract, expect a refusal mentioning `needle`, and check nothing at all was written.
+    fn refused(entries: &[RawEntry], needle: &str) {
+        let c = case(entries);
+        let err = match extract(&c.zip, &c.out) {
+            Ok(files) => panic!("{needle}: extracted {files:?}"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains(needle), "the error names {needle:?}: {err}");
+        let left = everything_below(c.tmp.path());
+        assert_eq!(
+            left,
+            vec![c.zip.clone(), c.tmp.path().join("parent")],
+            "{needle}: something was written"
+        );
+    }
+
+    fn ok() -> RawEntry {
+        RawEntry::file("demo-1.0-py3-none-any.whl", b"wheel bytes")
+    }
+
+    #[test]
+    fn a_good_archive_extracts_with_hashes() {
+        let c = case(&[ok(), RawEntry::file("sub/demo-1.0.tar.gz", b"sdist")]);
+        let files = extract(&c.zip, &c.out).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].0, c.out.join("demo-1.0-py3-none-any.whl"));
+        assert_eq!(files[0].1, hex::encode(Sha256::digest(b"wheel bytes")));
+        assert_eq!(
+            std::fs::read(c.out.join("sub/demo-1.0.tar.gz")).unwrap(),
+            b"sdist"
+        );
+    }
+
+    #[test]
+    fn traversal_is_refused() {
+        refused(&[ok(), RawEntry::file("../evil.txt", b"x")], "../evil.txt");
+        refused(
+            &[ok(), RawEntry::file("../../evil.txt", b"x")],
+            "../../evil.txt",
+        );
+        refused(
+            &[ok(), RawEntry::file("a/../../evil.txt", b"x")],
+            "a/../../evil.txt",
+        );
+    }
+
+    #[test]
+    fn absolute_paths_are_refused() {
+        let c = case(&[]);
+        // An absolute path into this test's own folder, so an escape would be seen.
+        let target = c.tmp.path().join("parent").join("abs.txt");
+        let name = target.display().to_string();
+        refused(&[ok(), RawEntry::file(&name, b"x")], &name);
+        assert!(!target.exists());
+        refused(&[ok(), RawEntry::file("/tmp/x", b"x")], "/tmp/x");
+    }
+
+    #[test]
+    fn symlinks_are_refused() {
+        refused(
+            &[ok(), RawEntry::symlink("link", "..")],
+            "is a symbolic link",
+        );
+        // A link to a folder outside, then a file written through it.
+        refused(
+            &[
+                RawEntry::symlink("link", "../.."),
+                RawEntry::file("link/evil.txt", b"x"),
+            ],
+            "\"link\" is a symbolic link",
+        );
+    }
+
+    #[test]
+    fn backslashes_and_control_characters_are_refused() {
+        refused(&[ok(), RawEntry::file("..\\evil.txt", b"x")], "backslash");
+        refused(&[ok(), RawEntry::file("dist\\a.whl", b"x")], "backslash");
+        for name in [
+            "a\nb.whl",
+            "a\rb.whl",
+            "a\u{1b}[31mb.whl",
+            "a\u{85}b.whl",
+            "a\u{2028}b.whl",
+        ] {
+            refused(&[ok(), RawEntry::file(name, b"x")], "control character");
+        }
+        refused(
+            &[ok(), RawEntry::file("a\0b.whl", b"x")],
+            "control character",
+        );
+    }
+
+    #[test]
+    fn names_that_collide_are_refused() {
+        refused(
+            &[
+                RawEntry::file("Demo.whl", b"1"),
+                RawEntry::file("demo.whl", b"2"),
+            ],
+            "collide",
+        );
+        refused(
+            &[RawEntry::file("d.whl", b"1"), RawEntry::file("d.whl", b"2")],
+            "collide",
+        );
+    }
+
+    #[test]
+    fn sizes_that_lie_are_refused() {
+        let c = case(&[
+            ok(),
+            RawEntry::file("bomb.bin", &[0u8; 1 << 20]).declaring_size(1024),
+        ]);
+        let err = format!("{:#}", extract(&c.zip, &c.out).unwrap_err());
+        assert!(
+            err.contains("bomb.bin") && err.contains("declared size"),
+            "{err}"
+        );
+        assert!(
+            !c.out.join("bomb.bin").exists(),
+            "the partial file is removed"
+        );
+        refused(
+            &[
+                ok(),
+                RawEntry::file("huge.bin", b"tiny").declaring_size(0xFFFF_FFFE),
+            ],
+            "huge.bin",
+        );
+    }
+
+    #[test]
+    fn member_count_is_bounded() {
+        let many: Vec<RawEntry> = (0..=MAX_MEMBERS)
+            .map(|i| RawEntry {
+                deflate: false,
+                ..RawEntry::file(&format!("f{i}"), b"")
+            })
+            .collect();
+        refused(&many, &format!("more than {MAX_MEMBERS} members"));
+        let c = case(&many[..MAX_MEMBERS]);
+        assert_eq!(extract(&c.zip, &c.out).unwrap().len(), MAX_MEMBERS);
+    }
+
+    #[test]
+    fn the_expanded_total_is_shared_by_all_archives_of_a_run() {
+        let mut budget = Budget {
+            limit: 100,
+            used: 0,
+        };
+        let first = case(&[RawEntry::file("a.whl", &[1u8; 60])]);
+        extract_within(&first.zip, &first.out, &mut budget).unwrap();
+        assert_eq!(budget.used, 60);
+        // 60 more would fit one archive alone, not the run.
+        let second = case(&[RawEntry::file("b.whl", &[2u8; 60])]);
+        let err = format!(
+            "{:#}",
+            extract_within(&second.zip, &second.out, &mut budget).unwrap_err()
+        );
+        assert!(err.contains("b.whl") && err.contains("100 bytes"), "{err}");
+        assert!(
+            !second.out.exists(),
+            "nothing of the second archive was written"
+        );
+        assert_eq!(budget.used, 60);
     }
 }

@@ -18,6 +18,8 @@ use crate::publish::{self, PublishOptions};
 use crate::secret::Secret;
 
 pub const DEFAULT_REPOSITORY_URL: &str = "https://upload.pypi.org/legacy/";
+/// The folder published when nothing else is named.
+pub const DEFAULT_PACKAGES_DIR: &str = "dist";
 
 #[derive(Parser)]
 #[command(
@@ -142,9 +144,10 @@ pub struct PublishArgs {
     #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
     pub repository_url: String,
 
-    /// Folder of distributions, used when no PATHS are given.
-    #[arg(long, env = "INPUT_PACKAGES-DIR", default_value = "dist")]
-    pub packages_dir: PathBuf,
+    /// Folder of distributions, used when no PATHS are given. Given explicitly, it wins over
+    /// the triggering run of a `workflow_run` job [default: dist].
+    #[arg(long, env = "INPUT_PACKAGES-DIR")]
+    pub packages_dir: Option<PathBuf>,
 
     /// API token (or password). Also read from PYPI_API_TOKEN. Prefer trusted publishing.
     #[arg(long, env = "INPUT_PASSWORD", hide_env_values = true)]
@@ -232,7 +235,7 @@ pub struct PublishArgs {
 #[derive(Args)]
 pub struct ArtifactArgs {
     /// Publish the artifacts of this workflow run [default: in a job started by
-    /// `workflow_run`, the triggering run, unless PATHS are given or --packages-dir exists].
+    /// `workflow_run`, the triggering run, unless PATHS or --packages-dir are given].
     #[arg(long, env = "INPUT_RUN-ID")]
     pub run_id: Option<String>,
 
@@ -253,10 +256,26 @@ pub struct ArtifactArgs {
     #[arg(long, env = "INPUT_EXPECT-SHA")]
     pub expect_sha: Option<String>,
 
-    /// Publish even from a run of a fork's pull request. Dangerous: its artifacts hold code
-    /// nobody in this repository reviewed.
+    /// Publish even from a run whose code came from another repository (a fork). Dangerous:
+    /// its artifacts hold code nobody in this repository reviewed.
     #[arg(long, env = "INPUT_ALLOW-UNTRUSTED-RUN")]
     pub allow_untrusted_run: bool,
+
+    /// Also publish from runs of these events (repeatable; the input takes one per line or
+    /// comma-separated), with a warning. Runs of push, release, workflow_dispatch and schedule
+    /// are always accepted; any other event (workflow_run, pull_request_target, issue_comment,
+    /// ...) only when named here.
+    #[arg(
+        long = "allow-run-events",
+        env = "INPUT_ALLOW-RUN-EVENTS",
+        value_delimiter = ','
+    )]
+    pub allow_run_events: Vec<String>,
+
+    /// Refuse a run of any other workflow file than this one, e.g.
+    /// `.github/workflows/build.yml` (a bare file name means one in .github/workflows/).
+    #[arg(long, env = "INPUT_BUILD-WORKFLOW")]
+    pub build_workflow: Option<String>,
 }
 
 impl ArtifactArgs {
@@ -276,9 +295,13 @@ impl ArtifactArgs {
         })?;
         let api = non_empty(std::env::var("GITHUB_API_URL").ok())
             .unwrap_or_else(|| "https://api.github.com".to_owned());
+        // Set by the runner in every job; without it the run's own `repository.id` is used.
+        let repository_id = non_empty(std::env::var("GITHUB_REPOSITORY_ID").ok())
+            .and_then(|id| id.trim().parse().ok());
         Ok(artifacts::Source {
             api_url: parse_url("GITHUB_API_URL", &api)?,
             repository,
+            repository_id,
             token: Secret::new(token),
         })
     }
@@ -306,6 +329,14 @@ impl ArtifactArgs {
                 .collect(),
             expect_sha: non_empty(self.expect_sha.clone()),
             allow_untrusted_run: self.allow_untrusted_run,
+            allow_run_events: self
+                .allow_run_events
+                .iter()
+                .flat_map(|e| e.split([',', '\n']))
+                .map(|e| e.trim().to_owned())
+                .filter(|e| !e.is_empty())
+                .collect(),
+            build_workflow: non_empty(self.build_workflow.clone()),
         }
     }
 }
@@ -365,11 +396,7 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
     let repository_url = parse_url("--repository-url", &args.repository_url)?;
     let index_url = resolve_index_url(&repository_url, args.index_url.clone())?;
     let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
-    let run_id = args.artifacts.run_id()?.or_else(|| {
-        (args.paths.is_empty() && !args.packages_dir.exists())
-            .then(artifacts::triggering_run_id)
-            .flatten()
-    });
+    let run_id = choose_source(&args)?;
     let mut source_info = None;
     // Kept alive until the publish is over: the extracted files live in it.
     let mut _extraction = None;
@@ -393,7 +420,10 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
         _extraction = Some(dir);
         downloaded.files
     } else if args.paths.is_empty() {
-        vec![args.packages_dir.clone()]
+        vec![args
+            .packages_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_PACKAGES_DIR))]
     } else {
         args.paths.clone()
     };
@@ -417,6 +447,39 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
     report.source = source_info;
     publish::emit(&report, opts.dry_run, args.report.as_deref())?;
     publish::verdict(&report, opts.dry_run)
+}
+
+/// The run whose artifacts to publish, if any, saying in the log which source was chosen
+/// and why. A `workflow_run` job publishes its triggering run even when a `dist/` folder
+/// happens to exist: only files named explicitly (PATHS, --packages-dir) win over it.
+fn choose_source(args: &PublishArgs) -> anyhow::Result<Option<u64>> {
+    if let Some(id) = args.artifacts.run_id()? {
+        tracing::info!("publishing the artifacts of run {id}: run-id was given");
+        return Ok(Some(id));
+    }
+    if !args.paths.is_empty() {
+        tracing::info!("publishing the files given as arguments");
+        return Ok(None);
+    }
+    if let Some(dir) = &args.packages_dir {
+        tracing::info!(
+            "publishing {}: packages-dir was given",
+            gha::shown(dir.display())
+        );
+        return Ok(None);
+    }
+    if let Some(id) = artifacts::triggering_run_id() {
+        tracing::info!(
+            "publishing the artifacts of run {id}, the run that triggered this `workflow_run` \
+             job (give packages-dir or run-id to publish something else)"
+        );
+        return Ok(Some(id));
+    }
+    tracing::info!(
+        "publishing {DEFAULT_PACKAGES_DIR}/ (the default): no run-id, packages-dir or paths \
+         were given and this job was not started by `workflow_run`"
+    );
+    Ok(None)
 }
 
 /// Where `<file>.publish.attestation` files go: beside the report; for artifacts (extracted

@@ -332,3 +332,313 @@ async fn download_subcommand_checks_without_publishing() {
     }
     assert!(stack.warehouse.uploads().is_empty());
 }
+
+/// The distributions of `name` `version` as the files of a build's `dist/`.
+fn dist_files(stack: &Stack, version: &str) -> Vec<std::path::PathBuf> {
+    let build = stack.dists(PROJECT, version);
+    let mut files: Vec<_> = std::fs::read_dir(&build)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// `download` of `run` into a fresh folder, with `extra` inputs.
+async fn download(stack: &Stack, run: u64, extra: &[(&'static str, &str)]) -> common::Outcome {
+    let dest = stack
+        .tmp
+        .path()
+        .join(format!("downloaded-{run}-{}", extra.len()));
+    let mut env = env_for(stack, run, &runner_temp(stack));
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    common::run(
+        stack.tmp.path(),
+        &["download", "--dest", dest.to_str().unwrap()],
+        &env,
+    )
+    .await
+}
+
+/// The attack of issue 13: a fork's pull request finishes its CI, a `workflow_run` build
+/// starts in this repository, checks out the fork's head and uploads `dist`. Its run names
+/// the fork as `head_repository`; neither the event allowance nor anything else lets it
+/// through.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workflow_run_build_of_a_forks_code_is_refused() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let files = dist_files(&stack, "10.0.0");
+    let run = stack
+        .github
+        .add_run(WorkflowRun::workflow_run_after_fork_ci(
+            stack.github.config(),
+            "mallory/octo-repo",
+            666,
+        ));
+    stack.github.add_artifact(run, "dist", zip_files(&files));
+    for allow in ["", "workflow_run"] {
+        let mut env = env_for(&stack, run, &runner_temp(&stack));
+        env.push(("INPUT_ALLOW-RUN-EVENTS", allow.to_owned()));
+        let out = stack.publish(&[], &env).await;
+        assert!(!out.ok(), "{}", out.debug());
+        assert!(
+            out.stderr.contains("mallory/octo-repo")
+                && out.stderr.contains("a fork's code must never be published"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(zip_downloads(&stack), 0, "nothing downloaded");
+    assert!(stack.warehouse.uploads().is_empty(), "nothing uploaded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workflow_run_build_of_this_repository_needs_allow_run_events() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let files = dist_files(&stack, "11.0.0");
+    let run = stack
+        .github
+        .add_run(WorkflowRun::of_event(stack.github.config(), "workflow_run"));
+    stack.github.add_artifact(run, "dist", zip_files(&files));
+    let out = stack
+        .publish(&[], &env_for(&stack, run, &runner_temp(&stack)))
+        .await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr.contains("`allow-run-events: workflow_run`"),
+        "the error says which input to set:\n{}",
+        out.stderr
+    );
+    assert_eq!(zip_downloads(&stack), 0);
+    assert!(stack.warehouse.uploads().is_empty());
+
+    let mut env = env_for(&stack, run, &runner_temp(&stack));
+    env.push(("INPUT_ALLOW-RUN-EVENTS", "push\nworkflow_run".to_owned()));
+    let out = stack.publish(&[], &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.warehouse.files(PROJECT, "11.0.0").len(), 2);
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("::warning ")
+            && l.contains("`workflow_run`")
+            && l.contains("allow-run-events")),
+        "a warning annotation says the event was let through:\n{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_runs_of_trusted_events_are_accepted_by_default() {
+    let stack = Stack::start().await;
+    let files = dist_files(&stack, "12.0.0");
+    for event in [
+        "pull_request_target",
+        "issue_comment",
+        "repository_dispatch",
+    ] {
+        let run = stack
+            .github
+            .add_run(WorkflowRun::of_event(stack.github.config(), event));
+        stack.github.add_artifact(run, "dist", zip_files(&files));
+        let out = download(&stack, run, &[]).await;
+        assert!(!out.ok(), "{event}: {}", out.debug());
+        assert!(
+            out.stderr
+                .contains(&format!("it was triggered by `{event}`")),
+            "{event}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(zip_downloads(&stack), 0, "nothing downloaded");
+    for event in ["push", "release", "workflow_dispatch", "schedule"] {
+        let run = stack
+            .github
+            .add_run(WorkflowRun::of_event(stack.github.config(), event));
+        stack.github.add_artifact(run, "dist", zip_files(&files));
+        let out = download(&stack, run, &[]).await;
+        assert!(out.ok(), "{event}: {}", out.debug());
+        assert!(!out.stdout.contains("::warning"), "{event}: {}", out.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pinned_build_workflow_refuses_runs_of_other_workflows() {
+    let stack = Stack::start().await;
+    let files = dist_files(&stack, "13.0.0");
+    let run = stack.github.add_run(
+        WorkflowRun::push_success(stack.github.config()).with_path(".github/workflows/ci.yml"),
+    );
+    stack.github.add_artifact(run, "dist", zip_files(&files));
+    let pin = [("INPUT_BUILD-WORKFLOW", ".github/workflows/build.yml")];
+    let out = download(&stack, run, &pin).await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr.contains(".github/workflows/ci.yml")
+            && out.stderr.contains(".github/workflows/build.yml"),
+        "the error names both workflows:\n{}",
+        out.stderr
+    );
+    assert_eq!(zip_downloads(&stack), 0);
+
+    stack
+        .github
+        .set_run(run, |r| r.path = ".github/workflows/build.yml".to_owned());
+    let out = download(&stack, run, &pin).await;
+    assert!(out.ok(), "{}", out.debug());
+}
+
+/// In a job started by `workflow_run` the triggering run is what gets published, even when
+/// the workspace happens to hold a `dist/` (a checkout, a cache): only a `packages-dir`
+/// given explicitly wins over it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_triggering_run_wins_over_an_existing_dist_folder() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let stale = stack.tmp.path().join("dist");
+    std::fs::create_dir_all(&stale).unwrap();
+    for f in dist_files(&stack, "14.0.0") {
+        std::fs::copy(&f, stale.join(f.file_name().unwrap())).unwrap();
+    }
+    let run = stack
+        .github
+        .add_run(WorkflowRun::push_success(stack.github.config()));
+    stack
+        .github
+        .add_artifact(run, "dist", zip_files(&dist_files(&stack, "14.1.0")));
+    let event = stack.tmp.path().join("event.json");
+    std::fs::write(
+        &event,
+        serde_json::json!({"workflow_run": {"id": run, "event": "push"}}).to_string(),
+    )
+    .unwrap();
+    let mut env = stack.oidc_env();
+    env.push(("GITHUB_TOKEN", stack.github.config().github_token.clone()));
+    env.push(("RUNNER_TEMP", runner_temp(&stack).display().to_string()));
+    env.push(("GITHUB_EVENT_NAME", "workflow_run".to_owned()));
+    env.push(("GITHUB_EVENT_PATH", event.display().to_string()));
+
+    let out = stack.publish(&[], &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr.contains(&format!(
+            "publishing the artifacts of run {run}, the run that triggered"
+        )),
+        "the log says which source and why:\n{}",
+        out.stderr
+    );
+    assert_eq!(stack.warehouse.files(PROJECT, "14.1.0").len(), 2);
+    assert!(stack.warehouse.files(PROJECT, "14.0.0").is_empty());
+
+    env.push(("INPUT_PACKAGES-DIR", "dist".to_owned()));
+    let out = stack.publish(&[], &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr.contains("packages-dir was given"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(stack.warehouse.files(PROJECT, "14.0.0").len(), 2);
+}
+
+/// Each bound on the work a hostile artifact can cause is hit by a crafted one, named in the
+/// error, and nothing is uploaded.
+#[tokio::test(flavor = "multi_thread")]
+async fn archive_limits_are_enforced_and_named() {
+    use testbed::github::{zip_with_raw_entries, RawEntry};
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let files = dist_files(&stack, "15.0.0");
+
+    let publish_run = |setup: &dyn Fn(u64)| {
+        let run = stack
+            .github
+            .add_run(WorkflowRun::push_success(stack.github.config()));
+        setup(run);
+        run
+    };
+
+    // More members than one artifact may hold.
+    let many: Vec<RawEntry> = (0..=10_000)
+        .map(|i| RawEntry {
+            deflate: false,
+            ..RawEntry::file(&format!("f{i}.txt"), b"")
+        })
+        .collect();
+    let run = publish_run(&|run| {
+        stack
+            .github
+            .add_artifact(run, "many-files", zip_with_raw_entries(&many));
+    });
+    let out = stack
+        .publish(&[], &env_for(&stack, run, &runner_temp(&stack)))
+        .await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("\"many-files\"") && out.stderr.contains("more than 10000 members"),
+        "{}",
+        out.stderr
+    );
+
+    // Two artifacts that each fit, but not together: 2 x 70 entries declaring 64 MiB each
+    // (4.4 GiB per artifact, 8.75 GiB for the run, beyond its 8 GiB).
+    let declared: Vec<RawEntry> = (0..70)
+        .map(|i| RawEntry::file(&format!("part{i}.bin"), b"x").declaring_size(64 << 20))
+        .collect();
+    let run = publish_run(&|run| {
+        stack
+            .github
+            .add_artifact(run, "half-a", zip_with_raw_entries(&declared));
+        stack
+            .github
+            .add_artifact(run, "half-b", zip_with_raw_entries(&declared));
+    });
+    let out = stack
+        .publish(&[], &env_for(&stack, run, &runner_temp(&stack)))
+        .await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("\"half-b\"")
+            && out.stderr.contains(&format!("beyond {} bytes", 8u64 << 30)),
+        "{}",
+        out.stderr
+    );
+
+    // A blob that sends more than the artifact's listed size.
+    let run = publish_run(&|run| {
+        let id = stack.github.add_artifact(run, "dist", zip_files(&files));
+        stack.github.set_artifact(id, |a| a.size_in_bytes -= 1);
+    });
+    let out = stack
+        .publish(&[], &env_for(&stack, run, &runner_temp(&stack)))
+        .await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("\"dist\"") && out.stderr.contains("size_in_bytes"),
+        "{}",
+        out.stderr
+    );
+
+    // A member whose name would forge a log line.
+    let run = publish_run(&|run| {
+        stack
+            .github
+            .add_artifact(run, "dist", zip_of(&[("demo\n::error::forged.whl", b"x")]));
+    });
+    let out = stack
+        .publish(&[], &env_for(&stack, run, &runner_temp(&stack)))
+        .await;
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("control character") && out.stderr.contains("demo\\n::error"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stdout.lines().any(|l| l.starts_with("::error::forged")),
+        "{}",
+        out.stdout
+    );
+
+    assert!(stack.warehouse.uploads().is_empty(), "nothing uploaded");
+}

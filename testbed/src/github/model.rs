@@ -172,6 +172,39 @@ impl WorkflowRun {
     }
 }
 
+impl WorkflowRun {
+    /// A completed, successful run of this repository triggered by `event` (`release`,
+    /// `workflow_run`, `issue_comment`, ...).
+    pub fn of_event(config: &GitHubConfig, event: &str) -> Self {
+        Self {
+            event: event.to_owned(),
+            ..Self::push_success(config)
+        }
+    }
+
+    /// A build started by `workflow_run` after a fork's pull-request CI finished: GitHub runs
+    /// it in this repository, but its `head_repository` (and head branch and commit) are the
+    /// fork's, so a build that checks out the head builds the fork's code.
+    pub fn workflow_run_after_fork_ci(
+        config: &GitHubConfig,
+        fork_full_name: &str,
+        fork_id: u64,
+    ) -> Self {
+        Self {
+            event: "workflow_run".to_owned(),
+            ..Self::fork_pull_request(config, fork_full_name, fork_id)
+        }
+    }
+
+    /// The same run, of another workflow file (`.github/workflows/NAME`).
+    pub fn with_path(self, path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            ..self
+        }
+    }
+}
+
 /// A workflow run artifact (actions/upload-artifact v4: one zip, with a sha256 `digest`).
 #[derive(Clone, Debug)]
 pub struct Artifact {
