@@ -247,7 +247,7 @@ pub fn vet_run(
 ) -> anyhow::Result<Vec<Concession>> {
     let mut conceded = Vec::new();
     let id = run.id;
-    let event = crate::gha::shown(&run.event);
+    let event = crate::reporting::shown(&run.event);
 
     // The run endpoint was asked under this repository, so the run's own `repository` is this
     // one: its id stands in when GITHUB_REPOSITORY_ID is not set.
@@ -274,7 +274,7 @@ pub fn vet_run(
                     "run {id} (event `{event}`) built code from {} (repository id {}), not \
                      from this repository {repository} (id {}): a fork's code must never be \
                      published from this repository's release job",
-                    crate::gha::shown(&head.full_name),
+                    crate::reporting::shown(&head.full_name),
                     head.id
                         .map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
                     repository_id.map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
@@ -338,7 +338,7 @@ pub fn vet_run(
                 "refusing to publish from workflow run {id}: it ran the workflow {}, but the \
                  `build-workflow` input (--build-workflow) pins {wanted}: pass the id of a run \
                  of {wanted}, or correct build-workflow. Nothing was downloaded.",
-                crate::gha::shown(path)
+                crate::reporting::shown(path)
             ),
             None => bail!(
                 "refusing to publish from workflow run {id}: GitHub did not say which workflow \
@@ -377,7 +377,7 @@ pub async fn download(
 ) -> anyhow::Result<Downloaded> {
     let api = Api::new(http, source)?;
     let run = fetch_run(http, source, sel.run_id).await?;
-    let shown = crate::gha::shown;
+    let shown = crate::reporting::shown;
     tracing::info!(
         "workflow run {} ({}): event {}, workflow {}, from {}, commit {}, conclusion {}",
         run.id,
@@ -402,8 +402,8 @@ pub async fn download(
         );
     }
     for concession in vet_run(&run, &source.repository, source.repository_id, sel)? {
-        crate::gha::annotate(
-            crate::gha::Level::Warning,
+        crate::reporting::annotate(
+            crate::reporting::Level::Warning,
             concession.title,
             &concession.message,
         );

@@ -3,10 +3,10 @@ use anyhow::bail;
 use tokio::sync::Mutex;
 use url::Url;
 
-use crate::gha::{self, Level};
 use crate::http::Http;
 use crate::oidc::{self, Audience, MintContext, RunnerOidc};
 use crate::publish::CredentialSource;
+use crate::reporting::{self, Level};
 use crate::secret::Secret;
 use crate::upload::Credentials;
 
@@ -45,7 +45,7 @@ impl Auth {
                     .to_owned(),
             )),
             (_, Some(password)) => {
-                if mode == TrustedPublishing::Auto && gha::in_actions() {
+                if mode == TrustedPublishing::Auto && reporting::in_actions() {
                     suggest_trusted_publishing(http, index_url).await;
                 }
                 Ok(Auth::Token(Credentials {
@@ -70,7 +70,7 @@ impl Auth {
 /// An API token used where no secret is needed at all: say so, once, without failing.
 async fn suggest_trusted_publishing(http: &Http, index_url: &Url) {
     if let Ok(Audience::Supported(_)) = oidc::audience(http, index_url).await {
-        gha::annotate(
+        reporting::annotate(
             Level::Warning,
             "An API token is not needed here",
             &format!(

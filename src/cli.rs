@@ -12,9 +12,9 @@ use url::Url;
 use crate::artifacts;
 use crate::attest::SigstoreUrls;
 use crate::auth::{Auth, TrustedPublishing};
-use crate::gha::{self, Level};
 use crate::http::{Http, RetryPolicy};
 use crate::publish::{self, PublishOptions};
+use crate::reporting::{self, Level};
 use crate::secret::Secret;
 
 pub const DEFAULT_REPOSITORY_URL: &str = "https://upload.pypi.org/legacy/";
@@ -289,7 +289,7 @@ impl ArtifactArgs {
                      --github-token, or GITHUB_TOKEN"
                 )
             })?;
-        gha::add_mask(&token);
+        reporting::add_mask(&token);
         let repository = non_empty(std::env::var("GITHUB_REPOSITORY").ok()).ok_or_else(|| {
             anyhow::anyhow!("GITHUB_REPOSITORY is not set: it names the repository (owner/repo) whose run to read")
         })?;
@@ -379,13 +379,13 @@ fn resolve_index_url(repository_url: &Url, index_url: Option<String>) -> anyhow:
 /// The API token, from the flag/input or `PYPI_API_TOKEN`, masked before anything can print it.
 fn api_token(password: Option<String>) -> Option<Secret> {
     let p = non_empty(password).or_else(|| non_empty(std::env::var("PYPI_API_TOKEN").ok()))?;
-    gha::add_mask(&p);
+    reporting::add_mask(&p);
     Some(Secret::new(p))
 }
 
 async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
     if !args.verify_metadata {
-        gha::annotate(
+        reporting::annotate(
             Level::Notice,
             "verify-metadata",
             "verify-metadata: false has no effect: every file's name, version, metadata and \
@@ -404,7 +404,7 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
         let source = args.artifacts.source()?;
         let dir = extraction_dir()?;
         let downloaded = {
-            let _g = gha::group(&format!("Downloading the artifacts of run {run_id}"));
+            let _g = reporting::group(&format!("Downloading the artifacts of run {run_id}"));
             let selection = args.artifacts.selection(run_id);
             tokio::select! {
                 d = artifacts::download(&http, &source, &selection, dir.path()) => d?,
@@ -414,9 +414,12 @@ async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
             }
         };
         for f in &downloaded.other_files {
-            tracing::info!("skipping {}: not a distribution", gha::shown(f.display()));
+            tracing::info!(
+                "skipping {}: not a distribution",
+                reporting::shown(f.display())
+            );
         }
-        source_info = Some(crate::outputs::RunSource::from_download(&downloaded));
+        source_info = Some(run_source(&downloaded));
         _extraction = Some(dir);
         downloaded.files
     } else if args.paths.is_empty() {
@@ -464,7 +467,7 @@ fn choose_source(args: &PublishArgs) -> anyhow::Result<Option<u64>> {
     if let Some(dir) = &args.packages_dir {
         tracing::info!(
             "publishing {}: packages-dir was given",
-            gha::shown(dir.display())
+            reporting::shown(dir.display())
         );
         return Ok(None);
     }
@@ -480,6 +483,18 @@ fn choose_source(args: &PublishArgs) -> anyhow::Result<Option<u64>> {
          were given and this job was not started by `workflow_run`"
     );
     Ok(None)
+}
+
+/// The run whose artifacts are published, as the report names it.
+fn run_source(d: &artifacts::Downloaded) -> crate::report::RunSource {
+    crate::report::RunSource {
+        run_id: d.run.id,
+        run_url: d.run.html_url.clone(),
+        event: d.run.event.clone(),
+        head_sha: d.run.head_sha.clone(),
+        head_branch: d.run.head_branch.clone(),
+        artifacts: d.artifacts.iter().map(|a| a.name.clone()).collect(),
+    }
 }
 
 /// Where `<file>.publish.attestation` files go: beside the report; for artifacts (extracted
@@ -507,7 +522,7 @@ fn attestation_urls(
         return Ok(None);
     }
     if !matches!(auth, Auth::Trusted(_)) {
-        gha::annotate(
+        reporting::annotate(
             Level::Notice,
             "No attestations",
             "PEP 740 attestations are only accepted with trusted publishing; publishing without them",
@@ -518,7 +533,7 @@ fn attestation_urls(
     let rekor = non_empty(args.rekor_url.clone());
     let pypi = matches!(index_url.host_str(), Some("pypi.org" | "test.pypi.org"));
     if !pypi && fulcio.is_none() && rekor.is_none() {
-        gha::annotate(
+        reporting::annotate(
             Level::Notice,
             "No attestations",
             &format!(
@@ -561,9 +576,9 @@ async fn run_mint_token(args: MintTokenArgs, via_action: bool) -> anyhow::Result
     // The mask is already registered (oidc::mint masks before returning); only then may the
     // token reach stdout and the step output.
     if !via_action {
-        gha::print_out(token.expose());
+        reporting::print_out(token.expose());
     }
-    crate::outputs::write_named_outputs(&[("token", token.expose())])
+    crate::reporting::outputs::write_named_outputs(&[("token", token.expose())])
 }
 
 /// A fresh folder under the runner's temp dir (or the system's) for extracted artifacts.
@@ -598,7 +613,7 @@ async fn run_download(args: DownloadArgs) -> anyhow::Result<()> {
     .await?;
     let release = publish::check(&downloaded.files)?;
     for d in &release.distributions {
-        gha::print_out(&gha::shown(d.path.display()).to_string());
+        reporting::print_out(&reporting::shown(d.path.display()).to_string());
     }
     tracing::info!(
         "{} {}: {} file(s) from run {} checked and ready in {}",
@@ -640,8 +655,8 @@ fn run_record(args: RecordCliArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
     })?;
     let changed = matches!(outcome, crate::record::RecordOutcome::Changed(_));
-    gha::print_err(&outcome.to_string());
-    crate::outputs::write_named_outputs(&[
+    reporting::print_err(&outcome.to_string());
+    crate::reporting::outputs::write_named_outputs(&[
         ("changed", if changed { "true" } else { "false" }),
         ("fixture", &outcome.file().display().to_string()),
     ])
@@ -672,14 +687,14 @@ pub fn main() -> ExitCode {
             // the two streams apart: there the mask stays on stdout, ahead of everything, and
             // the token travels only as the `token` output.
             if !via_action {
-                gha::commands_on_stderr();
+                reporting::commands_on_stderr();
             }
             a.verbose
         }
         Command::Download(a) => a.verbose,
         Command::Record(a) => a.verbose,
     };
-    crate::logging::init(verbose);
+    crate::reporting::log_format::init(verbose);
     let failure_title = match &cli.command {
         Command::Publish(_) => "Publish failed",
         Command::MintToken(_) => "Minting an upload token failed",
@@ -692,7 +707,7 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            gha::print_err(&format!("error: cannot start the async runtime: {e}"));
+            reporting::print_err(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -712,9 +727,9 @@ pub fn main() -> ExitCode {
             let annotated = e.downcast_ref::<publish::NothingUploaded>().is_some()
                 || e.downcast_ref::<crate::oidc::Explained>().is_some();
             if !annotated {
-                gha::annotate(Level::Error, failure_title, &msg);
+                reporting::annotate(Level::Error, failure_title, &msg);
             }
-            gha::print_err(&format!("error: {msg}"));
+            reporting::print_err(&format!("error: {msg}"));
             ExitCode::FAILURE
         }
     }

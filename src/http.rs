@@ -331,7 +331,7 @@ pub fn snippet(body: &str) -> String {
     } else {
         ""
     };
-    format!(": {}{more}", crate::gha::shown(&cut))
+    format!(": {}{more}", crate::reporting::shown(&cut))
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::{Host, Url};
 
-use crate::gha::{self, shown, Level};
 use crate::http::{self, Answer, Failure, Http};
+use crate::reporting::{self, shown, Level};
 use crate::secret::Secret;
 
 /// The claims shown when the index refuses a token, in the order a reader compares them with
@@ -55,7 +55,7 @@ impl RunnerOidc {
             .ok()
             .filter(|v| !v.is_empty());
         if let (Some(request_url), Some(token)) = (url, token) {
-            gha::add_mask(&token);
+            reporting::add_mask(&token);
             return Ok(RunnerOidc {
                 request_url,
                 request_token: Secret::new(token),
@@ -109,7 +109,7 @@ impl RunnerOidc {
                 let answer: Answer = serde_json::from_str(&body).map_err(|_| {
                     Failure::transient(format!("{what}: GitHub's answer was not the expected JSON"))
                 })?;
-                gha::add_mask(&answer.value);
+                reporting::add_mask(&answer.value);
                 Ok(Secret::new(answer.value))
             }
         })
@@ -119,7 +119,7 @@ impl RunnerOidc {
 
 /// Why a job has no ID token: not in Actions, a fork's pull request, or a missing permission.
 fn missing_id_token_reason() -> String {
-    if !gha::in_actions() {
+    if !reporting::in_actions() {
         return "trusted publishing needs a GitHub Actions job (GITHUB_ACTIONS is not `true`, \
                 so this is not one): outside Actions, give an API token with --password or \
                 PYPI_API_TOKEN"
@@ -385,7 +385,7 @@ pub async fn mint(
                 let Some(token) = token else {
                     return Err(Failure::Permanent(anyhow!("{what}: the answer has no token")));
                 };
-                gha::add_mask(token);
+                reporting::add_mask(token);
                 return Ok(Minted {
                     token: Secret::new(token),
                     expires: json.get("expires").and_then(Value::as_u64),
@@ -393,10 +393,10 @@ pub async fn mint(
             }
             let explanation = explain_refusal(status, &json, &claims, ctx);
             tracing::error!("{explanation}");
-            gha::annotate(Level::Error, "Trusted publishing failed", &explanation);
-            let _ = crate::outputs::write_step_summary(&format!(
+            reporting::annotate(Level::Error, "Trusted publishing failed", &explanation);
+            let _ = crate::reporting::summary::write_step_summary(&format!(
                 "## Trusted publishing failed\n\n<pre>\n{}\n</pre>\n\n",
-                crate::outputs::html(&explanation)
+                crate::reporting::summary::html(&explanation)
             ));
             Err(Failure::Permanent(anyhow::Error::new(Explained(format!(
                 "the index refused to mint an upload token (HTTP {status}); see the explanation above"
@@ -432,15 +432,15 @@ fn warn_on_claims(claims: &serde_json::Map<String, Value>) {
         claim(claims, "job_workflow_ref"),
     ) {
         if w != j {
-            gha::annotate(
+            reporting::annotate(
                 Level::Warning,
                 "Reusable workflow",
                 &format!(
                     "this job runs in the reusable workflow {}, called from {}. PyPI does not \
                      accept a reusable workflow as the trusted publisher's workflow: run the \
                      publish step in the calling workflow's own job",
-                    gha::shown(j),
-                    gha::shown(w)
+                    reporting::shown(j),
+                    reporting::shown(w)
                 ),
             );
         }
@@ -461,7 +461,7 @@ fn explain_refusal(
 ) -> String {
     let mut out = format!("The index refused to mint an upload token (HTTP {status}).\n");
     if let Some(msg) = body.get("message").and_then(Value::as_str) {
-        out.push_str(&format!("Message: {}\n", gha::shown(msg)));
+        out.push_str(&format!("Message: {}\n", reporting::shown(msg)));
     }
     let errors = body
         .get("errors")
@@ -475,7 +475,11 @@ fn explain_refusal(
     for e in &errors {
         let code = e.get("code").and_then(Value::as_str).unwrap_or("?");
         let desc = e.get("description").and_then(Value::as_str).unwrap_or("");
-        out.push_str(&format!("  [{}] {}\n", gha::shown(code), gha::shown(desc)));
+        out.push_str(&format!(
+            "  [{}] {}\n",
+            reporting::shown(code),
+            reporting::shown(desc)
+        ));
     }
     out.push_str("\nClaims of the ID token that was sent:\n");
     for key in SHOWN_CLAIMS {
@@ -484,7 +488,7 @@ fn explain_refusal(
             Some(Value::Null) | None => "(not set)".to_owned(),
             Some(other) => other.to_string(),
         };
-        out.push_str(&format!("  {key:<20} {}\n", gha::shown(v)));
+        out.push_str(&format!("  {key:<20} {}\n", reporting::shown(v)));
     }
     if claim(claims, "event_name") == Some("pull_request_target") {
         out.push_str(
@@ -501,10 +505,10 @@ fn explain_refusal(
     let environment =
         claim(claims, "environment").unwrap_or("(leave empty: this job has no environment)");
     let (owner, repo, workflow, environment) = (
-        gha::shown(owner),
-        gha::shown(repo),
-        gha::shown(workflow),
-        gha::shown(environment),
+        reporting::shown(owner),
+        reporting::shown(repo),
+        reporting::shown(workflow),
+        reporting::shown(environment),
     );
     let index = ctx.index_url.as_str().trim_end_matches('/');
     out.push_str(&format!(

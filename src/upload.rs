@@ -118,7 +118,7 @@ async fn refusal_message(resp: reqwest::Response) -> String {
     let canonical = resp.status().canonical_reason().unwrap_or("");
     let body = http::error_text(resp).await;
     if let Some(reason) = reason.filter(|r| !r.is_empty() && r != canonical) {
-        return crate::gha::shown(reason).to_string();
+        return crate::reporting::shown(reason).to_string();
     }
     let text = strip_tags(&body);
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -133,7 +133,7 @@ async fn refusal_message(resp: reqwest::Response) -> String {
         canonical.to_owned()
     } else {
         let text: String = text.chars().take(1000).collect();
-        crate::gha::shown(text).to_string()
+        crate::reporting::shown(text).to_string()
     }
 }
 

@@ -2,9 +2,9 @@
 use std::time::{Duration, Instant};
 
 use crate::distribution::Release;
-use crate::gha::{self, Level};
 use crate::index::JsonApi;
-use crate::outputs::Report;
+use crate::report::Report;
+use crate::reporting::{self, Level};
 
 /// Wait, bounded, until the JSON API lists every file that is on the index with the sha256
 /// that was sent, and take each file's URL from it. The JSON API is cached and may lag.
@@ -69,7 +69,7 @@ pub(super) async fn confirm(
         .map(|f| f.filename.as_str())
         .collect();
     if !missing.is_empty() {
-        gha::annotate(
+        reporting::annotate(
             Level::Warning,
             "Not yet visible on the index",
             &format!(

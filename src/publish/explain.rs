@@ -1,9 +1,9 @@
 //! Explain: turn an upload that failed into what the release manager needs to know and do,
 //! settling first whether the index holds exactly this file after all.
 use crate::distribution::{DistKind, Distribution, Release};
-use crate::gha::{self, Level};
 use crate::hashing::{self, Digests};
 use crate::index::{IndexFile, JsonApi};
+use crate::reporting::{self, Level};
 use crate::upload::Refusal;
 
 use super::plan::conflict_message;
@@ -25,7 +25,7 @@ pub(super) async fn explain_failure(
     let name = &dist.filename;
     let Some(refusal) = err.downcast_ref::<Refusal>() else {
         let msg = format!("{err:#}");
-        gha::annotate(Level::Error, &format!("Upload of {name} failed"), &msg);
+        reporting::annotate(Level::Error, &format!("Upload of {name} failed"), &msg);
         return Settled::Failed(msg);
     };
     // Whether the index holds exactly this file decides between "already there" and a
@@ -81,7 +81,7 @@ pub(super) async fn explain_failure(
         Refusal::FileExists { .. } | Refusal::Conflict { .. }
             if skip_existing && !known_different && local.is_some() =>
         {
-            gha::annotate(
+            reporting::annotate(
                 Level::Warning,
                 "Skipped an existing file",
                 &format!(
@@ -132,6 +132,6 @@ pub(super) async fn explain_failure(
             format!("{name}: the index refused the upload with HTTP {status}: {message}")
         }
     };
-    gha::annotate(Level::Error, &format!("Upload of {name} failed"), &msg);
+    reporting::annotate(Level::Error, &format!("Upload of {name} failed"), &msg);
     Settled::Failed(msg)
 }

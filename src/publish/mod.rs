@@ -17,11 +17,11 @@ use url::Url;
 
 use crate::attest::SigstoreUrls;
 use crate::distribution::{self, DistKind, Distribution, Release};
-use crate::gha::{self, Level};
 use crate::hashing::Digests;
 use crate::http::Http;
 use crate::index::{IndexFile, JsonApi};
-use crate::outputs::{self, FileReport, FileStatus, Report};
+use crate::report::{FileReport, FileStatus, Report};
+use crate::reporting::{self, Level};
 
 use explain::Settled;
 use plan::{hash_pending, plan, Step};
@@ -131,7 +131,7 @@ pub async fn publish(
             c = creds.credentials(&release.name) => { c?; }
             signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
         }
-        let _group = gha::group(&format!(
+        let _group = reporting::group(&format!(
             "Uploading {} file{}",
             to_upload.len(),
             plural(to_upload.len())
@@ -142,7 +142,8 @@ pub async fn publish(
         let (wheels, sdists): (Vec<&Step>, Vec<&Step>) = to_upload
             .iter()
             .partition(|s| s.dist.kind == DistKind::Wheel);
-        uploader.progress = crate::progress::start(to_upload.iter().map(|s| s.dist.size).sum());
+        uploader.progress =
+            crate::reporting::progress::start(to_upload.iter().map(|s| s.dist.size).sum());
         let uploads = async {
             for batch in [wheels, sdists] {
                 uploader.batch(batch).await;
@@ -152,7 +153,7 @@ pub async fn publish(
             _ = uploads => {}
             signal = crate::signals::cancelled() => {
                 cancelled = true;
-                gha::annotate(
+                reporting::annotate(
                     Level::Error,
                     "Publish cancelled",
                     &format!("{signal} received: stopped uploading; the report below says which files reached the index"),
@@ -160,7 +161,7 @@ pub async fn publish(
             }
         }
     }
-    crate::progress::finish(uploader.progress.take());
+    crate::reporting::progress::finish(uploader.progress.take());
     let mut results = uploader
         .results
         .into_inner()
@@ -222,9 +223,9 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn print_hash(filename: &str, d: &Digests) {
-    gha::print_err(&format!(
+    reporting::print_err(&format!(
         "{}\n  sha256:      {}\n  blake2b-256: {}",
-        gha::shown(filename),
+        reporting::shown(filename),
         d.sha256,
         d.blake2_256
     ));
@@ -232,21 +233,21 @@ fn print_hash(filename: &str, d: &Digests) {
 
 /// Run every distribution check; on failure, nothing may be uploaded.
 pub fn check(paths: &[PathBuf]) -> anyhow::Result<Release> {
-    let _group = gha::group("Checking distributions");
+    let _group = reporting::group("Checking distributions");
     match distribution::collect(paths) {
         Ok((release, skipped)) => {
             for s in &skipped {
                 tracing::info!(
                     "skipping {}: {}",
-                    gha::shown(s.path.display()),
-                    gha::shown(&s.reason)
+                    reporting::shown(s.path.display()),
+                    reporting::shown(&s.reason)
                 );
             }
             for d in &release.distributions {
                 tracing::info!(
                     "  {} ({})",
-                    gha::shown(&d.filename),
-                    outputs::human_size(d.size)
+                    reporting::shown(&d.filename),
+                    reporting::human_size(d.size)
                 );
             }
             Ok(release)
@@ -254,9 +255,9 @@ pub fn check(paths: &[PathBuf]) -> anyhow::Result<Release> {
         Err(failure) => {
             // In Actions each problem also becomes an annotation on the run; the final error
             // lists them all either way.
-            if gha::in_actions() {
+            if reporting::in_actions() {
                 for p in &failure.problems {
-                    gha::annotate(Level::Error, &p.path.display().to_string(), &p.message);
+                    reporting::annotate(Level::Error, &p.path.display().to_string(), &p.message);
                 }
             }
             let list = failure.to_string();
@@ -298,12 +299,12 @@ pub fn emit(
     report_path: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     for url in report.urls() {
-        gha::print_out(&gha::shown(url).to_string());
+        reporting::print_out(&reporting::shown(url).to_string());
     }
-    outputs::write_github_output(report)?;
-    outputs::write_step_summary(&outputs::summary_markdown(report, dry_run))?;
+    reporting::outputs::write_github_output(report)?;
+    reporting::summary::write_step_summary(&reporting::summary::summary_markdown(report, dry_run))?;
     if let Some(p) = report_path {
-        outputs::write_report_file(p, report)?;
+        reporting::outputs::write_report_file(p, report)?;
     }
     Ok(())
 }

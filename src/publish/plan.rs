@@ -1,9 +1,9 @@
 //! Plan: compare the local files with what the index already holds, before anything is
 //! uploaded.
 use crate::distribution::{DistKind, Distribution, Release};
-use crate::gha::{self, Level};
 use crate::hashing::{self, Digests};
 use crate::index::{IndexFile, JsonApi, ReleaseState};
+use crate::reporting::{self, Level};
 
 use super::NothingUploaded;
 
@@ -49,7 +49,7 @@ pub(super) async fn plan<'a>(
         Ok(Some(state)) => state,
         Ok(None) => ReleaseState::default(),
         Err(e) => {
-            gha::annotate(
+            reporting::annotate(
                 Level::Warning,
                 "Could not read the release from the index",
                 &format!("{e:#}; uploading without knowing which files are already there"),
@@ -92,7 +92,7 @@ pub(super) async fn plan<'a>(
     }
     if !conflicts.is_empty() {
         for c in &conflicts {
-            gha::annotate(Level::Error, "File conflicts with the index", c);
+            reporting::annotate(Level::Error, "File conflicts with the index", c);
         }
         return Err(anyhow::Error::new(NothingUploaded(format!(
             "{}\nnothing was uploaded",

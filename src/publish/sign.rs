@@ -5,9 +5,9 @@ use anyhow::Context;
 use futures_util::StreamExt;
 
 use crate::attest::{Signer, SigstoreUrls};
-use crate::gha::{self, Level};
 use crate::http::Http;
 use crate::oidc::RunnerOidc;
+use crate::reporting::{self, Level};
 
 use super::plan::Step;
 use super::{NothingUploaded, PublishOptions};
@@ -26,9 +26,9 @@ pub(super) async fn attest(
     if pending.is_empty() {
         return Ok(());
     }
-    let _group = gha::group("Signing PEP 740 attestations");
+    let _group = reporting::group("Signing PEP 740 attestations");
     let fail = |e: anyhow::Error| {
-        gha::annotate(
+        reporting::annotate(
             Level::Error,
             "Signing the attestations failed",
             &format!("{e:#}"),

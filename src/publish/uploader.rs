@@ -10,7 +10,7 @@ use crate::distribution::Release;
 use crate::hashing::Digests;
 use crate::http::Http;
 use crate::index::JsonApi;
-use crate::outputs;
+use crate::reporting;
 use crate::upload::{self, Credentials, Refusal, UploadRequest};
 
 use super::explain::{explain_failure, Settled};
@@ -54,7 +54,7 @@ impl<C: CredentialSource> Uploader<'_, C> {
                     Ok(d) => {
                         tracing::info!(
                             "uploaded {name} ({}, {:.1}s)",
-                            outputs::human_size(step.dist.size),
+                            reporting::human_size(step.dist.size),
                             started.elapsed().as_secs_f64()
                         );
                         Ok(d)

@@ -64,7 +64,7 @@ fn write_raw(stream: Stream, bytes: &[u8]) {
             let _ = out.write_all(bytes);
             let _ = out.flush();
         }
-        Stream::Err => crate::progress::suspend_for_log(|| {
+        Stream::Err => super::progress::suspend_for_log(|| {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(bytes);
         }),

@@ -52,7 +52,7 @@ impl std::io::Write for EventBuffer {
 impl Drop for EventBuffer {
     fn drop(&mut self) {
         if !self.0.is_empty() {
-            crate::gha::print_err(&String::from_utf8_lossy(&self.0));
+            super::print_err(&String::from_utf8_lossy(&self.0));
         }
     }
 }

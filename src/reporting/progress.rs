@@ -14,7 +14,7 @@ fn slot() -> &'static Mutex<Option<ProgressBar>> {
 
 /// A bar for `total` bytes when stderr is an interactive terminal; `None` in CI.
 pub fn start(total: u64) -> Option<ProgressBar> {
-    if !crate::gha::stderr_is_terminal() || crate::gha::in_actions() {
+    if !super::log::stderr_is_terminal() || crate::reporting::in_actions() {
         return None;
     }
     let style = ProgressStyle::with_template(

@@ -1,0 +1,112 @@
+//! What a publish found, file by file. One [`Report`] is built per run and rendered by
+//! [`crate::reporting`] as the step outputs, the job summary and the `--report` file, so
+//! they can never disagree about which files are on the index.
+use anyhow::Context;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    /// Sent by this run and accepted by the index.
+    Uploaded,
+    /// The index already had this exact file (same sha256); nothing was sent.
+    AlreadyThere,
+    /// The index refused the file, or sending it failed for good.
+    Failed,
+    /// Not attempted: the run stopped first (an earlier failure or a cancellation).
+    NotUploaded,
+    /// `--dry-run`: would be uploaded.
+    WouldUpload,
+}
+
+impl FileStatus {
+    pub fn on_index(self) -> bool {
+        matches!(self, FileStatus::Uploaded | FileStatus::AlreadyThere)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FileStatus::Uploaded => "uploaded",
+            FileStatus::AlreadyThere => "already there",
+            FileStatus::Failed => "FAILED",
+            FileStatus::NotUploaded => "not uploaded",
+            FileStatus::WouldUpload => "would upload (dry run)",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    pub filename: String,
+    pub status: FileStatus,
+    /// The file's URL as the index lists it; unknown until confirmed (`""` in the JSON).
+    #[serde(serialize_with = "empty_if_none")]
+    pub url: Option<String>,
+    /// Unknown for a file that was never hashed (`""` in the JSON).
+    #[serde(serialize_with = "empty_if_none")]
+    pub sha256: Option<String>,
+    #[serde(serialize_with = "empty_if_none")]
+    pub blake2_256: Option<String>,
+    pub size: u64,
+    pub packagetype: String,
+    pub python_version: String,
+    /// When the index says the file was uploaded (ISO 8601, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_time: Option<String>,
+    /// Whether the JSON API listed the file with the same sha256 after the upload.
+    pub confirmed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Where this run wrote the file's PEP 740 attestation. The attestation itself (about
+    /// 8 KB) stays out of the outputs: a job's outputs are limited to 1 MB in all, and a
+    /// following step receives an input as one environment string, limited to 128 KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation_file: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub version: String,
+    pub repository_url: String,
+    pub release_url: String,
+    pub files: Vec<FileReport>,
+    /// The workflow run whose artifacts were published, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<RunSource>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSource {
+    pub run_id: u64,
+    pub run_url: Option<String>,
+    pub event: String,
+    pub head_sha: String,
+    pub head_branch: Option<String>,
+    pub artifacts: Vec<String>,
+}
+
+impl Report {
+    /// Every file is on the index.
+    pub fn complete(&self) -> bool {
+        !self.files.is_empty() && self.files.iter().all(|f| f.status.on_index())
+    }
+
+    pub fn urls(&self) -> Vec<&str> {
+        self.files
+            .iter()
+            .filter(|f| f.status.on_index())
+            .filter_map(|f| f.url.as_deref())
+            .collect()
+    }
+
+    /// The `published` output and the `--report` file: one object per file.
+    pub fn published_json(&self) -> anyhow::Result<String> {
+        serde_json::to_string(&self.files).context("serialising the report")
+    }
+}
+
+/// The `published` JSON keeps its documented shape: an unknown value is an empty string.
+fn empty_if_none<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_deref().unwrap_or_default())
+}

@@ -1,0 +1,39 @@
+//! Everything the user is told, and the one writer of the step log: log lines, workflow
+//! commands (masks, annotations, groups), the progress bar, the job summary, the step
+//! outputs and the `--report` file. Nothing else in the crate writes to stdout or stderr.
+mod log;
+pub mod log_format;
+pub mod outputs;
+pub mod progress;
+pub mod summary;
+
+pub use log::{
+    add_mask, annotate, commands_on_stderr, group, in_actions, inert, print_err, print_out, shown,
+    Group, Level, Shown,
+};
+
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(10), "10 B");
+        assert_eq!(human_size(32 * 1024 * 1024), "32.0 MiB");
+    }
+}

@@ -1,0 +1,217 @@
+//! The job summary (`$GITHUB_STEP_SUMMARY`): markdown in which every value from outside is
+//! inert.
+use crate::report::Report;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::human_size;
+use super::outputs::append;
+
+/// The job summary of a publish. Every value in it is outside data (names, URLs, run
+/// metadata, index messages) and goes through [`md`]; links are HTML anchors so a URL cannot
+/// end one early.
+pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
+    let mut md_out = String::new();
+    let on_index = report.files.iter().filter(|f| f.status.on_index()).count();
+    let (name, version) = (md(&report.name), md(&report.version));
+    let title = if dry_run {
+        format!("Dry run: {name} {version}")
+    } else if report.complete() {
+        format!("Published {name} {version}")
+    } else {
+        format!(
+            "Publish of {name} {version} incomplete: {on_index} of {} files on the index",
+            report.files.len()
+        )
+    };
+    md_out.push_str(&format!("## {title}\n\n"));
+    if !report.release_url.is_empty() {
+        md_out.push_str(&format!(
+            "Release page: {}  \nIndex: <code>{}</code>\n\n",
+            link(&report.release_url, &md(&report.release_url)),
+            md(&report.repository_url)
+        ));
+    }
+    if let Some(src) = &report.source {
+        let run_text = format!("run {}", src.run_id);
+        let run = match &src.run_url {
+            Some(u) => link(u, &run_text),
+            None => run_text,
+        };
+        md_out.push_str(&format!(
+            "From {run} (<code>{}</code>{}), commit <code>{}</code>, artifacts: {}\n\n",
+            md(&src.event),
+            src.head_branch
+                .as_deref()
+                .map(|b| format!(" on <code>{}</code>", md(b)))
+                .unwrap_or_default(),
+            md(&src.head_sha),
+            src.artifacts
+                .iter()
+                .map(|a| format!("<code>{}</code>", md(a)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    md_out.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");
+    for f in &report.files {
+        let code = format!("<code>{}</code>", md(&f.filename));
+        let name = match &f.url {
+            Some(url) => link(url, &code),
+            None => code,
+        };
+        let sha = match &f.sha256 {
+            Some(sha) => format!("<code>{}</code>", md(sha)),
+            None => String::from("–"),
+        };
+        md_out.push_str(&format!(
+            "| {name} | {} | {} | {sha} |\n",
+            f.status.label(),
+            human_size(f.size)
+        ));
+    }
+    let attested = report
+        .files
+        .iter()
+        .filter(|f| f.attestation_file.is_some())
+        .count();
+    if attested > 0 {
+        md_out.push_str(&format!(
+            "\nPEP 740 publish attestations signed and uploaded for {attested} file{}.\n",
+            if attested == 1 { "" } else { "s" }
+        ));
+    }
+    let failures: Vec<_> = report
+        .files
+        .iter()
+        .filter_map(|f| f.error.as_ref().map(|e| (f, e)))
+        .collect();
+    if !failures.is_empty() {
+        md_out.push_str("\n### What went wrong\n\n");
+        for (f, e) in failures {
+            md_out.push_str(&format!("- <code>{}</code>: {}\n", md(&f.filename), md(e)));
+        }
+    }
+    if !dry_run && !report.complete() {
+        md_out.push_str(
+            "\nFiles marked uploaded or already there are on the index. Re-running the job is \
+             safe: files already on the index with the same hash are not sent again.\n",
+        );
+    }
+    md_out.push('\n');
+    md_out
+}
+
+/// Outside data as inert text of the job summary (markdown with inline HTML): one line
+/// ([`crate::reporting::shown`]), and every character that markdown or HTML could read as markup
+/// written as a character reference, so `<script>`, a backtick, `|` (a table cell's end),
+/// `[`...`](...)`, `![`...`]` (an image fetched by every reader), `@team` or `*` show as
+/// themselves. Safe in text, in a table cell and in a quoted
+/// HTML attribute.
+pub fn md(value: impl std::fmt::Display) -> String {
+    let one_line = crate::reporting::shown(value).to_string();
+    let mut out = String::with_capacity(one_line.len());
+    for c in one_line.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            // `_` stays: intraword (every wheel name has one) it never starts emphasis.
+            '\'' | '`' | '|' | '*' | '[' | ']' | '\\' | '~' | '!' | '$' | '@' => {
+                out.push_str(&format!("&#{};", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Preformatted text (a multi-line explanation) for the job summary, inside `<pre>`: HTML
+/// escaped, lines kept, control characters other than LF escaped.
+pub fn html(text: &str) -> String {
+    text.split('\n').map(md).collect::<Vec<_>>().join("\n")
+}
+
+/// An HTML link to `url` when it is an http(s) URL (a `javascript:` one is shown, not
+/// linked), with `text` already escaped.
+fn link(url: &str, text: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") => {
+            format!("<a href=\"{}\">{text}</a>", md(u.as_str()))
+        }
+        _ => text.to_owned(),
+    }
+}
+
+/// Append a markdown summary to `$GITHUB_STEP_SUMMARY` (no-op outside Actions).
+pub fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    append(Path::new(&path), markdown).context("writing the job summary")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{FileReport, FileStatus};
+
+    #[test]
+    fn summary_values_are_inert() {
+        let hostile = "<script>alert(1)</script> `x` | [a](https://evil.example) ![i](https://t.example/p) @org/team *b*\n## Head";
+        let out = md(hostile);
+        for bad in ["<", ">", "`", "|", "[", "]", "!", "@", "*", "\n"] {
+            assert!(!out.contains(bad), "{bad:?} in {out}");
+        }
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert_eq!(
+            md("demo_package-1.0-py3-none-any.whl"),
+            "demo_package-1.0-py3-none-any.whl"
+        );
+        assert_eq!(link("javascript:alert(1)", "t"), "t");
+        assert_eq!(
+            link("https://files.example/a\"b", "t"),
+            "<a href=\"https://files.example/a%22b\">t</a>"
+        );
+    }
+
+    #[test]
+    fn summary_of_hostile_report_has_one_table_row_per_file() {
+        let report = Report {
+            name: "demo".into(),
+            version: "1.0".into(),
+            repository_url: "https://upload.example/legacy/".into(),
+            release_url: "javascript:alert(1)".into(),
+            files: vec![FileReport {
+                filename: "x|y`<b>\n| evil | row |".into(),
+                status: FileStatus::Failed,
+                url: None,
+                sha256: None,
+                blake2_256: None,
+                size: 1,
+                packagetype: "bdist_wheel".into(),
+                python_version: "py3".into(),
+                upload_time: None,
+                confirmed: false,
+                error: Some("HTTP 400 <img src=x onerror=alert(1)>\n::stop-commands::t".into()),
+                attestation_file: None,
+            }],
+            source: None,
+        };
+        let md_text = summary_markdown(&report, false);
+        let rows = md_text.lines().filter(|l| l.starts_with('|')).count();
+        assert_eq!(rows, 3, "{md_text}");
+        assert!(
+            !md_text.contains("<b>") && !md_text.contains("<img"),
+            "{md_text}"
+        );
+        assert!(!md_text.contains("href=\"javascript"), "{md_text}");
+        assert!(
+            md_text.lines().all(|l| !l.trim_start().starts_with("::")),
+            "{md_text}"
+        );
+    }
+}
