@@ -115,16 +115,9 @@ pub struct Downloaded {
     pub files: Vec<PathBuf>,
     pub other_files: Vec<PathBuf>,
     pub dir: PathBuf,
-}
-
-/// The run id of the `workflow_run` event that started this job, if that is what started it.
-pub fn triggering_run_id() -> Option<u64> {
-    if std::env::var("GITHUB_EVENT_NAME").ok()? != "workflow_run" {
-        return None;
-    }
-    let path = std::env::var_os("GITHUB_EVENT_PATH")?;
-    let event: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    event.pointer("/workflow_run/id")?.as_u64()
+    /// What was let through only by an override (`allow-untrusted-run`, `allow-run-events`),
+    /// to be told as warnings.
+    pub notices: Vec<crate::report::Notice>,
 }
 
 struct Api<'a> {
@@ -401,13 +394,10 @@ pub async fn download(
             shown(run.status.as_deref().unwrap_or("unknown"))
         );
     }
-    for concession in vet_run(&run, &source.repository, source.repository_id, sel)? {
-        crate::reporting::annotate(
-            crate::reporting::Level::Warning,
-            concession.title,
-            &concession.message,
-        );
-    }
+    let notices = vet_run(&run, &source.repository, source.repository_id, sel)?
+        .into_iter()
+        .map(|c| crate::report::Notice::warning(c.title, c.message))
+        .collect();
     if let Some(expected) = &sel.expect_sha {
         if !run.head_sha.eq_ignore_ascii_case(expected.trim()) {
             bail!(
@@ -464,6 +454,7 @@ pub async fn download(
         files,
         other_files,
         dir: dest.to_owned(),
+        notices,
     })
 }
 

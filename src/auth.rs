@@ -1,12 +1,11 @@
 //! Which credentials a publish uses: an API token, or a token minted by trusted publishing.
-use anyhow::bail;
 use tokio::sync::Mutex;
 use url::Url;
 
 use crate::http::Http;
-use crate::oidc::{self, Audience, MintContext, RunnerOidc};
-use crate::publish::CredentialSource;
-use crate::reporting::{self, Level};
+use crate::oidc::{self, Audience, MintContext, MintError, Minted, RunnerOidc};
+use crate::report::Notice;
+use crate::runner::Runner;
 use crate::secret::Secret;
 use crate::upload::Credentials;
 
@@ -23,19 +22,38 @@ pub enum TrustedPublishing {
 pub enum Auth {
     Token(Credentials),
     Trusted(Box<TrustedPublisher>),
+    /// No credentials can be had; the reason says what to give. Only an error once
+    /// something is to be uploaded.
     Missing(String),
 }
 
+/// Why there are no credentials to upload with.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("{0}")]
+    Missing(String),
+    #[error(transparent)]
+    Mint(#[from] MintError),
+}
+
+/// What the credentials stage found, for the command to tell.
+pub struct Authenticated {
+    /// When the minted token expires (unix time); `None` for an API token.
+    pub minted_expires: Option<Option<u64>>,
+    pub notices: Vec<Notice>,
+}
+
 impl Auth {
-    pub async fn resolve(
+    pub fn resolve(
         http: &Http,
+        runner: &Runner,
         mode: TrustedPublishing,
         user: String,
         password: Option<Secret>,
         index_url: &Url,
     ) -> anyhow::Result<Auth> {
         match (mode, password) {
-            (TrustedPublishing::Always, Some(_)) => bail!(
+            (TrustedPublishing::Always, Some(_)) => anyhow::bail!(
                 "--trusted-publishing always was asked for, but an API token was given too \
                  (password input, --password or PYPI_API_TOKEN): remove one of them"
             ),
@@ -44,15 +62,10 @@ impl Auth {
                  --password, the `password` input or PYPI_API_TOKEN"
                     .to_owned(),
             )),
-            (_, Some(password)) => {
-                if mode == TrustedPublishing::Auto && reporting::in_actions() {
-                    suggest_trusted_publishing(http, index_url).await;
-                }
-                Ok(Auth::Token(Credentials {
-                    username: user,
-                    password,
-                }))
-            }
+            (_, Some(password)) => Ok(Auth::Token(Credentials {
+                username: user,
+                password,
+            })),
             (_, None) => {
                 // Before anything is read or downloaded: a publish that could only end by
                 // sending the job's identity in clear text fails at once.
@@ -60,91 +73,105 @@ impl Auth {
                 Ok(Auth::Trusted(Box::new(TrustedPublisher {
                     http: http.clone(),
                     index_url: index_url.clone(),
+                    oidc: RunnerOidc::for_job(runner).map_err(|e| format!("{e:#}")),
                     current: Mutex::new(None),
                 })))
             }
         }
     }
-}
 
-/// An API token used where no secret is needed at all: say so, once, without failing.
-async fn suggest_trusted_publishing(http: &Http, index_url: &Url) {
-    if let Ok(Audience::Supported(_)) = oidc::audience(http, index_url).await {
-        reporting::annotate(
-            Level::Warning,
-            "An API token is not needed here",
-            &format!(
-                "{index_url} supports trusted publishing: register this workflow as the \
-                 project's trusted publisher, give the job `permissions: id-token: write`, and \
-                 delete the long-lived API token secret"
-            ),
-        );
-    }
-}
-
-pub struct TrustedPublisher {
-    http: Http,
-    index_url: Url,
-    current: Mutex<Option<Credentials>>,
-}
-
-impl TrustedPublisher {
-    async fn mint(&self, project: &str) -> anyhow::Result<Credentials> {
-        let runner = RunnerOidc::from_env()?;
-        let ctx = MintContext {
-            index_url: &self.index_url,
-            project: Some(project),
-        };
-        let minted = oidc::mint(&self.http, &runner, &ctx).await?;
-        tracing::info!(
-            "minted a short-lived upload token through trusted publishing{}",
-            minted
-                .expires
-                .map(|e| format!(" (expires at unix time {e})"))
-                .unwrap_or_default()
-        );
-        Ok(Credentials {
-            username: "__token__".to_owned(),
-            password: minted.token,
-        })
+    /// The credentials of the first upload, obtained now (a minted token) so that a refusal
+    /// stops the publish before any file is sent.
+    pub async fn authenticate(&self, project: &str) -> Result<Authenticated, CredentialsError> {
+        match self {
+            Auth::Token(_) => Ok(Authenticated {
+                minted_expires: None,
+                notices: Vec::new(),
+            }),
+            Auth::Missing(why) => Err(CredentialsError::Missing(why.clone())),
+            Auth::Trusted(tp) => {
+                let minted = tp.mint(Some(project)).await?;
+                let ready = Authenticated {
+                    minted_expires: Some(minted.expires),
+                    notices: minted.notices.clone(),
+                };
+                *tp.current.lock().await = Some(TrustedPublisher::credentials_of(minted));
+                Ok(ready)
+            }
+        }
     }
 
-    pub async fn mint_token(&self, project: Option<&str>) -> anyhow::Result<Secret> {
-        let runner = RunnerOidc::from_env()?;
-        let ctx = MintContext {
-            index_url: &self.index_url,
-            project,
-        };
-        Ok(oidc::mint(&self.http, &runner, &ctx).await?.token)
-    }
-}
-
-impl CredentialSource for Auth {
-    async fn credentials(&self, project: &str) -> anyhow::Result<Credentials> {
+    /// The current credentials (minted on first use).
+    pub async fn credentials(&self, project: &str) -> Result<Credentials, CredentialsError> {
         match self {
             Auth::Token(c) => Ok(c.clone()),
-            Auth::Missing(why) => bail!("{why}"),
+            Auth::Missing(why) => Err(CredentialsError::Missing(why.clone())),
             Auth::Trusted(tp) => {
                 let mut current = tp.current.lock().await;
                 if let Some(c) = current.as_ref() {
                     return Ok(c.clone());
                 }
-                let c = tp.mint(project).await?;
+                let c = TrustedPublisher::credentials_of(tp.mint(Some(project)).await?);
                 *current = Some(c.clone());
                 Ok(c)
             }
         }
     }
 
-    async fn renew(&self, project: &str) -> Option<anyhow::Result<Credentials>> {
+    /// Fresh credentials after the index refused the current ones (a minted token that
+    /// expired during a long upload); `None` when they cannot be renewed.
+    pub async fn renew(&self, project: &str) -> Option<Result<Credentials, CredentialsError>> {
         let Auth::Trusted(tp) = self else {
             return None;
         };
         let mut current = tp.current.lock().await;
-        let fresh = tp.mint(project).await;
+        let fresh = tp
+            .mint(Some(project))
+            .await
+            .map(TrustedPublisher::credentials_of)
+            .map_err(CredentialsError::from);
         if let Ok(c) = &fresh {
             *current = Some(c.clone());
         }
         Some(fresh)
+    }
+}
+
+/// Whether the index offers trusted publishing, so that an API token there is a secret that
+/// need not exist.
+pub async fn trusted_publishing_available(http: &Http, index_url: &Url) -> bool {
+    matches!(
+        oidc::audience(http, index_url).await,
+        Ok(Audience::Supported(_))
+    )
+}
+
+pub struct TrustedPublisher {
+    http: Http,
+    index_url: Url,
+    /// The job's ID-token endpoint, or why it has none (an error only when a token is needed).
+    oidc: Result<RunnerOidc, String>,
+    current: Mutex<Option<Credentials>>,
+}
+
+impl TrustedPublisher {
+    /// Mint an upload token; `project` only points a refusal at its settings page.
+    pub async fn mint(&self, project: Option<&str>) -> Result<Minted, MintError> {
+        let runner = self
+            .oidc
+            .as_ref()
+            .map_err(|why| MintError::Failed(anyhow::anyhow!("{why}")))?;
+        let ctx = MintContext {
+            index_url: &self.index_url,
+            project,
+        };
+        oidc::mint(&self.http, runner, &ctx).await
+    }
+
+    fn credentials_of(minted: Minted) -> Credentials {
+        Credentials {
+            username: "__token__".to_owned(),
+            password: minted.token,
+        }
     }
 }

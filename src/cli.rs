@@ -1,8 +1,12 @@
 //! The command-line contract. Every flag falls back to the variable GitHub sets for the
 //! container action's input of the same name (`INPUT_` + name upper-cased, dashes kept), so
 //! the binary run with no flags inside the action behaves as the action's inputs say.
+//!
+//! The arguments are resolved once, with the runner's environment, into the typed
+//! configurations the commands run on ([`PublishConfig`], ...): a value that is wrong is an
+//! error here, naming the flag and the input, before anything is downloaded or uploaded.
+use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,10 +15,10 @@ use url::Url;
 
 use crate::artifacts;
 use crate::attest::SigstoreUrls;
-use crate::auth::{Auth, TrustedPublishing};
+use crate::auth::TrustedPublishing;
 use crate::http::{Http, RetryPolicy};
-use crate::publish::{self, PublishOptions};
-use crate::reporting::{self, Level};
+use crate::reporting;
+use crate::runner::Runner;
 use crate::secret::Secret;
 
 pub const DEFAULT_REPOSITORY_URL: &str = "https://upload.pypi.org/legacy/";
@@ -278,10 +282,273 @@ pub struct ArtifactArgs {
     pub build_workflow: Option<String>,
 }
 
+/// The arguments as given: `pypi-oidc-publish action` (the container's entrypoint) runs the
+/// subcommand named by the `command` input, every flag coming from `INPUT_*` variables.
+pub struct Invocation {
+    pub cli: Cli,
+    /// Started as the container action: stdout is the job log.
+    pub via_action: bool,
+}
+
+/// Parse the process's arguments (exiting with status 2 and clap's message on a mistake).
+pub fn parse() -> Invocation {
+    drop_empty_inputs();
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    // Further arguments (e.g. `action --help`) go to the chosen subcommand.
+    let via_action = args.len() >= 2 && args[1] == "action";
+    if via_action {
+        let command = std::env::var("INPUT_COMMAND").unwrap_or_else(|_| "publish".to_owned());
+        args[1] = command.trim().into();
+    }
+    Invocation {
+        cli: Cli::parse_from(args),
+        via_action,
+    }
+}
+
+/// GitHub passes every declared input, unset ones as empty strings, and clap would read an
+/// empty `INPUT_*` as a present-but-empty value. Empty means "not given": drop them before
+/// parsing. Runs first thing in `main`, before any thread exists.
+fn drop_empty_inputs() {
+    let empty: Vec<_> = std::env::vars_os()
+        .filter(|(k, v)| {
+            k.to_string_lossy().starts_with("INPUT_") && v.to_string_lossy().trim().is_empty()
+        })
+        .map(|(k, _)| k)
+        .collect();
+    for k in empty {
+        std::env::remove_var(k);
+    }
+}
+
+impl Command {
+    pub fn verbose(&self) -> bool {
+        match self {
+            Command::Publish(a) => a.verbose,
+            Command::MintToken(a) => a.verbose,
+            Command::Download(a) => a.verbose,
+            Command::Record(a) => a.verbose,
+        }
+    }
+}
+
+/// The index a command talks to.
+#[derive(Clone, Debug)]
+pub struct IndexTarget {
+    /// The legacy upload URL.
+    pub repository_url: Url,
+    /// The web root: JSON API and trusted-publishing endpoints.
+    pub index_url: Url,
+}
+
+/// A workflow run's artifacts to take.
+pub struct RunArtifacts {
+    pub source: artifacts::Source,
+    pub selection: artifacts::Selection,
+}
+
+/// Where the distributions of a publish come from, and why that source was chosen.
+pub enum SourceChoice {
+    Run {
+        artifacts: Box<RunArtifacts>,
+        why: String,
+    },
+    Paths {
+        paths: Vec<PathBuf>,
+        why: String,
+    },
+}
+
+/// Whether to sign PEP 740 attestations, as asked; the publish decides against the
+/// credentials and the index.
+pub struct AttestationRequest {
+    pub wanted: bool,
+    pub fulcio: Option<Url>,
+    pub rekor: Option<Url>,
+}
+
+impl AttestationRequest {
+    /// The Sigstore to sign with, the public one unless one was named.
+    pub fn sigstore(&self) -> SigstoreUrls {
+        let defaults = SigstoreUrls::default();
+        SigstoreUrls {
+            fulcio: self.fulcio.clone().unwrap_or(defaults.fulcio),
+            rekor: self.rekor.clone().unwrap_or(defaults.rekor),
+        }
+    }
+
+    pub fn names_a_sigstore(&self) -> bool {
+        self.fulcio.is_some() || self.rekor.is_some()
+    }
+}
+
+pub struct PublishConfig {
+    pub source: SourceChoice,
+    pub index: IndexTarget,
+    pub trusted_publishing: TrustedPublishing,
+    pub user: String,
+    pub password: Option<Secret>,
+    pub skip_existing: bool,
+    pub dry_run: bool,
+    pub print_hash: bool,
+    pub hash_first: bool,
+    pub concurrency: usize,
+    pub confirm_timeout: Duration,
+    pub verify_metadata: bool,
+    pub attestations: AttestationRequest,
+    pub report_file: Option<PathBuf>,
+    pub http: Http,
+}
+
+pub struct MintTokenConfig {
+    pub index: IndexTarget,
+    pub project: Option<String>,
+    pub http: Http,
+}
+
+pub struct DownloadConfig {
+    pub run: RunArtifacts,
+    pub dest: PathBuf,
+    pub http: Http,
+}
+
+impl PublishArgs {
+    pub fn resolve(self, runner: &Runner) -> anyhow::Result<PublishConfig> {
+        let password = api_token(self.password.clone(), runner);
+        let index = index_target(&self.repository_url, self.index_url.clone())?;
+        let http = http_client(runner, self.timeout)?;
+        let source = self.source(runner)?;
+        let attestations = AttestationRequest {
+            wanted: self.attestations,
+            fulcio: optional_url("--fulcio-url", self.fulcio_url.clone())?,
+            rekor: optional_url("--rekor-url", self.rekor_url.clone())?,
+        };
+        Ok(PublishConfig {
+            source,
+            index,
+            trusted_publishing: self.trusted_publishing,
+            user: non_empty(Some(self.user)).unwrap_or_else(|| "__token__".to_owned()),
+            password,
+            skip_existing: self.skip_existing,
+            dry_run: self.dry_run,
+            print_hash: self.print_hash,
+            hash_first: self.hash_first,
+            concurrency: self.concurrency,
+            confirm_timeout: Duration::from_secs(self.confirm_timeout),
+            verify_metadata: self.verify_metadata,
+            attestations,
+            report_file: self.report,
+            http,
+        })
+    }
+
+    /// The run whose artifacts to publish, or the files. A `workflow_run` job publishes its
+    /// triggering run even when a `dist/` folder happens to exist: only files named
+    /// explicitly (PATHS, --packages-dir) win over it.
+    fn source(&self, runner: &Runner) -> anyhow::Result<SourceChoice> {
+        let run = |id: u64, why: String| -> anyhow::Result<SourceChoice> {
+            Ok(SourceChoice::Run {
+                artifacts: Box::new(self.artifacts.resolve(id, runner)?),
+                why,
+            })
+        };
+        if let Some(id) = self.artifacts.run_id()? {
+            return run(
+                id,
+                format!("publishing the artifacts of run {id}: run-id was given"),
+            );
+        }
+        if !self.paths.is_empty() {
+            return Ok(SourceChoice::Paths {
+                paths: self.paths.clone(),
+                why: "publishing the files given as arguments".to_owned(),
+            });
+        }
+        if let Some(dir) = &self.packages_dir {
+            return Ok(SourceChoice::Paths {
+                paths: vec![dir.clone()],
+                why: format!(
+                    "publishing {}: packages-dir was given",
+                    reporting::shown(dir.display())
+                ),
+            });
+        }
+        if let Some(id) = runner.triggering_run_id() {
+            return run(
+                id,
+                format!(
+                    "publishing the artifacts of run {id}, the run that triggered this \
+                     `workflow_run` job (give packages-dir or run-id to publish something else)"
+                ),
+            );
+        }
+        Ok(SourceChoice::Paths {
+            paths: vec![PathBuf::from(DEFAULT_PACKAGES_DIR)],
+            why: format!(
+                "publishing {DEFAULT_PACKAGES_DIR}/ (the default): no run-id, packages-dir or \
+                 paths were given and this job was not started by `workflow_run`"
+            ),
+        })
+    }
+}
+
+impl MintTokenArgs {
+    pub fn resolve(self, runner: &Runner) -> anyhow::Result<MintTokenConfig> {
+        Ok(MintTokenConfig {
+            index: index_target(&self.repository_url, self.index_url)?,
+            project: non_empty(self.project),
+            http: http_client(runner, self.timeout)?,
+        })
+    }
+}
+
+impl DownloadArgs {
+    pub fn resolve(self, runner: &Runner) -> anyhow::Result<DownloadConfig> {
+        let run_id = match self.artifacts.run_id()? {
+            Some(id) => id,
+            None => runner.triggering_run_id().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no run id: pass --run-id (or run in a job started by `workflow_run`)"
+                )
+            })?,
+        };
+        Ok(DownloadConfig {
+            run: self.artifacts.resolve(run_id, runner)?,
+            dest: self.dest,
+            http: http_client(runner, self.timeout)?,
+        })
+    }
+}
+
+impl RecordCliArgs {
+    pub fn resolve(self) -> crate::record::RecordArgs {
+        crate::record::RecordArgs {
+            published: self.published,
+            fixtures: self.fixtures,
+            release_url: non_empty(self.release_url),
+            name: non_empty(self.name),
+            version: non_empty(self.release_version),
+            github_url: non_empty(self.github_url),
+            release_on: non_empty(self.release_on),
+            revision: non_empty(self.revision),
+            create: self.create,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
 impl ArtifactArgs {
-    fn source(&self) -> anyhow::Result<artifacts::Source> {
+    fn resolve(&self, run_id: u64, runner: &Runner) -> anyhow::Result<RunArtifacts> {
+        Ok(RunArtifacts {
+            source: self.source(runner)?,
+            selection: self.selection(run_id),
+        })
+    }
+
+    fn source(&self, runner: &Runner) -> anyhow::Result<artifacts::Source> {
         let token = non_empty(self.github_token.clone())
-            .or_else(|| non_empty(std::env::var("GITHUB_TOKEN").ok()))
+            .map(Secret::new)
+            .or_else(|| runner.github_token.clone())
             .ok_or_else(|| {
                 anyhow::anyhow!(
                     "downloading artifacts needs a GitHub token: pass `github-token: ${{{{ \
@@ -289,20 +556,23 @@ impl ArtifactArgs {
                      --github-token, or GITHUB_TOKEN"
                 )
             })?;
-        reporting::add_mask(&token);
-        let repository = non_empty(std::env::var("GITHUB_REPOSITORY").ok()).ok_or_else(|| {
-            anyhow::anyhow!("GITHUB_REPOSITORY is not set: it names the repository (owner/repo) whose run to read")
+        reporting::add_mask(token.expose());
+        let repository = runner.repository.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "GITHUB_REPOSITORY is not set: it names the repository (owner/repo) whose run \
+                 to read"
+            )
         })?;
-        let api = non_empty(std::env::var("GITHUB_API_URL").ok())
-            .unwrap_or_else(|| "https://api.github.com".to_owned());
-        // Set by the runner in every job; without it the run's own `repository.id` is used.
-        let repository_id = non_empty(std::env::var("GITHUB_REPOSITORY_ID").ok())
-            .and_then(|id| id.trim().parse().ok());
+        let api = runner
+            .api_url
+            .as_deref()
+            .unwrap_or("https://api.github.com");
         Ok(artifacts::Source {
-            api_url: parse_url("GITHUB_API_URL", &api)?,
+            api_url: parse_url("GITHUB_API_URL", api)?,
             repository,
-            repository_id,
-            token: Secret::new(token),
+            // Set by the runner in every job; without it the run's own `repository.id` is used.
+            repository_id: runner.repository_id,
+            token,
         })
     }
 
@@ -346,6 +616,14 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
 
+fn http_client(runner: &Runner, timeout_secs: u64) -> anyhow::Result<Http> {
+    let policy = match runner.retry_base_ms {
+        Some(ms) => RetryPolicy::with_base_delay(Duration::from_millis(ms)),
+        None => RetryPolicy::default(),
+    };
+    Http::new(policy, Duration::from_secs(timeout_secs))
+}
+
 fn parse_url(what: &str, s: &str) -> anyhow::Result<Url> {
     let url =
         Url::parse(s.trim()).map_err(|e| anyhow::anyhow!("{what} is not a valid URL ({e})"))?;
@@ -362,375 +640,34 @@ fn parse_url(what: &str, s: &str) -> anyhow::Result<Url> {
     Ok(url)
 }
 
-/// The index's web root: `--index-url` or derived from the upload URL.
-fn resolve_index_url(repository_url: &Url, index_url: Option<String>) -> anyhow::Result<Url> {
-    match non_empty(index_url) {
+fn optional_url(what: &str, s: Option<String>) -> anyhow::Result<Option<Url>> {
+    non_empty(s).map(|u| parse_url(what, &u)).transpose()
+}
+
+/// The upload URL and the index's web root: `--index-url` or derived from the upload URL.
+fn index_target(repository_url: &str, index_url: Option<String>) -> anyhow::Result<IndexTarget> {
+    let repository_url = parse_url("--repository-url", repository_url)?;
+    let index_url = match non_empty(index_url) {
         Some(u) => {
             let mut u = parse_url("--index-url", &u)?;
             if !u.path().ends_with('/') {
                 u.set_path(&format!("{}/", u.path()));
             }
-            Ok(u)
+            u
         }
-        None => Ok(crate::index::index_url_for(repository_url)),
-    }
+        None => crate::index::index_url_for(&repository_url),
+    };
+    Ok(IndexTarget {
+        repository_url,
+        index_url,
+    })
 }
 
 /// The API token, from the flag/input or `PYPI_API_TOKEN`, masked before anything can print it.
-fn api_token(password: Option<String>) -> Option<Secret> {
-    let p = non_empty(password).or_else(|| non_empty(std::env::var("PYPI_API_TOKEN").ok()))?;
-    reporting::add_mask(&p);
-    Some(Secret::new(p))
-}
-
-async fn run_publish(args: PublishArgs) -> anyhow::Result<()> {
-    if !args.verify_metadata {
-        reporting::annotate(
-            Level::Notice,
-            "verify-metadata",
-            "verify-metadata: false has no effect: every file's name, version, metadata and \
-             hashes are always checked before anything is uploaded",
-        );
-    }
-    let password = api_token(args.password.clone());
-    let repository_url = parse_url("--repository-url", &args.repository_url)?;
-    let index_url = resolve_index_url(&repository_url, args.index_url.clone())?;
-    let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
-    let run_id = choose_source(&args)?;
-    let mut source_info = None;
-    // Kept alive until the publish is over: the extracted files live in it.
-    let mut _extraction = None;
-    let paths = if let Some(run_id) = run_id {
-        let source = args.artifacts.source()?;
-        let dir = extraction_dir()?;
-        let downloaded = {
-            let _g = reporting::group(&format!("Downloading the artifacts of run {run_id}"));
-            let selection = args.artifacts.selection(run_id);
-            tokio::select! {
-                d = artifacts::download(&http, &source, &selection, dir.path()) => d?,
-                signal = crate::signals::cancelled() => anyhow::bail!(
-                    "{signal} received while downloading the artifacts: nothing was uploaded"
-                ),
-            }
-        };
-        for f in &downloaded.other_files {
-            tracing::info!(
-                "skipping {}: not a distribution",
-                reporting::shown(f.display())
-            );
-        }
-        source_info = Some(run_source(&downloaded));
-        _extraction = Some(dir);
-        downloaded.files
-    } else if args.paths.is_empty() {
-        vec![args
-            .packages_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_PACKAGES_DIR))]
-    } else {
-        args.paths.clone()
-    };
-    let user = non_empty(Some(args.user.clone())).unwrap_or_else(|| "__token__".to_owned());
-    let auth = Auth::resolve(&http, args.trusted_publishing, user, password, &index_url).await?;
-    let attestations = attestation_urls(&args, &auth, &index_url)?;
-    let opts = PublishOptions {
-        paths,
-        repository_url,
-        index_url,
-        skip_existing: args.skip_existing,
-        dry_run: args.dry_run,
-        print_hash: args.print_hash,
-        concurrency: args.concurrency,
-        hash_first: args.hash_first,
-        confirm_timeout: Duration::from_secs(args.confirm_timeout),
-        attestations,
-        attestation_dir: attestation_dir(args.report.as_deref(), _extraction.is_some()),
-    };
-    let mut report = publish::publish(&http, &opts, &auth).await?;
-    report.source = source_info;
-    publish::emit(&report, opts.dry_run, args.report.as_deref())?;
-    publish::verdict(&report, opts.dry_run)
-}
-
-/// The run whose artifacts to publish, if any, saying in the log which source was chosen
-/// and why. A `workflow_run` job publishes its triggering run even when a `dist/` folder
-/// happens to exist: only files named explicitly (PATHS, --packages-dir) win over it.
-fn choose_source(args: &PublishArgs) -> anyhow::Result<Option<u64>> {
-    if let Some(id) = args.artifacts.run_id()? {
-        tracing::info!("publishing the artifacts of run {id}: run-id was given");
-        return Ok(Some(id));
-    }
-    if !args.paths.is_empty() {
-        tracing::info!("publishing the files given as arguments");
-        return Ok(None);
-    }
-    if let Some(dir) = &args.packages_dir {
-        tracing::info!(
-            "publishing {}: packages-dir was given",
-            reporting::shown(dir.display())
-        );
-        return Ok(None);
-    }
-    if let Some(id) = artifacts::triggering_run_id() {
-        tracing::info!(
-            "publishing the artifacts of run {id}, the run that triggered this `workflow_run` \
-             job (give packages-dir or run-id to publish something else)"
-        );
-        return Ok(Some(id));
-    }
-    tracing::info!(
-        "publishing {DEFAULT_PACKAGES_DIR}/ (the default): no run-id, packages-dir or paths \
-         were given and this job was not started by `workflow_run`"
-    );
-    Ok(None)
-}
-
-/// The run whose artifacts are published, as the report names it.
-fn run_source(d: &artifacts::Downloaded) -> crate::report::RunSource {
-    crate::report::RunSource {
-        run_id: d.run.id,
-        run_url: d.run.html_url.clone(),
-        event: d.run.event.clone(),
-        head_sha: d.run.head_sha.clone(),
-        head_branch: d.run.head_branch.clone(),
-        artifacts: d.artifacts.iter().map(|a| a.name.clone()).collect(),
-    }
-}
-
-/// Where `<file>.publish.attestation` files go: beside the report; for artifacts (extracted
-/// into a temporary folder that is removed at the end) an `attestations` folder in the working
-/// directory, the workspace in the action; otherwise beside each distribution.
-fn attestation_dir(report: Option<&std::path::Path>, from_artifacts: bool) -> Option<PathBuf> {
-    if let Some(parent) = report.and_then(|r| r.parent()) {
-        return Some(if parent.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            parent.to_owned()
-        });
-    }
-    from_artifacts.then(|| PathBuf::from("attestations"))
-}
-
-/// Whether (and with which Sigstore) to sign attestations: PyPI checks them only for trusted
-/// publishing, and only PyPI and TestPyPI show them, unless a Sigstore is named explicitly.
-fn attestation_urls(
-    args: &PublishArgs,
-    auth: &Auth,
-    index_url: &Url,
-) -> anyhow::Result<Option<SigstoreUrls>> {
-    if !args.attestations || args.dry_run {
-        return Ok(None);
-    }
-    if !matches!(auth, Auth::Trusted(_)) {
-        reporting::annotate(
-            Level::Notice,
-            "No attestations",
-            "PEP 740 attestations are only accepted with trusted publishing; publishing without them",
-        );
-        return Ok(None);
-    }
-    let fulcio = non_empty(args.fulcio_url.clone());
-    let rekor = non_empty(args.rekor_url.clone());
-    let pypi = matches!(index_url.host_str(), Some("pypi.org" | "test.pypi.org"));
-    if !pypi && fulcio.is_none() && rekor.is_none() {
-        reporting::annotate(
-            Level::Notice,
-            "No attestations",
-            &format!(
-                "{index_url} is neither PyPI nor TestPyPI, which are the indexes that check PEP 740 \
-                 attestations; publishing without them (name a Sigstore with --fulcio-url and \
-                 --rekor-url to sign anyway)"
-            ),
-        );
-        return Ok(None);
-    }
-    let defaults = SigstoreUrls::default();
-    Ok(Some(SigstoreUrls {
-        fulcio: match fulcio {
-            Some(u) => parse_url("--fulcio-url", &u)?,
-            None => defaults.fulcio,
-        },
-        rekor: match rekor {
-            Some(u) => parse_url("--rekor-url", &u)?,
-            None => defaults.rekor,
-        },
-    }))
-}
-
-async fn run_mint_token(args: MintTokenArgs, via_action: bool) -> anyhow::Result<()> {
-    let repository_url = parse_url("--repository-url", &args.repository_url)?;
-    let index_url = resolve_index_url(&repository_url, args.index_url)?;
-    let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
-    let Auth::Trusted(tp) = Auth::resolve(
-        &http,
-        TrustedPublishing::Always,
-        String::new(),
-        None,
-        &index_url,
-    )
-    .await?
-    else {
-        anyhow::bail!("internal: trusted publishing was not selected");
-    };
-    let token = tp.mint_token(non_empty(args.project).as_deref()).await?;
-    // The mask is already registered (oidc::mint masks before returning); only then may the
-    // token reach stdout and the step output.
-    if !via_action {
-        reporting::print_out(token.expose());
-    }
-    crate::reporting::outputs::write_named_outputs(&[("token", token.expose())])
-}
-
-/// A fresh folder under the runner's temp dir (or the system's) for extracted artifacts.
-fn extraction_dir() -> anyhow::Result<tempfile::TempDir> {
-    // Inside a container action RUNNER_TEMP names the host's folder, which is not mounted
-    // (actions/runner#1984): use it only where it exists.
-    let base = non_empty(std::env::var("RUNNER_TEMP").ok())
-        .map(PathBuf::from)
-        .filter(|p| p.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-    tempfile::Builder::new()
-        .prefix("pypi-oidc-publish-artifacts-")
-        .tempdir_in(&base)
-        .with_context(|| format!("cannot create a folder in {}", base.display()))
-}
-
-async fn run_download(args: DownloadArgs) -> anyhow::Result<()> {
-    let http = Http::new(RetryPolicy::default(), Duration::from_secs(args.timeout))?;
-    let run_id = match args.artifacts.run_id()? {
-        Some(id) => id,
-        None => artifacts::triggering_run_id().ok_or_else(|| {
-            anyhow::anyhow!("no run id: pass --run-id (or run in a job started by `workflow_run`)")
-        })?,
-    };
-    let source = args.artifacts.source()?;
-    let downloaded = artifacts::download(
-        &http,
-        &source,
-        &args.artifacts.selection(run_id),
-        &args.dest,
-    )
-    .await?;
-    let release = publish::check(&downloaded.files)?;
-    for d in &release.distributions {
-        reporting::print_out(&reporting::shown(d.path.display()).to_string());
-    }
-    tracing::info!(
-        "{} {}: {} file(s) from run {} checked and ready in {}",
-        release.name,
-        release.version,
-        release.distributions.len(),
-        run_id,
-        args.dest.display()
-    );
-    Ok(())
-}
-
-/// GitHub passes every declared input, unset ones as empty strings, and clap would read an
-/// empty `INPUT_*` as a present-but-empty value. Empty means "not given": drop them before
-/// parsing. Runs first thing in `main`, before any thread exists.
-fn drop_empty_inputs() {
-    let empty: Vec<_> = std::env::vars_os()
-        .filter(|(k, v)| {
-            k.to_string_lossy().starts_with("INPUT_") && v.to_string_lossy().trim().is_empty()
-        })
-        .map(|(k, _)| k)
-        .collect();
-    for k in empty {
-        std::env::remove_var(k);
-    }
-}
-
-fn run_record(args: RecordCliArgs) -> anyhow::Result<()> {
-    let outcome = crate::record::run(&crate::record::RecordArgs {
-        published: args.published,
-        fixtures: args.fixtures,
-        release_url: non_empty(args.release_url),
-        name: non_empty(args.name),
-        version: non_empty(args.release_version),
-        github_url: non_empty(args.github_url),
-        release_on: non_empty(args.release_on),
-        revision: non_empty(args.revision),
-        create: args.create,
-        dry_run: args.dry_run,
-    })?;
-    let changed = matches!(outcome, crate::record::RecordOutcome::Changed(_));
-    reporting::print_err(&outcome.to_string());
-    crate::reporting::outputs::write_named_outputs(&[
-        ("changed", if changed { "true" } else { "false" }),
-        ("fixture", &outcome.file().display().to_string()),
-    ])
-}
-
-/// The arguments to parse: `pypi-oidc-publish action` (the container's entrypoint) runs the
-/// subcommand named by the `command` input, every flag coming from `INPUT_*` variables.
-fn argv() -> (Vec<std::ffi::OsString>, bool) {
-    let mut args: Vec<_> = std::env::args_os().collect();
-    // Further arguments (e.g. `action --help`) go to the chosen subcommand.
-    let via_action = args.len() >= 2 && args[1] == "action";
-    if via_action {
-        let command = std::env::var("INPUT_COMMAND").unwrap_or_else(|_| "publish".to_owned());
-        args[1] = command.trim().into();
-    }
-    (args, via_action)
-}
-
-pub fn main() -> ExitCode {
-    drop_empty_inputs();
-    let (args, via_action) = argv();
-    let cli = Cli::parse_from(args);
-    let verbose = match &cli.command {
-        Command::Publish(a) => a.verbose,
-        Command::MintToken(a) => {
-            // On the command line, stdout is the token alone (for `$(...)`), so the mask goes
-            // to stderr. In the container action stdout is the job log and the runner reads
-            // the two streams apart: there the mask stays on stdout, ahead of everything, and
-            // the token travels only as the `token` output.
-            if !via_action {
-                reporting::commands_on_stderr();
-            }
-            a.verbose
-        }
-        Command::Download(a) => a.verbose,
-        Command::Record(a) => a.verbose,
-    };
-    crate::reporting::log_format::init(verbose);
-    let failure_title = match &cli.command {
-        Command::Publish(_) => "Publish failed",
-        Command::MintToken(_) => "Minting an upload token failed",
-        Command::Download(_) => "Downloading the artifacts failed",
-        Command::Record(_) => "Recording the release failed",
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            reporting::print_err(&format!("error: cannot start the async runtime: {e}"));
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(async {
-        crate::signals::install();
-        match cli.command {
-            Command::Publish(args) => run_publish(args).await,
-            Command::MintToken(args) => run_mint_token(args, via_action).await,
-            Command::Download(args) => run_download(args).await,
-            Command::Record(args) => run_record(args),
-        }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let msg = format!("{e:#}");
-            let annotated = e.downcast_ref::<publish::NothingUploaded>().is_some()
-                || e.downcast_ref::<crate::oidc::Explained>().is_some();
-            if !annotated {
-                reporting::annotate(Level::Error, failure_title, &msg);
-            }
-            reporting::print_err(&format!("error: {msg}"));
-            ExitCode::FAILURE
-        }
-    }
+fn api_token(password: Option<String>, runner: &Runner) -> Option<Secret> {
+    let token = non_empty(password)
+        .map(Secret::new)
+        .or_else(|| runner.pypi_api_token.clone())?;
+    reporting::add_mask(token.expose());
+    Some(token)
 }

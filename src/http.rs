@@ -30,16 +30,19 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        // Tests shorten the backoff through this variable so that fault tests stay fast; the
-        // number of attempts and the rules stay those of production.
-        let base_ms = std::env::var("PYPI_OIDC_PUBLISH_RETRY_BASE_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1000);
+        RetryPolicy::with_base_delay(Duration::from_secs(1))
+    }
+}
+
+impl RetryPolicy {
+    /// Production's rules with another first backoff: the test suite shortens it (see
+    /// [`crate::runner::Runner::retry_base_ms`]) so fault tests stay fast, while the number
+    /// of attempts and the rules stay those of production.
+    pub fn with_base_delay(base: Duration) -> Self {
         RetryPolicy {
             max_attempts: 5,
-            base_delay: Duration::from_millis(base_ms),
-            max_delay: Duration::from_millis(base_ms.saturating_mul(20)),
+            base_delay: base,
+            max_delay: base.saturating_mul(20),
             budget: Duration::from_secs(300),
         }
     }

@@ -5,8 +5,6 @@
 //! a fresh ID token (Warehouse refuses a reused `jti`, so retrying with the same JWT can never
 //! succeed), and a refusal is explained with the claims that were sent and the publisher
 //! settings that would match them.
-use std::path::Path;
-
 use anyhow::{anyhow, bail, Context};
 use base64::Engine;
 use reqwest::header::LOCATION;
@@ -16,7 +14,9 @@ use serde_json::Value;
 use url::{Host, Url};
 
 use crate::http::{self, Answer, Failure, Http};
-use crate::reporting::{self, shown, Level};
+use crate::report::Notice;
+use crate::reporting::{self, shown};
+use crate::runner::{IdTokenRequest, Runner};
 use crate::secret::Secret;
 
 /// The claims shown when the index refuses a token, in the order a reader compares them with
@@ -33,10 +33,23 @@ const SHOWN_CLAIMS: &[&str] = &[
     "event_name",
 ];
 
-/// A refusal whose explanation has been written to the log, the summary and an annotation.
+/// Why no upload token was minted.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Explained(pub String);
+pub enum MintError {
+    /// The index refused the ID token. The explanation shows the claims that were sent and
+    /// the publisher settings that would match them.
+    #[error(
+        "the index refused to mint an upload token (HTTP {status}); see the explanation above"
+    )]
+    Refused {
+        status: StatusCode,
+        explanation: String,
+    },
+    /// No refusal: the job has no ID token, the index does not do trusted publishing, or it
+    /// could not be reached.
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
 
 /// What the runner gives a job that may request ID tokens.
 #[derive(Clone)]
@@ -46,22 +59,18 @@ pub struct RunnerOidc {
 }
 
 impl RunnerOidc {
-    /// Read `ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN`, or say exactly why they are missing.
-    pub fn from_env() -> anyhow::Result<Self> {
-        let url = std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL")
-            .ok()
-            .filter(|v| !v.is_empty());
-        let token = std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-            .ok()
-            .filter(|v| !v.is_empty());
-        if let (Some(request_url), Some(token)) = (url, token) {
-            reporting::add_mask(&token);
-            return Ok(RunnerOidc {
-                request_url,
-                request_token: Secret::new(token),
-            });
+    /// The job's ID-token endpoint, or exactly why it has none.
+    pub fn for_job(runner: &Runner) -> anyhow::Result<Self> {
+        match &runner.id_token_request {
+            Some(IdTokenRequest { url, token }) => {
+                reporting::add_mask(token.expose());
+                Ok(RunnerOidc {
+                    request_url: url.clone(),
+                    request_token: token.clone(),
+                })
+            }
+            None => Err(anyhow!(missing_id_token_reason(runner))),
         }
-        Err(anyhow!(missing_id_token_reason()))
     }
 
     /// Ask GitHub for a fresh ID token for `audience`.
@@ -118,41 +127,25 @@ impl RunnerOidc {
 }
 
 /// Why a job has no ID token: not in Actions, a fork's pull request, or a missing permission.
-fn missing_id_token_reason() -> String {
-    if !reporting::in_actions() {
+fn missing_id_token_reason(runner: &Runner) -> String {
+    if !runner.in_actions {
         return "trusted publishing needs a GitHub Actions job (GITHUB_ACTIONS is not `true`, \
                 so this is not one): outside Actions, give an API token with --password or \
                 PYPI_API_TOKEN"
             .to_owned();
     }
-    let event = std::env::var("GITHUB_EVENT_NAME").unwrap_or_default();
-    if event == "pull_request" {
-        if let Some(fork) = fork_of_pull_request() {
-            return format!(
-                "this job runs for a pull request from the fork {fork}, and GitHub never gives \
-                 a fork's pull request an OIDC ID token: publish from a workflow that runs in \
-                 this repository (e.g. `workflow_run` or a release), not on pull requests"
-            );
-        }
+    if let Some(fork) = runner.pull_request_fork() {
+        return format!(
+            "this job runs for a pull request from the fork {}, and GitHub never gives a \
+             fork's pull request an OIDC ID token: publish from a workflow that runs in this \
+             repository (e.g. `workflow_run` or a release), not on pull requests",
+            reporting::shown(fork)
+        );
     }
     "the job has no OIDC ID token (ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN \
      are not set): add `permissions: id-token: write` to the publishing job (and keep \
      `contents: read`, `actions: read`)"
         .to_owned()
-}
-
-/// The fork a pull_request event came from, read from `GITHUB_EVENT_PATH`.
-fn fork_of_pull_request() -> Option<String> {
-    let path = std::env::var_os("GITHUB_EVENT_PATH")?;
-    let event: Value = serde_json::from_slice(&std::fs::read(Path::new(&path)).ok()?).ok()?;
-    let head = event
-        .pointer("/pull_request/head/repo/full_name")?
-        .as_str()?;
-    let base = event
-        .pointer("/pull_request/base/repo/full_name")
-        .or_else(|| event.pointer("/repository/full_name"))?
-        .as_str()?;
-    (!head.eq_ignore_ascii_case(base)).then(|| head.to_owned())
 }
 
 /// What `/_/oidc/audience` says.
@@ -328,6 +321,8 @@ pub async fn audience(http: &Http, index_url: &Url) -> anyhow::Result<Audience> 
 pub struct Minted {
     pub token: Secret,
     pub expires: Option<u64>,
+    /// What the ID token's claims say that the user should know (a reusable workflow).
+    pub notices: Vec<Notice>,
 }
 
 /// Where a refusal's explanation points: the index and the project's name.
@@ -341,69 +336,79 @@ pub async fn mint(
     http: &Http,
     runner: &RunnerOidc,
     ctx: &MintContext<'_>,
-) -> anyhow::Result<Minted> {
+) -> Result<Minted, MintError> {
     let audience = match audience(http, ctx.index_url).await? {
         Audience::Supported(a) => a,
-        Audience::Disabled => bail!(
-            "trusted publishing is disabled on this index ({} answered 403 to /_/oidc/audience): \
-             use an API token, or ask the index's administrators",
-            ctx.index_url
-        ),
-        Audience::Unsupported => bail!(
-            "this index does not support trusted publishing ({} answered 404 to \
-             /_/oidc/audience): use an API token (--password, the `password` input or \
-             PYPI_API_TOKEN)",
-            ctx.index_url
-        ),
+        Audience::Disabled => {
+            return Err(anyhow!(
+                "trusted publishing is disabled on this index ({} answered 403 to \
+                 /_/oidc/audience): use an API token, or ask the index's administrators",
+                ctx.index_url
+            )
+            .into())
+        }
+        Audience::Unsupported => {
+            return Err(anyhow!(
+                "this index does not support trusted publishing ({} answered 404 to \
+                 /_/oidc/audience): use an API token (--password, the `password` input or \
+                 PYPI_API_TOKEN)",
+                ctx.index_url
+            )
+            .into())
+        }
     };
     check_audience(ctx.index_url, &audience)?;
     let url = endpoint(ctx.index_url, "_/oidc/mint-token")?;
     let what = format!("exchanging the ID token at {url}");
-    let mut warned = false;
-    http.retry(&what, |_| {
-        let url = url.clone();
-        let what = what.clone();
-        let audience = audience.clone();
-        let first = !warned;
-        warned = true;
-        async move {
-            let jwt = runner.id_token(http, &audience).await.map_err(Failure::Permanent)?;
-            let claims = decode_claims(jwt.expose());
-            if first {
-                warn_on_claims(&claims);
-            }
-            let request = http
-                .no_redirect
-                .post(url.clone())
-                .json(&serde_json::json!({ "token": jwt.expose() }));
-            let reply = http.send_text(&what, request).await?;
-            refuse_redirect(&what, &url, &reply)?;
-            let status = reply.status;
-            let json = reply.json_value(&what)?;
-            if status.is_success() {
-                let token = json.get("token").and_then(Value::as_str).filter(|t| !t.is_empty());
+    // A refusal is an answer, not a failed attempt: it leaves the retry loop as a value.
+    let answer = http
+        .retry(&what, |_| {
+            let url = url.clone();
+            let what = what.clone();
+            let audience = audience.clone();
+            async move {
+                let jwt = runner
+                    .id_token(http, &audience)
+                    .await
+                    .map_err(Failure::Permanent)?;
+                let claims = decode_claims(jwt.expose());
+                let request = http
+                    .no_redirect
+                    .post(url.clone())
+                    .json(&serde_json::json!({ "token": jwt.expose() }));
+                let reply = http.send_text(&what, request).await?;
+                refuse_redirect(&what, &url, &reply)?;
+                let status = reply.status;
+                let json = reply.json_value(&what)?;
+                if !status.is_success() {
+                    let mut explanation = explain_refusal(status, &json, &claims, ctx);
+                    for n in claims_notices(&claims) {
+                        explanation.push_str(&format!("\n{}: {}\n", n.title, n.message));
+                    }
+                    return Ok(Err(MintError::Refused {
+                        status,
+                        explanation,
+                    }));
+                }
+                let token = json
+                    .get("token")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty());
                 let Some(token) = token else {
-                    return Err(Failure::Permanent(anyhow!("{what}: the answer has no token")));
+                    return Err(Failure::Permanent(anyhow!(
+                        "{what}: the answer has no token"
+                    )));
                 };
                 reporting::add_mask(token);
-                return Ok(Minted {
+                Ok(Ok(Minted {
                     token: Secret::new(token),
                     expires: json.get("expires").and_then(Value::as_u64),
-                });
+                    notices: claims_notices(&claims),
+                }))
             }
-            let explanation = explain_refusal(status, &json, &claims, ctx);
-            tracing::error!("{explanation}");
-            reporting::annotate(Level::Error, "Trusted publishing failed", &explanation);
-            let _ = crate::reporting::summary::write_step_summary(&format!(
-                "## Trusted publishing failed\n\n<pre>\n{}\n</pre>\n\n",
-                crate::reporting::summary::html(&explanation)
-            ));
-            Err(Failure::Permanent(anyhow::Error::new(Explained(format!(
-                "the index refused to mint an upload token (HTTP {status}); see the explanation above"
-            )))))
-        }
-    })
-    .await
+        })
+        .await?;
+    answer
 }
 
 /// The JWT's claims, decoded without verification (only to explain a refusal; the index does
@@ -426,25 +431,27 @@ fn claim<'a>(claims: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'
         .filter(|s| !s.is_empty())
 }
 
-fn warn_on_claims(claims: &serde_json::Map<String, Value>) {
+/// What the claims say that the user should know before a refusal could tell them.
+fn claims_notices(claims: &serde_json::Map<String, Value>) -> Vec<Notice> {
+    let mut notices = Vec::new();
     if let (Some(w), Some(j)) = (
         claim(claims, "workflow_ref"),
         claim(claims, "job_workflow_ref"),
     ) {
         if w != j {
-            reporting::annotate(
-                Level::Warning,
+            notices.push(Notice::warning(
                 "Reusable workflow",
-                &format!(
+                format!(
                     "this job runs in the reusable workflow {}, called from {}. PyPI does not \
                      accept a reusable workflow as the trusted publisher's workflow: run the \
                      publish step in the calling workflow's own job",
                     reporting::shown(j),
                     reporting::shown(w)
                 ),
-            );
+            ));
         }
     }
+    notices
 }
 
 /// The workflow file name from `OWNER/REPO/.github/workflows/FILE@REF`.

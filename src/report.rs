@@ -110,3 +110,36 @@ impl Report {
 fn empty_if_none<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.as_deref().unwrap_or_default())
 }
+
+/// Something the user should know that is not a failure. The machinery finds it; the
+/// command layer tells it (an annotation in Actions, a line elsewhere).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub severity: Severity,
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Warning,
+    Notice,
+}
+
+impl Notice {
+    pub fn warning(title: impl Into<String>, message: impl Into<String>) -> Notice {
+        Notice {
+            severity: Severity::Warning,
+            title: title.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn info(title: impl Into<String>, message: impl Into<String>) -> Notice {
+        Notice {
+            severity: Severity::Notice,
+            title: title.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -101,6 +101,17 @@ impl std::fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
+/// Why one upload did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The index answered and refused the file.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// No answer that settles it: the retries ran out, or the file could not be read.
+    #[error("{0:#}")]
+    Failed(anyhow::Error),
+}
+
 /// `File already exists ('x.whl', with blake2_256 hash 'HEX'). ...` -> HEX
 fn blake2_from_message(message: &str) -> Option<String> {
     let rest = message.split("blake2_256 hash '").nth(1)?;
@@ -168,14 +179,22 @@ pub struct UploadRequest<'a> {
 }
 
 /// Upload one file, retrying transient failures. On success returns the digests of the bytes
-/// that were sent. A refusal comes back as an [`anyhow::Error`] wrapping a [`Refusal`].
-pub async fn upload(http: &Http, req: &UploadRequest<'_>) -> anyhow::Result<Digests> {
+/// that were sent.
+pub async fn upload(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, UploadError> {
     let filename = &req.distribution.filename;
     let what = format!("upload of {filename}");
-    http.retry(&what, |_| attempt(http, req)).await
+    // A refusal is an answer, not a failed attempt: it leaves the retry loop as a value.
+    match http.retry(&what, |_| attempt(http, req)).await {
+        Ok(Ok(digests)) => Ok(digests),
+        Ok(Err(refusal)) => Err(UploadError::Refused(refusal)),
+        Err(e) => Err(UploadError::Failed(e)),
+    }
 }
 
-async fn attempt(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, Failure> {
+async fn attempt(
+    http: &Http,
+    req: &UploadRequest<'_>,
+) -> Result<Result<Digests, Refusal>, Failure> {
     let dist = req.distribution;
     let (form, digests_rx) = build_form(req).await?;
     let timeout = upload_timeout(dist.size);
@@ -209,19 +228,18 @@ async fn attempt(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, Failur
             .and_then(|l| l.to_str().ok())
             .unwrap_or("(no Location)")
             .to_owned();
-        return Err(Failure::Permanent(anyhow::Error::new(Refusal::Other {
+        return Ok(Err(Refusal::Other {
             status: status.as_u16(),
             message: format!(
-                "the index redirects uploads to {to}; a redirected upload is not resent, so \
-                 set --repository-url (the `repository-url` input) to the final URL"
+                "the index redirects uploads to {}; a redirected upload is not resent, so \
+                 set --repository-url (the `repository-url` input) to the final URL",
+                crate::reporting::shown(to)
             ),
-        })));
+        }));
     }
     if !status.is_success() {
         let message = refusal_message(resp).await;
-        return Err(Failure::Permanent(anyhow::Error::new(Refusal::classify(
-            status, message,
-        ))));
+        return Ok(Err(Refusal::classify(status, message)));
     }
     // Read the answer to its end: a connection dropped before the index finished answering
     // leaves the outcome unknown, and an identical re-upload is safe (it answers 200).
@@ -230,16 +248,17 @@ async fn attempt(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, Failur
         .map_err(|e| {
             http::transport_failure(&format!("reading the answer to {}", dist.filename), e)
         })?;
-    match (req.known_digests, digests_rx) {
-        (Some(d), _) => Ok(d.clone()),
+    let digests = match (req.known_digests, digests_rx) {
+        (Some(d), _) => d.clone(),
         (None, Some(rx)) => rx.await.map_err(|_| {
             Failure::Permanent(anyhow!(
                 "{}: the upload finished but the file was not read to its end",
                 dist.filename
             ))
-        }),
-        (None, None) => Err(Failure::Permanent(anyhow!("internal: no digests"))),
-    }
+        })?,
+        (None, None) => return Err(Failure::Permanent(anyhow!("internal: no digests"))),
+    };
+    Ok(Ok(digests))
 }
 
 /// A generous bound on one upload: a stall is caught sooner by the read timeout.

@@ -3,17 +3,18 @@ use std::time::{Duration, Instant};
 
 use crate::distribution::Release;
 use crate::index::JsonApi;
+use crate::report::Notice;
 use crate::report::Report;
-use crate::reporting::{self, Level};
 
 /// Wait, bounded, until the JSON API lists every file that is on the index with the sha256
 /// that was sent, and take each file's URL from it. The JSON API is cached and may lag.
-pub(super) async fn confirm(
+/// Returns what to tell when some file stayed unconfirmed.
+pub async fn confirm(
     api: &JsonApi<'_>,
     release: &Release,
     report: &mut Report,
     timeout: Duration,
-) {
+) -> Option<Notice> {
     let pending = |r: &Report| {
         r.files
             .iter()
@@ -21,7 +22,7 @@ pub(super) async fn confirm(
             .count()
     };
     if report.files.iter().all(|f| !f.status.on_index()) {
-        return;
+        return None;
     }
     let started = Instant::now();
     let mut delay = Duration::from_millis(250);
@@ -62,24 +63,24 @@ pub(super) async fn confirm(
         }
         delay = (delay * 2).min(Duration::from_secs(5));
     }
+    if pending(report) == 0 {
+        return None;
+    }
     let missing: Vec<_> = report
         .files
         .iter()
         .filter(|f| f.status.on_index() && !f.confirmed)
         .map(|f| f.filename.as_str())
         .collect();
-    if !missing.is_empty() {
-        reporting::annotate(
-            Level::Warning,
-            "Not yet visible on the index",
-            &format!(
-                "the index accepted {} (HTTP 200) but its JSON API did not list {} with the same \
-                 sha256 within {}s; the JSON API is cached and can lag behind uploads. Check {} later.",
-                missing.join(", "),
-                if missing.len() == 1 { "it" } else { "them" },
-                timeout.as_secs(),
-                report.release_url
-            ),
-        );
-    }
+    Some(Notice::warning(
+        "Not yet visible on the index",
+        format!(
+            "the index accepted {} (HTTP 200) but its JSON API did not list {} with the same \
+             sha256 within {}s; the JSON API is cached and can lag behind uploads. Check {} later.",
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "them" },
+            timeout.as_secs(),
+            report.release_url
+        ),
+    ))
 }

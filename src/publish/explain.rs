@@ -3,31 +3,35 @@
 use crate::distribution::{DistKind, Distribution, Release};
 use crate::hashing::{self, Digests};
 use crate::index::{IndexFile, JsonApi};
-use crate::reporting::{self, Level};
-use crate::upload::Refusal;
+use crate::report::Notice;
+use crate::reporting::shown;
+use crate::upload::{Refusal, UploadError};
 
 use super::plan::conflict_message;
 
 /// What became of a file whose upload failed.
-pub(super) enum Settled {
-    AlreadyThere(Digests),
+pub enum Settled {
+    /// The index holds exactly this file after all; the notice says when that was taken on
+    /// the user's word (`--skip-existing`).
+    AlreadyThere(Digests, Option<Notice>),
+    /// It is not on the index: what happened and what to do.
     Failed(String),
 }
 
 /// Turn an upload error into what the release manager needs to know and do.
-pub(super) async fn explain_failure(
+pub async fn explain_failure(
     api: &JsonApi<'_>,
     release: &Release,
     dist: &Distribution,
-    err: anyhow::Error,
+    err: UploadError,
     skip_existing: bool,
 ) -> Settled {
     let name = &dist.filename;
-    let Some(refusal) = err.downcast_ref::<Refusal>() else {
-        let msg = format!("{err:#}");
-        reporting::annotate(Level::Error, &format!("Upload of {name} failed"), &msg);
-        return Settled::Failed(msg);
+    let refusal = match err {
+        UploadError::Refused(refusal) => refusal,
+        UploadError::Failed(e) => return Settled::Failed(format!("{e:#}")),
     };
+    let refusal = &refusal;
     // Whether the index holds exactly this file decides between "already there" and a
     // conflict; the upload refusal alone cannot tell.
     let local = hashing::hash_file(&dist.path).await.ok();
@@ -71,8 +75,7 @@ pub(super) async fn explain_failure(
             if on_index.as_ref().is_some_and(same) || blake_same =>
         {
             if let Some(d) = local {
-                tracing::info!("{name} is already on the index with the same sha256");
-                return Settled::AlreadyThere(d);
+                return Settled::AlreadyThere(d, None);
             }
             refusal.to_string()
         }
@@ -81,17 +84,17 @@ pub(super) async fn explain_failure(
         Refusal::FileExists { .. } | Refusal::Conflict { .. }
             if skip_existing && !known_different && local.is_some() =>
         {
-            reporting::annotate(
-                Level::Warning,
-                "Skipped an existing file",
-                &format!(
-                    "{name}: the index already has a file of this name and cannot show whether it \
-                     is the same one; --skip-existing counts it as published (\"{}\")",
-                    refusal.message()
-                ),
-            );
             if let Some(d) = local {
-                return Settled::AlreadyThere(d);
+                let note = Notice::warning(
+                    "Skipped an existing file",
+                    format!(
+                        "{name}: the index already has a file of this name and cannot show \
+                         whether it is the same one; --skip-existing counts it as published \
+                         (\"{}\")",
+                        refusal.message()
+                    ),
+                );
+                return Settled::AlreadyThere(d, Some(note));
             }
             refusal.to_string()
         }
@@ -110,7 +113,7 @@ pub(super) async fn explain_failure(
             "{name}: the index refused it: \"{message}\" The release already has a different \
              sdist{}; an sdist cannot be replaced: publish a new version.",
             on_index
-                .map(|f| format!(" ({})", f.filename))
+                .map(|f| format!(" ({})", shown(&f.filename)))
                 .unwrap_or_default()
         ),
         Refusal::Conflict { message } => format!(
@@ -132,6 +135,5 @@ pub(super) async fn explain_failure(
             format!("{name}: the index refused the upload with HTTP {status}: {message}")
         }
     };
-    reporting::annotate(Level::Error, &format!("Upload of {name} failed"), &msg);
     Settled::Failed(msg)
 }

@@ -1,47 +1,76 @@
 //! Plan: compare the local files with what the index already holds, before anything is
 //! uploaded.
+use std::path::PathBuf;
+
 use crate::distribution::{DistKind, Distribution, Release};
 use crate::hashing::{self, Digests};
 use crate::index::{IndexFile, JsonApi, ReleaseState};
-use crate::reporting::{self, Level};
+use crate::report::Notice;
+use crate::reporting::shown;
 
-use super::NothingUploaded;
-
-/// Hash every file still to upload that has no digests yet, in parallel.
-pub(super) async fn hash_pending(plan: &mut [Step<'_>]) -> anyhow::Result<()> {
-    let digests = futures_util::future::join_all(plan.iter().map(|step| async move {
-        match (&step.digests, &step.already_there) {
-            (None, None) => hashing::hash_file(&step.dist.path).await.map(Some),
-            _ => Ok(None),
-        }
-    }))
-    .await;
-    for (step, d) in plan.iter_mut().zip(digests) {
-        if let Some(d) = d? {
-            step.digests = Some(d);
-        }
-    }
-    Ok(())
+/// One file of the release and what the publish will do with it.
+pub struct Step<'a> {
+    pub dist: &'a Distribution,
+    /// Known before the upload when the file had to be compared with the index, or was
+    /// hashed ahead (`--hash-first`, attestations, a dry run's `--print-hash`).
+    pub digests: Option<Digests>,
+    pub action: Action,
 }
 
-pub(super) struct Step<'a> {
-    pub(super) dist: &'a Distribution,
-    /// The PEP 740 attestations (a JSON array) sent with the file.
-    pub(super) attestation: Option<String>,
-    /// Where the attestation was written.
-    pub(super) attestation_file: Option<std::path::PathBuf>,
-    /// Known before the upload only when the file had to be compared with the index.
-    pub(super) digests: Option<Digests>,
-    pub(super) already_there: Option<IndexFile>,
+pub enum Action {
+    /// The index has this exact file (same sha256): it is not sent again.
+    AlreadyThere(IndexFile),
+    /// To be uploaded, with its signed attestation once there is one.
+    Upload(Option<Attestation>),
+}
+
+/// A PEP 740 attestation signed for one file.
+pub struct Attestation {
+    /// The `attestations` form field (a JSON array).
+    pub field: String,
+    /// Where it was written.
+    pub file: PathBuf,
+}
+
+impl Step<'_> {
+    pub fn already_there(&self) -> Option<&IndexFile> {
+        match &self.action {
+            Action::AlreadyThere(f) => Some(f),
+            Action::Upload(_) => None,
+        }
+    }
+
+    pub fn attestation(&self) -> Option<&Attestation> {
+        match &self.action {
+            Action::Upload(a) => a.as_ref(),
+            Action::AlreadyThere(_) => None,
+        }
+    }
+}
+
+/// What the plan found.
+pub struct Plan<'a> {
+    pub steps: Vec<Step<'a>>,
+    /// The index knew nothing of the release.
+    pub new_release: bool,
+    pub notices: Vec<Notice>,
+}
+
+/// Why nothing may be uploaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Files that clash with what the index holds, each explained.
+    #[error("{}", .0.join("\n"))]
+    Conflicts(Vec<String>),
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
 }
 
 /// Compare the local files with what the index already holds, before uploading anything:
 /// identical files are already there, a different file under a taken name is refused now,
 /// while the index is still untouched.
-pub(super) async fn plan<'a>(
-    api: &JsonApi<'_>,
-    release: &'a Release,
-) -> anyhow::Result<Vec<Step<'a>>> {
+pub async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> Result<Plan<'a>, PlanError> {
+    let mut notices = Vec::new();
     let state = match api
         .release(&release.normalized_name, &release.version)
         .await
@@ -49,11 +78,10 @@ pub(super) async fn plan<'a>(
         Ok(Some(state)) => state,
         Ok(None) => ReleaseState::default(),
         Err(e) => {
-            reporting::annotate(
-                Level::Warning,
+            notices.push(Notice::warning(
                 "Could not read the release from the index",
-                &format!("{e:#}; uploading without knowing which files are already there"),
-            );
+                format!("{e:#}; uploading without knowing which files are already there"),
+            ));
             ReleaseState::default()
         }
     };
@@ -62,10 +90,8 @@ pub(super) async fn plan<'a>(
     for dist in &release.distributions {
         let mut step = Step {
             dist,
-            attestation: None,
-            attestation_file: None,
             digests: None,
-            already_there: None,
+            action: Action::Upload(None),
         };
         let index_sdist = state
             .files
@@ -75,7 +101,7 @@ pub(super) async fn plan<'a>(
             let d = hashing::hash_file(&dist.path).await?;
             match existing.digests.sha256.as_deref() {
                 Some(sha) if sha.eq_ignore_ascii_case(&d.sha256) => {
-                    step.already_there = Some(existing.clone());
+                    step.action = Action::AlreadyThere(existing.clone());
                 }
                 index_sha => conflicts.push(conflict_message(&dist.filename, &d, index_sha, None)),
             }
@@ -85,50 +111,50 @@ pub(super) async fn plan<'a>(
                 "{}: the index already has an sdist for {} {} ({}) and accepts only one sdist \
                  per release; this sdist cannot be added. Publish the release without it, or \
                  publish a new version.",
-                dist.filename, release.name, release.version, other.filename
+                dist.filename,
+                release.name,
+                release.version,
+                shown(&other.filename)
             ));
         }
         steps.push(step);
     }
     if !conflicts.is_empty() {
-        for c in &conflicts {
-            reporting::annotate(Level::Error, "File conflicts with the index", c);
-        }
-        return Err(anyhow::Error::new(NothingUploaded(format!(
-            "{}\nnothing was uploaded",
-            conflicts.join("\n")
-        ))));
+        return Err(PlanError::Conflicts(conflicts));
     }
-    let there = steps.iter().filter(|s| s.already_there.is_some()).count();
-    tracing::info!(
-        "plan: {} to upload, {there} already on the index{}",
-        steps.len() - there,
-        if state.files.is_empty() {
-            " (a new release)"
-        } else {
-            ""
-        }
-    );
-    for step in &steps {
-        let what = if step.already_there.is_some() {
-            "already there (same sha256), not sent again"
-        } else {
-            "upload"
-        };
-        tracing::info!("  {}: {what}", step.dist.filename);
-    }
-    Ok(steps)
+    Ok(Plan {
+        steps,
+        new_release: state.files.is_empty(),
+        notices,
+    })
 }
 
-pub(super) fn conflict_message(
+/// Hash every file still to upload that has no digests yet, in parallel.
+pub async fn hash_pending(steps: &mut [Step<'_>]) -> anyhow::Result<()> {
+    let digests = futures_util::future::join_all(steps.iter().map(|step| async move {
+        match (&step.digests, &step.action) {
+            (None, Action::Upload(_)) => hashing::hash_file(&step.dist.path).await.map(Some),
+            _ => Ok(None),
+        }
+    }))
+    .await;
+    for (step, d) in steps.iter_mut().zip(digests) {
+        if let Some(d) = d? {
+            step.digests = Some(d);
+        }
+    }
+    Ok(())
+}
+
+pub fn conflict_message(
     filename: &str,
     local: &Digests,
     index_sha: Option<&str>,
     index_blake: Option<&str>,
 ) -> String {
     let index = match (index_sha, index_blake) {
-        (Some(s), _) => format!("sha256 {s}"),
-        (None, Some(b)) => format!("blake2b-256 {b}"),
+        (Some(s), _) => format!("sha256 {}", shown(s)),
+        (None, Some(b)) => format!("blake2b-256 {}", shown(b)),
         (None, None) => "a different hash".to_owned(),
     };
     format!(

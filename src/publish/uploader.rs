@@ -1,53 +1,78 @@
-//! Upload: every file still to send, concurrently, renewing a minted token that expired on
-//! the way.
+//! Upload: every file still to send, wheels first and concurrently, the sdist last,
+//! renewing a minted token that expired on the way, and stopping cleanly when cancelled.
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use futures_util::StreamExt;
+use url::Url;
 
-use crate::distribution::Release;
+use crate::auth::{Auth, CredentialsError};
+use crate::distribution::{DistKind, Release};
 use crate::hashing::Digests;
 use crate::http::Http;
 use crate::index::JsonApi;
+use crate::oidc::MintError;
 use crate::reporting;
-use crate::upload::{self, Credentials, Refusal, UploadRequest};
+use crate::upload::{self, Refusal, UploadError, UploadRequest};
 
 use super::explain::{explain_failure, Settled};
 use super::plan::Step;
-use super::PublishOptions;
-
-/// Where upload credentials come from; resolved only when something is to be uploaded.
-pub trait CredentialSource: Sync {
-    /// The current credentials (obtained on first use).
-    fn credentials(
-        &self,
-        project: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<Credentials>> + Send;
-    /// Fresh credentials after the index refused the current ones (a minted token that
-    /// expired during a long upload); `None` when they cannot be renewed.
-    fn renew(
-        &self,
-        project: &str,
-    ) -> impl std::future::Future<Output = Option<anyhow::Result<Credentials>>> + Send;
-}
 
 /// Everything an upload needs that is the same for every file of the run.
-pub(super) struct Uploader<'a, C> {
-    pub(super) http: &'a Http,
-    pub(super) opts: &'a PublishOptions,
-    pub(super) api: &'a JsonApi<'a>,
-    pub(super) release: &'a Release,
-    pub(super) creds: &'a C,
-    pub(super) progress: Option<indicatif::ProgressBar>,
-    /// Filled as each upload finishes, so a cancellation still knows what got through.
-    pub(super) results: Mutex<HashMap<String, Result<Digests, Settled>>>,
+pub struct Uploader<'a> {
+    pub http: &'a Http,
+    pub repository_url: &'a Url,
+    pub api: &'a JsonApi<'a>,
+    pub release: &'a Release,
+    pub auth: &'a Auth,
+    pub concurrency: usize,
+    pub skip_existing: bool,
+    /// Advanced by every byte sent (terminal only).
+    pub progress: Option<&'a indicatif::ProgressBar>,
 }
 
-impl<C: CredentialSource> Uploader<'_, C> {
-    pub(super) async fn batch(&self, batch: Vec<&Step<'_>>) {
+/// What became of the uploads.
+#[derive(Default)]
+pub struct Uploads {
+    /// Each file's outcome, by file name. A file with none was never finished.
+    pub results: HashMap<String, Result<Digests, Settled>>,
+    /// The signal that stopped the uploads, if one did.
+    pub cancelled: Option<&'static str>,
+}
+
+impl Uploader<'_> {
+    /// Upload `steps`: wheels first, concurrently; the sdist last. Installers prefer wheels,
+    /// so a release whose wheels are up before its sdist never sends users to a source build
+    /// during the upload window, and "Only one sdist per release" can only ever hit the last
+    /// file.
+    pub async fn upload_all(&self, steps: &[&Step<'_>]) -> Uploads {
+        let (wheels, sdists): (Vec<&Step>, Vec<&Step>) =
+            steps.iter().partition(|s| s.dist.kind == DistKind::Wheel);
+        // Filled as each upload finishes, so a cancellation still knows what got through.
+        let results = Mutex::new(HashMap::new());
+        let uploads = async {
+            for batch in [wheels, sdists] {
+                self.batch(batch, &results).await;
+            }
+        };
+        let cancelled = tokio::select! {
+            _ = uploads => None,
+            signal = crate::signals::cancelled() => Some(signal),
+        };
+        Uploads {
+            results: results.into_inner().unwrap_or_else(|e| e.into_inner()),
+            cancelled,
+        }
+    }
+
+    async fn batch(
+        &self,
+        batch: Vec<&Step<'_>>,
+        results: &Mutex<HashMap<String, Result<Digests, Settled>>>,
+    ) {
         futures_util::stream::iter(batch)
-            .for_each_concurrent(self.opts.concurrency.max(1), |step| async move {
+            .for_each_concurrent(self.concurrency.max(1), |step| async move {
                 let started = Instant::now();
                 let name = step.dist.filename.clone();
                 let outcome = match self.one(step).await {
@@ -64,11 +89,11 @@ impl<C: CredentialSource> Uploader<'_, C> {
                         self.release,
                         step.dist,
                         e,
-                        self.opts.skip_existing,
+                        self.skip_existing,
                     )
                     .await),
                 };
-                self.results
+                results
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(name, outcome);
@@ -78,39 +103,48 @@ impl<C: CredentialSource> Uploader<'_, C> {
 
     /// Upload one file; when the index refuses renewable credentials (a minted token that
     /// expired during a long publish), renew them and try that file once more.
-    async fn one(&self, step: &Step<'_>) -> anyhow::Result<Digests> {
+    async fn one(&self, step: &Step<'_>) -> Result<Digests, UploadError> {
         let project = &self.release.name;
-        let attempt = |c: Credentials| async move {
+        let attempt = |c: upload::Credentials| async move {
             let req = UploadRequest {
-                url: &self.opts.repository_url,
+                url: self.repository_url,
                 credentials: &c,
                 distribution: step.dist,
                 known_digests: step.digests.as_ref(),
-                attestations: step.attestation.as_deref(),
-                progress: self.progress.as_ref(),
+                attestations: step.attestation().map(|a| a.field.as_str()),
+                progress: self.progress,
             };
             upload::upload(self.http, &req).await
         };
-        let result = attempt(self.creds.credentials(project).await?).await;
-        let auth_refused = matches!(
-            result
-                .as_ref()
-                .err()
-                .and_then(|e| e.downcast_ref::<Refusal>()),
-            Some(Refusal::Auth { .. })
-        );
-        if !auth_refused {
+        let credentials = self
+            .auth
+            .credentials(project)
+            .await
+            .map_err(credentials_failure)?;
+        let result = attempt(credentials).await;
+        if !matches!(result, Err(UploadError::Refused(Refusal::Auth { .. }))) {
             return result;
         }
-        match self.creds.renew(project).await {
+        match self.auth.renew(project).await {
             None => result,
             Some(fresh) => {
                 tracing::warn!(
                     "the index refused the upload token for {}; minted a new one and retrying once",
                     step.dist.filename
                 );
-                attempt(fresh?).await
+                attempt(fresh.map_err(credentials_failure)?).await
             }
         }
     }
+}
+
+/// Credentials that could not be had fail the file with the whole story: a refusal's
+/// explanation included, since it is not told anywhere else on this path.
+fn credentials_failure(e: CredentialsError) -> UploadError {
+    UploadError::Failed(match e {
+        CredentialsError::Mint(MintError::Refused { explanation, .. }) => {
+            anyhow::anyhow!("minting a new upload token failed: {explanation}")
+        }
+        other => anyhow::Error::new(other),
+    })
 }

@@ -10,12 +10,44 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
-/// True when running inside a GitHub Actions job (the runner sets this for every step,
-/// container actions included).
+use crate::runner::Runner;
+
+/// Where the step log and its files are, from the runner's environment; set once at start.
+struct Sink {
+    in_actions: bool,
+    output_file: Option<PathBuf>,
+    summary_file: Option<PathBuf>,
+}
+
+static SINK: OnceLock<Sink> = OnceLock::new();
+
+/// Take the runner's files and whether this is an Actions job; call once, first thing.
+pub fn init(runner: &Runner) {
+    let _ = SINK.set(Sink {
+        in_actions: runner.in_actions,
+        output_file: runner.output_file.clone(),
+        summary_file: runner.summary_file.clone(),
+    });
+}
+
+/// True when running inside a GitHub Actions job (the runner sets `GITHUB_ACTIONS` for every
+/// step, container actions included): workflow commands are understood.
 pub fn in_actions() -> bool {
-    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+    SINK.get().is_some_and(|s| s.in_actions)
+}
+
+/// `$GITHUB_OUTPUT`, when the runner gave one.
+pub(super) fn output_file() -> Option<&'static Path> {
+    SINK.get().and_then(|s| s.output_file.as_deref())
+}
+
+/// `$GITHUB_STEP_SUMMARY`, when the runner gave one.
+pub(super) fn summary_file() -> Option<&'static Path> {
+    SINK.get().and_then(|s| s.summary_file.as_deref())
 }
 
 /// Escape a command's message (data) as the runner expects, and the other control

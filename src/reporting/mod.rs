@@ -8,10 +8,22 @@ pub mod progress;
 pub mod summary;
 
 pub use log::{
-    add_mask, annotate, commands_on_stderr, group, in_actions, inert, print_err, print_out, shown,
-    Group, Level, Shown,
+    add_mask, annotate, commands_on_stderr, group, in_actions, inert, init, print_err, print_out,
+    shown, Group, Level, Shown,
 };
 
+use crate::report::{Notice, Severity};
+
+/// Tell a notice: an annotation in Actions, a line on stderr elsewhere.
+pub fn tell(notice: &Notice) {
+    let level = match notice.severity {
+        Severity::Warning => Level::Warning,
+        Severity::Notice => Level::Notice,
+    };
+    annotate(level, &notice.title, &notice.message);
+}
+
+/// A size as people read it: `1.5 MiB`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut v = bytes as f64;

@@ -23,11 +23,11 @@ pub fn write_github_output(report: &Report) -> anyhow::Result<()> {
 
 /// Append `name=value` pairs to `$GITHUB_OUTPUT` (no-op outside Actions).
 pub fn write_named_outputs(pairs: &[(&str, &str)]) -> anyhow::Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) else {
+    let Some(path) = super::log::output_file() else {
         return Ok(());
     };
     let out: String = pairs.iter().map(|(n, v)| output_entry(n, v)).collect();
-    append(Path::new(&path), &out).context("writing step outputs to $GITHUB_OUTPUT")
+    append(path, &out).context("writing step outputs to $GITHUB_OUTPUT")
 }
 
 /// `name<<DELIM\nvalue\nDELIM\n`, with a random delimiter that the value cannot contain,

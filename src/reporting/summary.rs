@@ -2,8 +2,6 @@
 //! inert.
 use crate::report::Report;
 
-use std::path::Path;
-
 use anyhow::Context;
 
 use super::human_size;
@@ -148,10 +146,10 @@ fn link(url: &str, text: &str) -> String {
 
 /// Append a markdown summary to `$GITHUB_STEP_SUMMARY` (no-op outside Actions).
 pub fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+    let Some(path) = super::log::summary_file() else {
         return Ok(());
     };
-    append(Path::new(&path), markdown).context("writing the job summary")
+    append(path, markdown).context("writing the job summary")
 }
 
 #[cfg(test)]

@@ -1,0 +1,531 @@
+//! `publish`: source -> check -> plan -> credentials -> upload -> confirm -> report.
+use std::path::{Path, PathBuf};
+
+use crate::artifacts::{self, Downloaded};
+use crate::attest::SigstoreUrls;
+use crate::auth::{self, Auth, CredentialsError, TrustedPublishing};
+use crate::cli::{PublishArgs, PublishConfig, SourceChoice};
+use crate::distribution::{self, Release};
+use crate::hashing::Digests;
+use crate::index::JsonApi;
+use crate::oidc::{MintError, RunnerOidc};
+use crate::publish::{self, Plan, PlanError, Step, Uploader, Uploads};
+use crate::report::{FileStatus, Notice, Report, RunSource};
+use crate::reporting::{self, outputs, progress, summary, Level};
+use crate::runner::Runner;
+
+use super::{plural, Failure};
+
+pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> {
+    if !args.verify_metadata {
+        reporting::annotate(
+            Level::Notice,
+            "verify-metadata",
+            "verify-metadata: false has no effect: every file's name, version, metadata and \
+             hashes are always checked before anything is uploaded",
+        );
+    }
+    let cfg = args.resolve(runner)?;
+    let http = &cfg.http;
+    // Credentials are settled before anything is read: trusted publishing that could only
+    // send the job's identity in clear text fails here.
+    let auth = Auth::resolve(
+        http,
+        runner,
+        cfg.trusted_publishing,
+        cfg.user.clone(),
+        cfg.password.clone(),
+        &cfg.index.index_url,
+    )?;
+
+    // Source: the files, or the artifacts of a workflow run.
+    let source = fetch(&cfg, runner).await?;
+    if matches!(auth, Auth::Token(_))
+        && cfg.trusted_publishing == TrustedPublishing::Auto
+        && reporting::in_actions()
+        && auth::trusted_publishing_available(http, &cfg.index.index_url).await
+    {
+        reporting::tell(&Notice::warning(
+            "An API token is not needed here",
+            format!(
+                "{} supports trusted publishing: register this workflow as the project's \
+                 trusted publisher, give the job `permissions: id-token: write`, and delete the \
+                 long-lived API token secret",
+                cfg.index.index_url
+            ),
+        ));
+    }
+    let sigstore = attestation_sigstore(&cfg, &auth);
+
+    // Check: every file, before anything is uploaded.
+    let release = check(&source.paths)?;
+    tracing::info!(
+        "{} {}: {} file{} to publish to {}",
+        release.name,
+        release.version,
+        release.distributions.len(),
+        plural(release.distributions.len()),
+        cfg.index.repository_url
+    );
+
+    // Plan: what the index already holds.
+    let api = JsonApi {
+        http,
+        index_url: &cfg.index.index_url,
+    };
+    let Plan {
+        mut steps,
+        new_release,
+        notices,
+    } = match publish::plan(&api, &release).await {
+        Ok(plan) => plan,
+        Err(PlanError::Conflicts(conflicts)) => {
+            for c in &conflicts {
+                reporting::annotate(Level::Error, "File conflicts with the index", c);
+            }
+            return Err(Failure::Told(format!(
+                "{}\nnothing was uploaded",
+                conflicts.join("\n")
+            )));
+        }
+        Err(PlanError::Failed(e)) => return Err(e.into()),
+    };
+    notices.iter().for_each(reporting::tell);
+    tell_plan(&steps, new_release);
+    let mut report = Report {
+        name: release.name.clone(),
+        version: release.version.clone(),
+        repository_url: cfg.index.repository_url.to_string(),
+        release_url: String::new(),
+        files: Vec::new(),
+        source: source.run,
+    };
+    if cfg.hash_first || sigstore.is_some() || (cfg.dry_run && cfg.print_hash) {
+        publish::hash_pending(&mut steps).await?;
+    }
+    if cfg.dry_run {
+        for step in &steps {
+            if let (true, Some(d)) = (cfg.print_hash, &step.digests) {
+                print_hash(&step.dist.filename, d);
+            }
+            let status = match step.already_there() {
+                Some(_) => FileStatus::AlreadyThere,
+                None => FileStatus::WouldUpload,
+            };
+            report.files.push(publish::file_report(
+                step.dist,
+                status,
+                step.digests.as_ref(),
+                step.already_there(),
+            ));
+        }
+        tracing::info!("dry run: nothing was uploaded");
+        return emit(&report, true, cfg.report_file.as_deref());
+    }
+
+    // Attestations, signed before the first upload: a failure leaves the index untouched.
+    if let Some(urls) = &sigstore {
+        tokio::select! {
+            r = sign(&cfg, runner, urls, &mut steps, source.from_artifacts) => r?,
+            signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
+        }
+    }
+
+    // Credentials, then the uploads.
+    let to_upload: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.already_there().is_none())
+        .collect();
+    let mut uploads = Uploads::default();
+    if !to_upload.is_empty() {
+        tokio::select! {
+            a = auth.authenticate(&release.name) => tell_authenticated(a)?,
+            signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
+        }
+        let _group = reporting::group(&format!(
+            "Uploading {} file{}",
+            to_upload.len(),
+            plural(to_upload.len())
+        ));
+        let bar = progress::start(to_upload.iter().map(|s| s.dist.size).sum());
+        let uploader = Uploader {
+            http,
+            repository_url: &cfg.index.repository_url,
+            api: &api,
+            release: &release,
+            auth: &auth,
+            concurrency: cfg.concurrency,
+            skip_existing: cfg.skip_existing,
+            progress: bar.as_ref(),
+        };
+        uploads = uploader.upload_all(&to_upload).await;
+        progress::finish(bar);
+        if let Some(signal) = uploads.cancelled {
+            reporting::annotate(
+                Level::Error,
+                "Publish cancelled",
+                &format!(
+                    "{signal} received: stopped uploading; the report below says which files \
+                     reached the index"
+                ),
+            );
+        }
+    }
+    let cancelled = uploads.cancelled.is_some();
+    let (files, notices) = publish::file_reports(&steps, uploads);
+    notices.iter().for_each(reporting::tell);
+    for f in &files {
+        match (&f.error, f.status) {
+            (Some(e), FileStatus::Failed) => {
+                reporting::annotate(Level::Error, &format!("Upload of {} failed", f.filename), e)
+            }
+            (None, FileStatus::AlreadyThere) if !steps_had(&steps, &f.filename) => {
+                tracing::info!(
+                    "{} is already on the index with the same sha256",
+                    f.filename
+                )
+            }
+            _ => {}
+        }
+        if let (true, Some(sha), Some(blake)) = (cfg.print_hash, &f.sha256, &f.blake2_256) {
+            print_hash(
+                &f.filename,
+                &Digests {
+                    sha256: sha.clone(),
+                    blake2_256: blake.clone(),
+                },
+            );
+        }
+    }
+    report.files = files;
+
+    // Confirm: every file on the index with the sha256 that was sent.
+    report.release_url = api.release_page(&release.normalized_name, &release.version);
+    if !cancelled {
+        if let Some(n) = publish::confirm(&api, &release, &mut report, cfg.confirm_timeout).await {
+            reporting::tell(&n);
+        }
+    }
+
+    // Report.
+    emit(&report, false, cfg.report_file.as_deref())?;
+    verdict(&report)
+}
+
+/// The files to publish, and the run they came from.
+struct Fetched {
+    paths: Vec<PathBuf>,
+    run: Option<RunSource>,
+    from_artifacts: bool,
+    /// The extracted artifacts live here until the publish is over.
+    _extraction: Option<tempfile::TempDir>,
+}
+
+async fn fetch(cfg: &PublishConfig, runner: &Runner) -> Result<Fetched, Failure> {
+    let (artifacts, why) = match &cfg.source {
+        SourceChoice::Paths { paths, why } => {
+            tracing::info!("{why}");
+            return Ok(Fetched {
+                paths: paths.clone(),
+                run: None,
+                from_artifacts: false,
+                _extraction: None,
+            });
+        }
+        SourceChoice::Run { artifacts, why } => (artifacts, why),
+    };
+    tracing::info!("{why}");
+    let run_id = artifacts.selection.run_id;
+    let dir = extraction_dir(runner)?;
+    let downloaded = {
+        let _g = reporting::group(&format!("Downloading the artifacts of run {run_id}"));
+        tokio::select! {
+            d = artifacts::download(&cfg.http, &artifacts.source, &artifacts.selection, dir.path()) => d?,
+            signal = crate::signals::cancelled() => return Err(anyhow::anyhow!(
+                "{signal} received while downloading the artifacts: nothing was uploaded"
+            ).into()),
+        }
+    };
+    downloaded.notices.iter().for_each(reporting::tell);
+    for f in &downloaded.other_files {
+        tracing::info!(
+            "skipping {}: not a distribution",
+            reporting::shown(f.display())
+        );
+    }
+    Ok(Fetched {
+        run: Some(run_source(&downloaded)),
+        paths: downloaded.files,
+        from_artifacts: true,
+        _extraction: Some(dir),
+    })
+}
+
+/// A fresh folder under the runner's temp dir (or the system's) for extracted artifacts.
+fn extraction_dir(runner: &Runner) -> anyhow::Result<tempfile::TempDir> {
+    use anyhow::Context;
+    let base = runner.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    tempfile::Builder::new()
+        .prefix("pypi-oidc-publish-artifacts-")
+        .tempdir_in(&base)
+        .with_context(|| format!("cannot create a folder in {}", base.display()))
+}
+
+/// The run whose artifacts are published, as the report names it.
+fn run_source(d: &Downloaded) -> RunSource {
+    RunSource {
+        run_id: d.run.id,
+        run_url: d.run.html_url.clone(),
+        event: d.run.event.clone(),
+        head_sha: d.run.head_sha.clone(),
+        head_branch: d.run.head_branch.clone(),
+        artifacts: d.artifacts.iter().map(|a| a.name.clone()).collect(),
+    }
+}
+
+/// Run every distribution check; on failure, nothing may be uploaded.
+pub(super) fn check(paths: &[PathBuf]) -> Result<Release, Failure> {
+    let _group = reporting::group("Checking distributions");
+    match distribution::collect(paths) {
+        Ok((release, skipped)) => {
+            for s in &skipped {
+                tracing::info!(
+                    "skipping {}: {}",
+                    reporting::shown(s.path.display()),
+                    reporting::shown(&s.reason)
+                );
+            }
+            for d in &release.distributions {
+                tracing::info!(
+                    "  {} ({})",
+                    reporting::shown(&d.filename),
+                    reporting::human_size(d.size)
+                );
+            }
+            Ok(release)
+        }
+        Err(failure) => {
+            // In Actions each problem also becomes an annotation on the run; the final error
+            // lists them all either way.
+            if reporting::in_actions() {
+                for p in &failure.problems {
+                    reporting::annotate(Level::Error, &p.path.display().to_string(), &p.message);
+                }
+            }
+            let list = failure.to_string();
+            Err(Failure::Told(format!(
+                "{}\nnothing was uploaded: fix the problem{} above and run again",
+                list.trim_end(),
+                plural(failure.problems.len())
+            )))
+        }
+    }
+}
+
+fn tell_plan(steps: &[Step<'_>], new_release: bool) {
+    let there = steps.iter().filter(|s| s.already_there().is_some()).count();
+    tracing::info!(
+        "plan: {} to upload, {there} already on the index{}",
+        steps.len() - there,
+        if new_release { " (a new release)" } else { "" }
+    );
+    for step in steps {
+        let what = match step.already_there() {
+            Some(_) => "already there (same sha256), not sent again",
+            None => "upload",
+        };
+        tracing::info!("  {}: {what}", step.dist.filename);
+    }
+}
+
+/// Whether the plan already knew the file was there (so no upload was refused for it).
+fn steps_had(steps: &[Step<'_>], filename: &str) -> bool {
+    steps
+        .iter()
+        .any(|s| s.dist.filename == filename && s.already_there().is_some())
+}
+
+/// Whether (and with which Sigstore) to sign attestations: PyPI checks them only for trusted
+/// publishing, and only PyPI and TestPyPI show them, unless a Sigstore is named explicitly.
+fn attestation_sigstore(cfg: &PublishConfig, auth: &Auth) -> Option<SigstoreUrls> {
+    if !cfg.attestations.wanted || cfg.dry_run {
+        return None;
+    }
+    if !matches!(auth, Auth::Trusted(_)) {
+        reporting::tell(&Notice::info(
+            "No attestations",
+            "PEP 740 attestations are only accepted with trusted publishing; publishing without them",
+        ));
+        return None;
+    }
+    let index_url = &cfg.index.index_url;
+    let pypi = matches!(index_url.host_str(), Some("pypi.org" | "test.pypi.org"));
+    if !pypi && !cfg.attestations.names_a_sigstore() {
+        reporting::tell(&Notice::info(
+            "No attestations",
+            format!(
+                "{index_url} is neither PyPI nor TestPyPI, which are the indexes that check PEP \
+                 740 attestations; publishing without them (name a Sigstore with --fulcio-url \
+                 and --rekor-url to sign anyway)"
+            ),
+        ));
+        return None;
+    }
+    Some(cfg.attestations.sigstore())
+}
+
+/// Sign the attestations; a failure is told here and stops the publish.
+async fn sign(
+    cfg: &PublishConfig,
+    runner: &Runner,
+    urls: &SigstoreUrls,
+    steps: &mut [Step<'_>],
+    from_artifacts: bool,
+) -> Result<(), Failure> {
+    if steps.iter().all(|s| s.already_there().is_some()) {
+        return Ok(());
+    }
+    let _group = reporting::group("Signing PEP 740 attestations");
+    let dir = attestation_dir(cfg.report_file.as_deref(), from_artifacts);
+    let signed = match RunnerOidc::for_job(runner) {
+        Ok(oidc) => {
+            publish::sign(
+                &cfg.http,
+                &oidc,
+                urls,
+                steps,
+                cfg.concurrency,
+                dir.as_deref(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = signed {
+        reporting::annotate(
+            Level::Error,
+            "Signing the attestations failed",
+            &format!("{e:#}"),
+        );
+        return Err(Failure::Told(format!(
+            "{e:#}\nnothing was uploaded: the attestations could not be signed (set \
+             `attestations: false` to publish without them)"
+        )));
+    }
+    for step in steps.iter() {
+        if let Some(a) = step.attestation() {
+            tracing::info!("signed {} -> {}", step.dist.filename, a.file.display());
+        }
+    }
+    Ok(())
+}
+
+/// Where `<file>.publish.attestation` files go: beside the report; for artifacts (extracted
+/// into a temporary folder that is removed at the end) an `attestations` folder in the working
+/// directory, the workspace in the action; otherwise beside each distribution.
+fn attestation_dir(report: Option<&Path>, from_artifacts: bool) -> Option<PathBuf> {
+    if let Some(parent) = report.and_then(|r| r.parent()) {
+        return Some(if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent.to_owned()
+        });
+    }
+    from_artifacts.then(|| PathBuf::from("attestations"))
+}
+
+fn tell_authenticated(
+    result: Result<auth::Authenticated, CredentialsError>,
+) -> Result<(), Failure> {
+    let ready = match result {
+        Ok(ready) => ready,
+        Err(CredentialsError::Missing(why)) => return Err(anyhow::anyhow!(why).into()),
+        Err(CredentialsError::Mint(e)) => return Err(mint_failure(e)),
+    };
+    ready.notices.iter().for_each(reporting::tell);
+    if let Some(expires) = ready.minted_expires {
+        tracing::info!(
+            "minted a short-lived upload token through trusted publishing{}",
+            expires
+                .map(|e| format!(" (expires at unix time {e})"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// A mint refusal is told in full, once: the log, an annotation and the job summary.
+pub(super) fn mint_failure(e: MintError) -> Failure {
+    let headline = e.to_string();
+    match e {
+        MintError::Refused { explanation, .. } => {
+            tracing::error!("{explanation}");
+            reporting::annotate(Level::Error, "Trusted publishing failed", &explanation);
+            let _ = summary::write_step_summary(&format!(
+                "## Trusted publishing failed\n\n<pre>\n{}\n</pre>\n\n",
+                summary::html(&explanation)
+            ));
+            Failure::Told(headline)
+        }
+        MintError::Failed(e) => Failure::Untold(e),
+    }
+}
+
+fn cancelled_before_upload(signal: &str) -> Failure {
+    Failure::Told(format!(
+        "{signal} received before the first upload: nothing was uploaded"
+    ))
+}
+
+fn print_hash(filename: &str, d: &Digests) {
+    reporting::print_err(&format!(
+        "{}\n  sha256:      {}\n  blake2b-256: {}",
+        reporting::shown(filename),
+        d.sha256,
+        d.blake2_256
+    ));
+}
+
+/// Render a report to stdout (URLs), the step outputs, the job summary and the report file.
+fn emit(report: &Report, dry_run: bool, report_file: Option<&Path>) -> Result<(), Failure> {
+    for url in report.urls() {
+        reporting::print_out(&reporting::shown(url).to_string());
+    }
+    outputs::write_github_output(report)?;
+    summary::write_step_summary(&summary::summary_markdown(report, dry_run))?;
+    if let Some(p) = report_file {
+        outputs::write_report_file(p, report)?;
+    }
+    Ok(())
+}
+
+/// The run's verdict: every file on the index, or an error that says which are not.
+fn verdict(report: &Report) -> Result<(), Failure> {
+    if report.complete() {
+        return Ok(());
+    }
+    let on: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| f.status.on_index())
+        .map(|f| f.filename.as_str())
+        .collect();
+    let off: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| !f.status.on_index())
+        .map(|f| f.filename.as_str())
+        .collect();
+    if on.is_empty() {
+        return Err(
+            anyhow::anyhow!("nothing was published: {} not uploaded", off.join(", ")).into(),
+        );
+    }
+    Err(anyhow::anyhow!(
+        "the release is incomplete: on the index: {}; NOT on the index: {}. Fix the cause and \
+         re-run: files already on the index are not sent again.",
+        on.join(", "),
+        off.join(", ")
+    )
+    .into())
+}
