@@ -9,10 +9,12 @@
 //! `::` prefixed with `\`. Outside the runner the same calls give plain, readable lines.
 use std::borrow::Cow;
 use std::fmt;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+
+use indicatif::ProgressBar;
 
 use crate::runner::Runner;
 
@@ -96,7 +98,7 @@ fn write_raw(stream: Stream, bytes: &[u8]) {
             let _ = out.write_all(bytes);
             let _ = out.flush();
         }
-        Stream::Err => super::progress::suspend_for_log(|| {
+        Stream::Err => suspend_bar(|| {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(bytes);
         }),
@@ -157,9 +159,21 @@ pub fn print_err(text: &str) {
     write_raw(Stream::Err, inert(text).as_bytes());
 }
 
-/// Whether stderr is an interactive terminal (where a progress bar may be drawn).
-pub fn stderr_is_terminal() -> bool {
-    std::io::stderr().is_terminal()
+/// The progress bar on the terminal, if one is drawn: hidden while a line is written.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+pub(super) fn set_bar(bar: Option<ProgressBar>) {
+    if let Ok(mut b) = BAR.lock() {
+        *b = bar;
+    }
+}
+
+fn suspend_bar<R>(write: impl FnOnce() -> R) -> R {
+    let bar = BAR.lock().ok().and_then(|b| b.clone());
+    match bar {
+        Some(b) => b.suspend(write),
+        None => write(),
+    }
 }
 
 /// Tell the runner to redact `secret` from every later log line. Must be called before the
