@@ -195,7 +195,11 @@ impl<'a> Api<'a> {
 fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
     let message = serde_json::from_str::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(|m| crate::reporting::shown(m).to_string())
+        })
         .unwrap_or_else(|| http::snippet(body).trim_start_matches(": ").to_owned());
     let hint = match status.as_u16() {
         401 => " Check the GitHub token (github-token input or GITHUB_TOKEN).",

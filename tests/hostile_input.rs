@@ -276,6 +276,42 @@ async fn index_error_bodies_stay_data() {
     assert_inert(&out, PUBLISH_OUTPUTS);
 }
 
+/// The reason phrase, where Warehouse puts its refusal: no line break fits in one, but the
+/// runner's escapes, a command and markup do.
+#[tokio::test(flavor = "multi_thread")]
+async fn index_reason_phrases_stay_data() {
+    let stack = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.9");
+    let reason = "Bad pwned %0A::stop-commands::x ##[add-mask]z `tick` <script>alert(1)</script> | [click](https://evil.example)";
+    stack.warehouse.faults().inject(
+        route::UPLOAD,
+        Fault::Reason {
+            status: 400,
+            reason: reason.to_owned(),
+        },
+        2,
+    );
+    let out = stack
+        .publish(
+            &[
+                dist.to_str().unwrap(),
+                "--password",
+                &stack.warehouse.add_api_token(None),
+            ],
+            &[("GITHUB_ACTIONS", "true".to_owned())],
+        )
+        .await;
+    assert!(!out.ok());
+    assert!(out.summary.contains("pwned"), "{}", out.summary);
+    // `%0A` in an annotation's data stays text: the runner reads `%250A`.
+    assert!(
+        out.stdout.contains("%250A::stop-commands"),
+        "{}",
+        out.stdout
+    );
+    assert_inert(&out, PUBLISH_OUTPUTS);
+}
+
 /// A mint refusal's message and error descriptions, shown with the claims and the publisher
 /// settings.
 #[tokio::test(flavor = "multi_thread")]

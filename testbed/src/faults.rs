@@ -44,6 +44,9 @@ pub enum Fault {
     /// Answer with a redirect (`status` 301, 302, 303, 307 or 308) to `location`, as a proxy
     /// or a moved host in front of a server does.
     Redirect { status: u16, location: String },
+    /// Answer `status` with this HTTP reason phrase (as Warehouse puts its message there) and
+    /// an empty body. A reason phrase holds no CR or LF, but any other visible text.
+    Reason { status: u16, reason: String },
 }
 
 #[derive(Default)]
@@ -108,6 +111,19 @@ impl Faults {
                     "text/plain; charset=utf-8"
                 };
                 Some((status, [(header::CONTENT_TYPE, ctype)], body).into_response())
+            }
+            Fault::Reason { status, reason } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                let mut resp = status.into_response();
+                match hyper::ext::ReasonPhrase::try_from(reason.into_bytes()) {
+                    Ok(phrase) => {
+                        resp.extensions_mut().insert(phrase);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "not a reason phrase; sending the standard one")
+                    }
+                }
+                Some(resp)
             }
             Fault::Redirect { status, location } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
