@@ -120,6 +120,13 @@ async fn publishes_selected_artifacts_across_pages_without_leaking_the_token() {
         .filter(|r| r.host == "blob")
         .all(|r| !r.has_authorization()));
     assert!(!out.everything_but_masks().contains(&token));
+    // Masked, whole, before the first request that carries it.
+    let mask = out.mask_line("the GitHub token", &token);
+    assert!(
+        mask < out.stdout_line("::group::Downloading the artifacts"),
+        "{}",
+        out.stdout
+    );
     // The summary names the run, its commit and the artifacts.
     assert!(
         out.summary.contains(&format!("run {run}")),

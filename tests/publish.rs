@@ -20,6 +20,8 @@ async fn publishes_wheel_and_sdist_and_pip_installs_them() {
         .publish(
             &[],
             &[
+                // In Actions, where masks are printed (outside, nothing is masked at all).
+                ("GITHUB_ACTIONS", "true".to_owned()),
                 ("INPUT_PASSWORD", token.clone()),
                 ("INPUT_PACKAGES-DIR", dist.display().to_string()),
             ],
@@ -78,8 +80,14 @@ async fn publishes_wheel_and_sdist_and_pip_installs_them() {
     for u in &urls {
         assert!(out.stdout.contains(u.as_str()));
     }
-    // The token never appears anywhere, and was masked first in Actions terms.
-    assert!(!out.everything().contains(&token), "token leaked");
+    // The token was masked, whole, before the uploads that use it, and appears nowhere else.
+    let mask = out.mask_line("the API token", &token);
+    assert!(
+        mask < out.stdout_line("::group::Uploading"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.everything_but_masks().contains(&token), "token leaked");
 
     let version = pip_install_and_import(
         &stack.warehouse.simple_url(),

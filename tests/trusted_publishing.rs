@@ -40,16 +40,21 @@ async fn publishes_with_no_secret_at_all() {
         !stack.warehouse.minted_tokens().is_empty(),
         "a token was minted"
     );
-    // The minted token was masked before it could be printed.
-    for minted in stack.warehouse.minted_tokens() {
-        assert!(
-            out.stdout.contains(&format!("::add-mask::{minted}"))
-                || out.stdout.contains("::add-mask::")
-        );
-        let mask_pos = out.stdout.find("::add-mask::").unwrap();
-        let first_group = out.stdout.find("::group::Uploading").unwrap_or(usize::MAX);
-        assert!(mask_pos < first_group, "masked before the uploads");
-    }
+    // Each secret is masked, whole, before anything could print or use it: the runner's
+    // request token before the ID token is fetched with it, each ID token before the mint
+    // that spends it (whose token is masked next), the minted token before the uploads.
+    let minted = stack.warehouse.minted_tokens();
+    let ids = stack.github.issued_tokens();
+    assert_eq!((minted.len(), ids.len()), (1, 1), "{}", out.debug());
+    let request = out.mask_line("the request token", &stack.github.id_token_request_token());
+    let id = out.mask_line("the ID token", &ids[0]);
+    let index_token = out.mask_line("the minted token", &minted[0]);
+    let uploads = out.stdout_line("::group::Uploading");
+    assert!(
+        request < id && id < index_token && index_token < uploads,
+        "masks out of order ({request}, {id}, {index_token}, uploads at {uploads}):\n{}",
+        out.stdout
+    );
     assert_no_secret(&stack, &out.everything_but_masks());
 }
 
@@ -140,11 +145,11 @@ async fn unknown_issuer_is_invalid_payload() {
     }
     let out = stack.publish(&[dist.to_str().unwrap()], &env).await;
     assert!(!out.ok());
-    assert!(
-        out.stderr.contains("invalid-payload") || out.stderr.contains("invalid-token"),
-        "{}",
-        out.stderr
-    );
+    // Warehouse finds no publisher for an issuer it does not know before it checks any
+    // signature: `invalid-payload`, never `invalid-token`.
+    assert!(out.stderr.contains("invalid-payload"), "{}", out.stderr);
+    assert!(!out.stderr.contains("invalid-token"), "{}", out.stderr);
+    assert!(stack.warehouse.minted_tokens().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -157,6 +157,23 @@ impl Outcome {
             .join("\n")
     }
 
+    /// The stdout line number of the exact `::add-mask::{secret}` command; panics without it.
+    pub fn mask_line(&self, what: &str, secret: &str) -> usize {
+        let want = format!("::add-mask::{secret}");
+        self.stdout
+            .lines()
+            .position(|l| l == want)
+            .unwrap_or_else(|| panic!("{what} was never masked:\n{}", self.debug()))
+    }
+
+    /// The stdout line number of the first line starting with `prefix`; panics without one.
+    pub fn stdout_line(&self, prefix: &str) -> usize {
+        self.stdout
+            .lines()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no stdout line starts with {prefix:?}:\n{}", self.debug()))
+    }
+
     /// The step outputs, parsed as the runner parses `$GITHUB_OUTPUT`.
     pub fn outputs(&self) -> HashMap<String, String> {
         parse_github_output(&self.github_output)
