@@ -15,9 +15,24 @@ async fn token_stack() -> (Stack, Vec<(&'static str, String)>) {
     (stack, vec![("INPUT_PASSWORD", token)])
 }
 
+/// Both files of `version` are on the index, and each was accepted by exactly one upload
+/// request, the one that stored it: no retry re-sent a file the index had already taken
+/// (Warehouse answers an identical re-upload 200 too, so the file list alone cannot tell).
 fn stored_once(stack: &Stack, version: &str) {
     let files = stack.warehouse.files(PROJECT, version);
     assert_eq!(files.len(), 2, "{files:?}");
+    let uploads = stack.warehouse.uploads();
+    for f in &files {
+        let accepted: Vec<_> = uploads
+            .iter()
+            .filter(|u| u.filename.as_deref() == Some(f.filename.as_str()) && u.status == 200)
+            // A dropped connection is injected behind a 200 status line; the index never
+            // saw that request.
+            .filter(|u| u.message != "injected fault")
+            .collect();
+        assert_eq!(accepted.len(), 1, "{}: {accepted:?}", f.filename);
+        assert!(accepted[0].stored, "{}: {accepted:?}", f.filename);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -343,6 +358,8 @@ async fn cancellation_reports_what_reached_the_index() {
     .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SIGTERM"), "{stderr}");
+    // A cancelled publish is a failed step, not a crash by the signal, nor a success.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     let published: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let wheel = published
@@ -358,6 +375,28 @@ async fn cancellation_reports_what_reached_the_index() {
     assert!(sdist["error"].as_str().unwrap().contains("cancelled"));
     let outputs = common::parse_github_output(&std::fs::read_to_string(&output).unwrap());
     assert_eq!(outputs["complete"], "false");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&outputs["published"]).unwrap(),
+        serde_json::Value::Array(published.clone())
+    );
+    // The summary lists what is on the index and what is not.
+    let summary = std::fs::read_to_string(summary_of(&output)).unwrap_or_default();
+    let line_of = |name: &str| {
+        summary
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} missing from the summary:\n{summary}"))
+            .to_owned()
+    };
+    assert!(summary.contains("incomplete"), "{summary}");
+    assert!(
+        line_of(wheel["filename"].as_str().unwrap()).contains("uploaded"),
+        "{summary}"
+    );
+    assert!(
+        line_of(sdist["filename"].as_str().unwrap()).contains("not uploaded"),
+        "{summary}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -431,12 +470,35 @@ async fn cancellation_while_confirming_still_reports() {
     .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SIGTERM"), "{stderr}");
+    // Every file was accepted before the signal (the index answered 200), so the publish is
+    // complete as far as the index said; only the confirmation was cut short.
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
     let published: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert!(
         published.iter().all(|e| e["status"] == "uploaded"),
         "{published:?}"
     );
+    // Uploaded but never confirmed: on the index by its answer, and said so.
+    let summary = std::fs::read_to_string(summary_of(&output)).unwrap_or_default();
+    assert!(
+        summary.contains("Published demo-package 9.0.0"),
+        "{summary}"
+    );
+    for e in &published {
+        let name = e["filename"].as_str().unwrap();
+        assert!(
+            summary
+                .lines()
+                .any(|l| l.contains(name) && l.contains("| uploaded |")),
+            "{name}: {summary}"
+        );
+    }
+}
+
+/// Where [`publish_then_cancel`] has the job summary written, beside `output`.
+fn summary_of(output: &std::path::Path) -> std::path::PathBuf {
+    output.with_extension("summary.md")
 }
 
 /// Start a publish, wait until `ready` (bounded), send SIGTERM as a cancelled job's runner
@@ -459,6 +521,7 @@ async fn publish_then_cancel(
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GITHUB_OUTPUT", output)
+        .env("GITHUB_STEP_SUMMARY", summary_of(output))
         .envs(env.iter().map(|(k, v)| (*k, v.clone())))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
