@@ -70,6 +70,8 @@ async fn upload_5xx_and_dropped_connections_are_retried() {
         out.stderr
     );
     assert!(out.published().iter().all(|e| e["status"] == "uploaded"));
+    // The retry lines name the reason, never the token.
+    out.assert_no_secret(&[env[0].1.clone()]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -89,6 +91,7 @@ async fn rate_limits_are_retried() {
     assert!(out.ok(), "{}", out.debug());
     stored_once(&stack, "1.1.0");
     assert!(out.stderr.contains("429"), "{}", out.stderr);
+    out.assert_no_secret(&[env[0].1.clone()]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -272,6 +275,11 @@ async fn an_expired_minted_token_is_renewed_once() {
     );
     stored_once(&stack, "5.0.0");
     assert!(out.stderr.contains("minted a new one"), "{}", out.stderr);
+    // Both minted tokens, and the ID token of each mint, were masked and never printed.
+    for token in stack.warehouse.minted_tokens() {
+        out.mask_line("a minted token", &token);
+    }
+    out.assert_no_secret(&stack.secrets());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -538,8 +546,22 @@ async fn publish_then_cancel(
         .status()
         .unwrap()
         .success());
-    tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
         .expect("stops promptly after SIGTERM")
-        .unwrap()
+        .unwrap();
+    // Whatever a cancelled run wrote, no secret of the run is in it.
+    let everything = [
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        std::fs::read_to_string(report).unwrap_or_default(),
+        std::fs::read_to_string(output).unwrap_or_default(),
+        std::fs::read_to_string(summary_of(output)).unwrap_or_default(),
+    ]
+    .join("\n");
+    for (name, value) in env {
+        if name.contains("PASSWORD") || name.contains("TOKEN") {
+            assert!(!everything.contains(value.as_str()), "{name} leaked");
+        }
+    }
+    out
 }
