@@ -12,11 +12,14 @@ mod collect;
 mod filename;
 mod form;
 mod metadata;
+mod requirement;
 mod rules;
 mod sdist;
 mod wheel;
 mod zip_framing;
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;
 
