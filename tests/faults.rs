@@ -282,6 +282,55 @@ async fn an_expired_minted_token_is_renewed_once() {
     out.assert_no_secret(&stack.secrets());
 }
 
+/// A minted token that really expires mid-publish: the index's own check of the token's
+/// expiry refuses the next upload (no injected answer), and the client mints again once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_minted_token_that_really_expires_is_minted_again_once() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    // The wheel goes up at once; the sdist's request waits 2 s before the index looks at
+    // it, long enough for the test to let every token minted so far run out.
+    let faults = stack.warehouse.faults();
+    faults.inject(route::UPLOAD, Fault::Delay(Duration::from_millis(0)), 1);
+    faults.inject(route::UPLOAD, Fault::Delay(Duration::from_secs(2)), 1);
+    let dist = stack.dists(PROJECT, "5.1.0");
+    let args = [dist.to_str().unwrap(), "--concurrency", "1"];
+    let env = stack.oidc_env();
+    let publish = stack.publish(&args, &env);
+    let expire = async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while stack.warehouse.files(PROJECT, "5.1.0").is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(stack.warehouse.minted_tokens().len(), 1);
+        stack.warehouse.expire_minted_tokens();
+    };
+    let (out, ()) = tokio::join!(publish, expire);
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(
+        stack.warehouse.minted_tokens().len(),
+        2,
+        "minted once more, and only once"
+    );
+    let refused: Vec<_> = stack
+        .warehouse
+        .uploads()
+        .into_iter()
+        .filter(|u| u.status == 403)
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].message.contains("token is expired"),
+        "the index's own refusal: {refused:?}"
+    );
+    stored_once(&stack, "5.1.0");
+    assert!(out.stderr.contains("minted a new one"), "{}", out.stderr);
+    for token in stack.warehouse.minted_tokens() {
+        out.mask_line("a minted token", &token);
+    }
+    out.assert_no_secret(&stack.secrets());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_artifact_downloads_are_retried() {
     let stack = Stack::start().await;
