@@ -177,3 +177,36 @@ async fn a_file_the_index_lists_with_another_sha256_is_not_confirmed() {
     );
     faults.clear();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn license_expressions_are_checked_against_the_spdx_list() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    for (n, expression) in ["Not-A-License-1.0", "MIT/Apache-2.0", "MIT OR"]
+        .into_iter()
+        .enumerate()
+    {
+        let dir = stack.tmp.path().join(format!("license-{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let project = Project::new(PROJECT, "3.0.0").with_header("License-Expression", expression);
+        let wheel = dists::write_wheel(&project, &dir, "py3").unwrap();
+        let out = stack
+            .publish(
+                &[dir.to_str().unwrap()],
+                &[("INPUT_PASSWORD", token.clone())],
+            )
+            .await;
+        assert_eq!(out.code, 1, "{expression}: {}", out.debug());
+        let wheel = wheel.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            out.stderr.contains(&wheel)
+                && out
+                    .stderr
+                    .contains(&format!("License-Expression {expression:?}"))
+                && out.stderr.contains("SPDX"),
+            "{expression}: {}",
+            out.debug()
+        );
+        assert!(stack.warehouse.uploads().is_empty(), "{expression}");
+    }
+}

@@ -34,22 +34,26 @@ from packaging.utils import (canonicalize_name, parse_wheel_filename, parse_sdis
                              InvalidName, InvalidWheelFilename, InvalidSdistFilename)
 from packaging.version import Version, InvalidVersion
 from packaging.requirements import Requirement, InvalidRequirement
+from packaging.licenses import canonicalize_license_expression, InvalidLicenseExpression
 import packaging
 
 def corpus():
-    names, versions, requirements, wheels = set(), set(), set(), set()
+    names, versions, requirements, wheels, licenses = set(), set(), set(), set(), set()
     for d in metadata.distributions():
         n, v = d.metadata["Name"], d.metadata["Version"]
         if not n or not v:
             continue
         names.add(n); versions.add(v)
         requirements.update(d.requires or [])
+        if d.metadata["License-Expression"]:
+            licenses.add(d.metadata["License-Expression"])
         tags = [l.split(":", 1)[1].strip() for l in (d.read_text("WHEEL") or "").splitlines()
                 if l.startswith("Tag:")]
         for t in tags:
             wheels.add(f"{canonicalize_name(n).replace('-', '_')}-{v}-{t}.whl")
     return {k: sorted(v) for k, v in
-            dict(names=names, versions=versions, requirements=requirements, wheels=wheels).items()}
+            dict(names=names, versions=versions, requirements=requirements, wheels=wheels,
+                 licenses=licenses).items()}
 
 def name(s):
     try:
@@ -88,6 +92,13 @@ def wheel(s):
     return {"ok": True, "name": str(n), "version": str(v), "build": list(b) if b else None,
             "tags": sorted(str(t) for t in tags)}
 
+def license(s):
+    try:
+        canonicalize_license_expression(s)
+        return {"ok": True}
+    except InvalidLicenseExpression:
+        return {"ok": False}
+
 def sdist(pair):
     n, v = pair
     try:
@@ -109,6 +120,7 @@ else:
         "requirements": [requirement(s) for s in batch["requirements"]],
         "wheels": [wheel(s) for s in batch["wheels"]],
         "sdists": [sdist(p) for p in batch["sdists"]],
+        "licenses": [license(s) for s in batch["licenses"]],
     }, sys.stdout)
 "#;
 
@@ -150,6 +162,10 @@ fn known(kind: &str, input: &str, ours: &Value, theirs: &Value) -> Option<&'stat
         // alphabet, which packaging's parser does not check.
         "wheels" if theirs_ok && !ours_ok && !wheel_tags_pypi_accepts(input) => {
             Some("PyPI refuses the platform tag, or a tag holds characters no tag has")
+        }
+        // SPDX: `license-id "+"`, one plus; packaging strips any number.
+        "licenses" if theirs_ok && !ours_ok && input.contains("++") => {
+            Some("SPDX: at most one '+' after a license identifier")
         }
         _ => None,
     }
@@ -387,6 +403,65 @@ fn gen_wheel() -> String {
     maybe_mutate(s, NAME_CHARS)
 }
 
+fn gen_license() -> String {
+    let ids = [
+        "MIT",
+        "mit",
+        "Apache-2.0",
+        "BSD-3-Clause",
+        "GPL-2.0-only",
+        "GPL-3.0-or-later",
+        "GPL-2.0+",
+        "LGPL-2.1+",
+        "MPL-2.0",
+        "ISC",
+        "LicenseRef-Company",
+        "LicenseRef-x.y-1",
+        "Apache 2.0",
+        "BSD",
+        "GPLv3",
+        "Unlicense",
+        "0BSD",
+        "CC0-1.0",
+        "eCos-2.0",
+        "wxWindows",
+        "Python-2.0",
+        "PSF-2.0",
+        "AGPL-3.0",
+        "Zlib",
+        "NOT-A-LICENSE",
+        "MIT+",
+        "",
+    ];
+    let exceptions = [
+        "Classpath-exception-2.0",
+        "LLVM-exception",
+        "llvm-exception",
+        "Nope",
+    ];
+    let mut s = String::new();
+    for i in 0..fastrand::usize(1..4) {
+        if i > 0 {
+            s.push_str(pick(&[
+                " AND ", " OR ", " and ", " or ", " ", "/", " WITH ",
+            ]));
+        }
+        let paren = fastrand::u8(..5) == 0;
+        if paren {
+            s.push('(');
+        }
+        s.push_str(pick(&ids));
+        if fastrand::u8(..6) == 0 {
+            s.push_str(pick(&[" WITH ", " with "]));
+            s.push_str(pick(&exceptions));
+        }
+        if paren && fastrand::u8(..8) != 0 {
+            s.push(')');
+        }
+    }
+    maybe_mutate(s, &['(', ')', ' ', '-', '+', '.', 'a', '1'])
+}
+
 /// What this crate makes of each input, in the shape the Python side answers.
 fn ours_name(s: &str) -> Value {
     // rules.rs refuses an empty Name before it parses one.
@@ -470,6 +545,10 @@ fn ours_wheel(s: &str) -> Value {
     })
 }
 
+fn ours_license(s: &str) -> Value {
+    json!({"ok": super::license::check_expression(s).is_ok()})
+}
+
 fn ours_sdist(name: &str, version: &str) -> Option<Value> {
     let name = PackageName::from_str(name)
         .ok()
@@ -505,6 +584,7 @@ fn agrees_with_python_packaging() {
     let mut versions = strings(&corpus["versions"]);
     let mut requirements = strings(&corpus["requirements"]);
     let mut wheels = strings(&corpus["wheels"]);
+    let mut licenses = strings(&corpus["licenses"]);
     assert!(
         names.len() > 10 && requirements.len() > 10,
         "the real corpus is too small: {corpus}"
@@ -513,6 +593,7 @@ fn agrees_with_python_packaging() {
     versions.extend((0..GENERATED).map(|_| gen_version()));
     requirements.extend((0..GENERATED).map(|_| gen_requirement()));
     wheels.extend((0..GENERATED).map(|_| gen_wheel()));
+    licenses.extend((0..GENERATED).map(|_| gen_license()));
     // Ordering: the versions both sides accept, sorted by each.
     let sortable: Vec<String> = versions
         .iter()
@@ -527,7 +608,7 @@ fn agrees_with_python_packaging() {
         .collect();
     let batch = json!({
         "names": names, "versions": versions, "sortable": sortable,
-        "requirements": requirements, "wheels": wheels, "sdists": sdists,
+        "requirements": requirements, "wheels": wheels, "sdists": sdists, "licenses": licenses,
     });
     let theirs = python("judge", Some(&batch));
 
@@ -556,6 +637,7 @@ fn agrees_with_python_packaging() {
     compare("versions", &versions, &ours_version);
     compare("requirements", &requirements, &ours_requirement);
     compare("wheels", &wheels, &ours_wheel);
+    compare("licenses", &licenses, &ours_license);
     let sdist_inputs: Vec<String> = sdists.iter().map(|(n, v)| format!("{n}\0{v}")).collect();
     compare("sdists", &sdist_inputs, &|s: &str| {
         let (n, v) = s.split_once('\0').expect("pair");
@@ -585,7 +667,12 @@ fn agrees_with_python_packaging() {
     for (why, n) in &explained {
         println!("{n:5} expected disagreements: {why}");
     }
-    let total = names.len() + versions.len() + requirements.len() + wheels.len() + sdists.len();
+    let total = names.len()
+        + versions.len()
+        + requirements.len()
+        + wheels.len()
+        + sdists.len()
+        + licenses.len();
     assert!(
         disagreements.is_empty(),
         "{} of {total} inputs judged differently from packaging {} (decide against the \

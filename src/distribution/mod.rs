@@ -11,6 +11,7 @@ use std::path::PathBuf;
 mod collect;
 mod filename;
 mod form;
+mod license;
 mod metadata;
 mod requirement;
 mod rules;

@@ -352,6 +352,15 @@ fn check_single_values(metadata: &CoreMetadata, member: &str, problems: &mut Vec
             }
         }
     }
+    if let Some(expression) = metadata.get("License-Expression") {
+        if let Err(why) = super::license::check_expression(expression) {
+            problems.push(format!(
+                "{member}: License-Expression {expression:?} is not a valid SPDX license \
+                 expression ({why}), which PyPI refuses: use identifiers from \
+                 https://spdx.org/licenses/ joined with AND, OR, WITH (license in pyproject.toml)"
+            ));
+        }
+    }
     if metadata.get("License").is_some() && metadata.get("License-Expression").is_some() {
         problems.push(format!(
             "{member} has both License and License-Expression, which PyPI refuses: keep only \
