@@ -7,7 +7,7 @@ use std::path::Path;
 
 use common::{Stack, PROJECT};
 use testbed::dists::{self, Project};
-use testbed::github::{hostile, zip_of, GitHubConfig, WorkflowRun};
+use testbed::github::{hostile, zip_of, zip_with_raw_entries, GitHubConfig, RawEntry, WorkflowRun};
 
 /// A zip holding the given files, as actions/upload-artifact makes them.
 fn zip_files(paths: &[std::path::PathBuf]) -> Vec<u8> {
@@ -120,6 +120,13 @@ async fn publishes_selected_artifacts_across_pages_without_leaking_the_token() {
         .filter(|r| r.host == "blob")
         .all(|r| !r.has_authorization()));
     assert!(!out.everything_but_masks().contains(&token));
+    // Masked, whole, before the first request that carries it.
+    let mask = out.mask_line("the GitHub token", &token);
+    assert!(
+        mask < out.stdout_line("::group::Downloading the artifacts"),
+        "{}",
+        out.stdout
+    );
     // The summary names the run, its commit and the artifacts.
     assert!(
         out.summary.contains(&format!("run {run}")),
@@ -240,60 +247,242 @@ fn all_files(root: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// One hostile artifact (or several, of one run) and what the refusal must say.
+struct Hostile {
+    label: &'static str,
+    zips: Vec<Vec<u8>>,
+    /// Words of the refusal itself (not of a "skipping ..." line, which also names entries).
+    reason: &'static str,
+    /// The entry the refusal names.
+    entry: &'static str,
+}
+
+/// `n` entries that each claim 64 MiB (below the ratio check) but hold 4 bytes.
+fn declaring_64_mib(prefix: &str, n: usize) -> Vec<u8> {
+    let entries: Vec<RawEntry> = (0..n)
+        .map(|i| RawEntry::file(&format!("{prefix}{i:03}.bin"), b"tiny").declaring_size(64 << 20))
+        .collect();
+    zip_with_raw_entries(&entries)
+}
+
+fn hostile_cases() -> Vec<Hostile> {
+    let h = |label, zip, reason, entry| Hostile {
+        label,
+        zips: vec![zip],
+        reason,
+        entry,
+    };
+    // Traversals deep enough to leave the extraction folder, RUNNER_TEMP and the test's own
+    // folder: an extractor without defences writes `evil.txt` where this test looks.
+    let deep = zip_with_raw_entries(&[
+        RawEntry::file("ok.txt", b"harmless\n"),
+        RawEntry::file("../../evil.txt", b"escaped\n"),
+        RawEntry::file("../../../evil.txt", b"escaped\n"),
+    ]);
+    vec![
+        h(
+            "zip-slip",
+            hostile::path_traversal(),
+            "absolute path or `..`",
+            "../evil.txt",
+        ),
+        h(
+            "zip-slip-deep",
+            deep,
+            "absolute path or `..`",
+            "../../evil.txt",
+        ),
+        h(
+            "absolute",
+            hostile::absolute_path(),
+            "absolute path or `..`",
+            "/tmp/x",
+        ),
+        h(
+            "backslash",
+            hostile::backslash_traversal(),
+            "backslash",
+            "..\\\\evil.txt",
+        ),
+        h(
+            "backslash-inside",
+            zip_with_raw_entries(&[RawEntry::file("dist\\evil.txt", b"x")]),
+            "backslash",
+            "dist\\\\evil.txt",
+        ),
+        h("symlink", hostile::symlink(), "symbolic link", "link"),
+        h(
+            "duplicate",
+            hostile::duplicate_names(),
+            "collide",
+            "dist.txt",
+        ),
+        h(
+            "case-only",
+            zip_with_raw_entries(&[
+                RawEntry::file("Dist.txt", b"first\n"),
+                RawEntry::file("dist.txt", b"second\n"),
+            ]),
+            "collide",
+            "Dist.txt",
+        ),
+        h(
+            "control-char",
+            zip_with_raw_entries(&[RawEntry::file("evil\r\n::error::forged.txt", b"x")]),
+            "control character",
+            "evil\\r\\n::error::forged.txt",
+        ),
+        h(
+            "bomb",
+            hostile::understated_size(8 << 20),
+            "beyond its declared size",
+            "bomb.bin",
+        ),
+        h(
+            "huge",
+            hostile::huge_declared_size(),
+            "byte limit",
+            "huge.bin",
+        ),
+        h(
+            "many-members",
+            zip_with_raw_entries(
+                &(0..=10_000)
+                    .map(|i| RawEntry::file(&format!("m{i}.txt"), b""))
+                    .collect::<Vec<_>>(),
+            ),
+            "more than 10000 members",
+            "",
+        ),
+        // 129 x 64 MiB declared: over the 8 GiB a run may expand to, though no entry alone
+        // trips the per-entry or ratio limits.
+        h(
+            "expanded-total",
+            declaring_64_mib("e", 129),
+            "beyond 8589934592 bytes expanded",
+            "e128.bin",
+        ),
+        // The same total split over two artifacts: the limit is for the run, not per zip.
+        Hostile {
+            label: "expanded-total-across-artifacts",
+            zips: vec![declaring_64_mib("a", 65), declaring_64_mib("b", 65)],
+            reason: "beyond 8589934592 bytes expanded",
+            entry: "b063.bin",
+        },
+    ]
+}
+
+/// The refusal: the `error:` line the binary ends with (never a "skipping" notice).
+fn error_line(out: &common::Outcome) -> String {
+    out.stderr
+        .lines()
+        .rfind(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line:\n{}", out.debug()))
+        .to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_archives_are_refused_and_write_nothing_outside() {
     let stack = Stack::start().await;
     stack.register_publisher(PROJECT);
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("zip-slip", hostile::path_traversal(), "../evil.txt"),
-        ("absolute", hostile::absolute_path(), "/tmp/x"),
-        ("symlink", hostile::symlink(), "link"),
-        ("duplicate", hostile::duplicate_names(), "dist.txt"),
-        ("bomb", hostile::understated_size(8 << 20), "bomb.bin"),
-        ("huge", hostile::huge_declared_size(), "huge.bin"),
-    ];
-    for (label, zip, entry) in cases {
+    for case in hostile_cases() {
+        let label = case.label;
         let root = stack.tmp.path().join(format!("case-{label}"));
         let temp = root.join("runner-temp");
         std::fs::create_dir_all(&temp).unwrap();
         let run = stack
             .github
             .add_run(WorkflowRun::push_success(stack.github.config()));
-        stack.github.add_artifact(run, "dist", zip);
-        let out = common::run(
+        for (i, zip) in case.zips.iter().enumerate() {
+            stack
+                .github
+                .add_artifact(run, &format!("dist-{i}"), zip.clone());
+        }
+        let env = env_for(&stack, run, &temp);
+        // `publish` extracts below RUNNER_TEMP; `download` into a folder it keeps.
+        let dest = root.join("dest");
+        let publish = common::run(
             &root,
             &["publish", "--repository-url", &stack.warehouse.upload_url()],
-            &env_for(&stack, run, &temp),
+            &env,
         )
         .await;
-        assert!(!out.ok(), "{label}: {}", out.debug());
-        assert!(
-            out.stderr.contains(entry),
-            "{label}: the error names {entry:?}:\n{}",
-            out.stderr
-        );
-        // Nothing escaped the extraction folder (which lives under RUNNER_TEMP).
-        for f in all_files(&root) {
+        let download =
+            common::run(&root, &["download", "--dest", dest.to_str().unwrap()], &env).await;
+        for (command, out) in [("publish", &publish), ("download", &download)] {
+            assert_eq!(out.code, 1, "{label} {command}: {}", out.debug());
+            let error = error_line(out);
             assert!(
-                f.starts_with(&temp)
-                    || f.file_name()
-                        .unwrap()
-                        .to_string_lossy()
-                        .starts_with("github_output")
-                    || f.file_name()
-                        .unwrap()
-                        .to_string_lossy()
-                        .starts_with("step_summary")
-                    || f.file_name()
-                        .unwrap()
-                        .to_string_lossy()
-                        .starts_with("report-"),
+                error.contains(case.reason) && error.contains(case.entry),
+                "{label} {command}: the refusal says {:?} about {:?}:\n{}",
+                case.reason,
+                case.entry,
+                out.debug()
+            );
+            assert!(
+                !out.stderr.contains("nothing to publish"),
+                "{label} {command}: refused as hostile, not as empty:\n{}",
+                out.debug()
+            );
+        }
+        // The extraction folder under RUNNER_TEMP is gone, and nothing took its place.
+        let left: Vec<_> = std::fs::read_dir(&temp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "{label}: left in RUNNER_TEMP: {left:?}");
+        // Names and declared sizes are vetted before anything is written: `download` wrote no
+        // member. Only a size that lies shows while inflating; the liar is then removed.
+        let written: Vec<_> = all_files(&dest)
+            .into_iter()
+            .filter(|f| !f.file_name().unwrap().to_string_lossy().ends_with(".zip"))
+            .collect();
+        if case.zips.len() > 1 {
+            // The earlier artifacts were within the limit; the one that crossed it wrote nothing.
+            let last = format!("dist-{}", case.zips.len() - 1);
+            assert!(
+                written.iter().all(|f| !f.starts_with(dest.join(&last))),
+                "{label}: {written:?}"
+            );
+        } else if label == "bomb" {
+            assert!(
+                written.iter().all(|f| !f.ends_with("bomb.bin")),
+                "{label}: {written:?}"
+            );
+        } else {
+            assert!(written.is_empty(), "{label}: download wrote {written:?}");
+        }
+        // Nothing anywhere in the test's folder but the runner files of the two runs.
+        for f in all_files(&root) {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                f.starts_with(&dest)
+                    || ["github_output", "step_summary", "report-"]
+                        .iter()
+                        .any(|p| name.starts_with(p)),
                 "{label}: {} written outside",
                 f.display()
             );
-            assert!(!f.ends_with("evil.txt") || f.starts_with(&temp), "{label}");
         }
-        assert!(!stack.tmp.path().join("evil.txt").exists() && !root.join("evil.txt").exists());
+        for dir in [
+            stack.tmp.path(),
+            root.as_path(),
+            temp.as_path(),
+            dest.as_path(),
+        ] {
+            assert!(
+                !dir.join("evil.txt").exists(),
+                "{label}: evil.txt in {}",
+                dir.display()
+            );
+        }
+        assert!(
+            !all_files(stack.tmp.path())
+                .iter()
+                .any(|f| f.ends_with("evil.txt")),
+            "{label}: evil.txt landed"
+        );
         assert!(
             stack.warehouse.uploads().is_empty(),
             "{label}: nothing uploaded"

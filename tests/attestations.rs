@@ -84,6 +84,13 @@ async fn every_file_is_attested_and_sigstore_python_verifies_it() {
         "{stored:?}"
     );
     assert_eq!(a.sigstore.entries().len(), 2, "one Rekor entry per file");
+    // Nor in the report the test named, nor in the attestation files beside it.
+    assert!(
+        out.attestations.contains("\"version\""),
+        "{}",
+        out.attestations
+    );
+    out.assert_no_secret(&a.stack.secrets());
     assert!(
         out.summary
             .contains("PEP 740 publish attestations signed and uploaded for 2 files"),

@@ -15,9 +15,24 @@ async fn token_stack() -> (Stack, Vec<(&'static str, String)>) {
     (stack, vec![("INPUT_PASSWORD", token)])
 }
 
+/// Both files of `version` are on the index, and each was accepted by exactly one upload
+/// request, the one that stored it: no retry re-sent a file the index had already taken
+/// (Warehouse answers an identical re-upload 200 too, so the file list alone cannot tell).
 fn stored_once(stack: &Stack, version: &str) {
     let files = stack.warehouse.files(PROJECT, version);
     assert_eq!(files.len(), 2, "{files:?}");
+    let uploads = stack.warehouse.uploads();
+    for f in &files {
+        let accepted: Vec<_> = uploads
+            .iter()
+            .filter(|u| u.filename.as_deref() == Some(f.filename.as_str()) && u.status == 200)
+            // A dropped connection is injected behind a 200 status line; the index never
+            // saw that request.
+            .filter(|u| u.message != "injected fault")
+            .collect();
+        assert_eq!(accepted.len(), 1, "{}: {accepted:?}", f.filename);
+        assert!(accepted[0].stored, "{}: {accepted:?}", f.filename);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -55,6 +70,8 @@ async fn upload_5xx_and_dropped_connections_are_retried() {
         out.stderr
     );
     assert!(out.published().iter().all(|e| e["status"] == "uploaded"));
+    // The retry lines name the reason, never the token.
+    out.assert_no_secret(&[env[0].1.clone()]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -74,6 +91,7 @@ async fn rate_limits_are_retried() {
     assert!(out.ok(), "{}", out.debug());
     stored_once(&stack, "1.1.0");
     assert!(out.stderr.contains("429"), "{}", out.stderr);
+    out.assert_no_secret(&[env[0].1.clone()]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -257,6 +275,60 @@ async fn an_expired_minted_token_is_renewed_once() {
     );
     stored_once(&stack, "5.0.0");
     assert!(out.stderr.contains("minted a new one"), "{}", out.stderr);
+    // Both minted tokens, and the ID token of each mint, were masked and never printed.
+    for token in stack.warehouse.minted_tokens() {
+        out.mask_line("a minted token", &token);
+    }
+    out.assert_no_secret(&stack.secrets());
+}
+
+/// A minted token that really expires mid-publish: the index's own check of the token's
+/// expiry refuses the next upload (no injected answer), and the client mints again once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_minted_token_that_really_expires_is_minted_again_once() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    // The wheel goes up at once; the sdist's request waits 2 s before the index looks at
+    // it, long enough for the test to let every token minted so far run out.
+    let faults = stack.warehouse.faults();
+    faults.inject(route::UPLOAD, Fault::Delay(Duration::from_millis(0)), 1);
+    faults.inject(route::UPLOAD, Fault::Delay(Duration::from_secs(2)), 1);
+    let dist = stack.dists(PROJECT, "5.1.0");
+    let args = [dist.to_str().unwrap(), "--concurrency", "1"];
+    let env = stack.oidc_env();
+    let publish = stack.publish(&args, &env);
+    let expire = async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while stack.warehouse.files(PROJECT, "5.1.0").is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(stack.warehouse.minted_tokens().len(), 1);
+        stack.warehouse.expire_minted_tokens();
+    };
+    let (out, ()) = tokio::join!(publish, expire);
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(
+        stack.warehouse.minted_tokens().len(),
+        2,
+        "minted once more, and only once"
+    );
+    let refused: Vec<_> = stack
+        .warehouse
+        .uploads()
+        .into_iter()
+        .filter(|u| u.status == 403)
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].message.contains("token is expired"),
+        "the index's own refusal: {refused:?}"
+    );
+    stored_once(&stack, "5.1.0");
+    assert!(out.stderr.contains("minted a new one"), "{}", out.stderr);
+    for token in stack.warehouse.minted_tokens() {
+        out.mask_line("a minted token", &token);
+    }
+    out.assert_no_secret(&stack.secrets());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -343,6 +415,8 @@ async fn cancellation_reports_what_reached_the_index() {
     .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SIGTERM"), "{stderr}");
+    // A cancelled publish is a failed step, not a crash by the signal, nor a success.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     let published: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let wheel = published
@@ -358,6 +432,28 @@ async fn cancellation_reports_what_reached_the_index() {
     assert!(sdist["error"].as_str().unwrap().contains("cancelled"));
     let outputs = common::parse_github_output(&std::fs::read_to_string(&output).unwrap());
     assert_eq!(outputs["complete"], "false");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&outputs["published"]).unwrap(),
+        serde_json::Value::Array(published.clone())
+    );
+    // The summary lists what is on the index and what is not.
+    let summary = std::fs::read_to_string(summary_of(&output)).unwrap_or_default();
+    let line_of = |name: &str| {
+        summary
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} missing from the summary:\n{summary}"))
+            .to_owned()
+    };
+    assert!(summary.contains("incomplete"), "{summary}");
+    assert!(
+        line_of(wheel["filename"].as_str().unwrap()).contains("uploaded"),
+        "{summary}"
+    );
+    assert!(
+        line_of(sdist["filename"].as_str().unwrap()).contains("not uploaded"),
+        "{summary}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -431,12 +527,35 @@ async fn cancellation_while_confirming_still_reports() {
     .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SIGTERM"), "{stderr}");
+    // Every file was accepted before the signal (the index answered 200), so the publish is
+    // complete as far as the index said; only the confirmation was cut short.
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
     let published: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert!(
         published.iter().all(|e| e["status"] == "uploaded"),
         "{published:?}"
     );
+    // Uploaded but never confirmed: on the index by its answer, and said so.
+    let summary = std::fs::read_to_string(summary_of(&output)).unwrap_or_default();
+    assert!(
+        summary.contains("Published demo-package 9.0.0"),
+        "{summary}"
+    );
+    for e in &published {
+        let name = e["filename"].as_str().unwrap();
+        assert!(
+            summary
+                .lines()
+                .any(|l| l.contains(name) && l.contains("| uploaded |")),
+            "{name}: {summary}"
+        );
+    }
+}
+
+/// Where [`publish_then_cancel`] has the job summary written, beside `output`.
+fn summary_of(output: &std::path::Path) -> std::path::PathBuf {
+    output.with_extension("summary.md")
 }
 
 /// Start a publish, wait until `ready` (bounded), send SIGTERM as a cancelled job's runner
@@ -459,6 +578,7 @@ async fn publish_then_cancel(
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GITHUB_OUTPUT", output)
+        .env("GITHUB_STEP_SUMMARY", summary_of(output))
         .envs(env.iter().map(|(k, v)| (*k, v.clone())))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -475,8 +595,22 @@ async fn publish_then_cancel(
         .status()
         .unwrap()
         .success());
-    tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
         .expect("stops promptly after SIGTERM")
-        .unwrap()
+        .unwrap();
+    // Whatever a cancelled run wrote, no secret of the run is in it.
+    let everything = [
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        std::fs::read_to_string(report).unwrap_or_default(),
+        std::fs::read_to_string(output).unwrap_or_default(),
+        std::fs::read_to_string(summary_of(output)).unwrap_or_default(),
+    ]
+    .join("\n");
+    for (name, value) in env {
+        if name.contains("PASSWORD") || name.contains("TOKEN") {
+            assert!(!everything.contains(value.as_str()), "{name} leaked");
+        }
+    }
+    out
 }

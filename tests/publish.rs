@@ -20,6 +20,8 @@ async fn publishes_wheel_and_sdist_and_pip_installs_them() {
         .publish(
             &[],
             &[
+                // In Actions, where masks are printed (outside, nothing is masked at all).
+                ("GITHUB_ACTIONS", "true".to_owned()),
                 ("INPUT_PASSWORD", token.clone()),
                 ("INPUT_PACKAGES-DIR", dist.display().to_string()),
             ],
@@ -78,8 +80,14 @@ async fn publishes_wheel_and_sdist_and_pip_installs_them() {
     for u in &urls {
         assert!(out.stdout.contains(u.as_str()));
     }
-    // The token never appears anywhere, and was masked first in Actions terms.
-    assert!(!out.everything().contains(&token), "token leaked");
+    // The token was masked, whole, before the uploads that use it, and appears nowhere else.
+    let mask = out.mask_line("the API token", &token);
+    assert!(
+        mask < out.stdout_line("::group::Uploading"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.everything_but_masks().contains(&token), "token leaked");
 
     let version = pip_install_and_import(
         &stack.warehouse.simple_url(),
@@ -332,27 +340,56 @@ async fn refused_credentials_are_explained() {
     );
 }
 
+/// Where the digests stand relative to the file in one upload's form: every digest field
+/// after the `content` part (`false`) or before it (`true`).
+fn digests_first(upload: &testbed::warehouse::UploadRecord) -> bool {
+    let content_at = upload.content_at.expect("the upload had a content part");
+    let positions: Vec<usize> = upload
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, (k, _))| k == "sha256_digest" || k == "blake2_256_digest")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(positions.len(), 2, "{upload:?}");
+    let before = positions.iter().filter(|&&i| i < content_at).count();
+    assert!(
+        before == 0 || before == 2,
+        "digests split around the content: {upload:?}"
+    );
+    before == 2
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn hash_first_sends_the_same_digests() {
     let stack = Stack::start().await;
     let token = stack.warehouse.add_api_token(None);
-    let dist = stack.dists(PROJECT, "6.0.0");
-    let out = stack
-        .publish(
-            &[dist.to_str().unwrap(), "--hash-first"],
-            &[("INPUT_PASSWORD", token)],
-        )
-        .await;
-    assert!(out.ok(), "{}", out.debug());
-    for upload in stack.warehouse.uploads() {
-        let filename = upload.filename.clone().unwrap();
-        let sent: Vec<_> = upload
-            .fields
-            .iter()
-            .filter(|(k, _)| k == "sha256_digest")
-            .collect();
-        assert_eq!(sent.len(), 1);
-        assert_eq!(sent[0].1, sha256_hex(&dist.join(&filename)));
+    for (version, hash_first) in [("6.0.0", true), ("6.0.1", false)] {
+        let dist = stack.dists(PROJECT, version);
+        let mut args = vec![dist.to_str().unwrap()];
+        if hash_first {
+            args.push("--hash-first");
+        }
+        let before = stack.warehouse.uploads().len();
+        let out = stack
+            .publish(&args, &[("INPUT_PASSWORD", token.clone())])
+            .await;
+        assert!(out.ok(), "{}", out.debug());
+        let uploads = stack.warehouse.uploads().split_off(before);
+        assert_eq!(uploads.len(), 2, "{uploads:?}");
+        for upload in &uploads {
+            let filename = upload.filename.clone().unwrap();
+            let sent: Vec<_> = upload
+                .fields
+                .iter()
+                .filter(|(k, _)| k == "sha256_digest")
+                .collect();
+            assert_eq!(sent.len(), 1);
+            assert_eq!(sent[0].1, sha256_hex(&dist.join(&filename)));
+            // The point of --hash-first: an index that reads the form as it streams has the
+            // digests before the file; by default they follow it (one read of the file).
+            assert_eq!(digests_first(upload), hash_first, "{filename}: {upload:?}");
+        }
+        assert_eq!(stack.warehouse.files(PROJECT, version).len(), 2);
     }
-    assert_eq!(stack.warehouse.files(PROJECT, "6.0.0").len(), 2);
 }

@@ -11,12 +11,16 @@ use std::path::PathBuf;
 mod collect;
 mod filename;
 mod form;
+mod license;
 mod metadata;
+mod requirement;
 mod rules;
 mod sdist;
 mod wheel;
 mod zip_framing;
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;
 

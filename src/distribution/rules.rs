@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
-use pep508_rs::{ExtraName, PackageName, Requirement, VersionOrUrl};
+use pep508_rs::{ExtraName, PackageName, VersionOrUrl};
 
 use super::metadata::{known_field, CoreMetadata, FIELDS, NEWEST_KNOWN_MINOR};
 
@@ -313,7 +313,7 @@ fn check_content_type(value: &str) -> Result<(), &'static str> {
 fn check_requirements(metadata: &CoreMetadata, member: &str, problems: &mut Vec<String>) {
     for header in ["Requires-Dist", "Provides-Dist", "Obsoletes-Dist"] {
         for value in metadata.get_all(header) {
-            match Requirement::<pep508_rs::VerbatimUrl>::from_str(value) {
+            match super::requirement::parse(value) {
                 Ok(req) => {
                     if matches!(req.version_or_url, Some(VersionOrUrl::Url(_))) {
                         problems.push(format!(
@@ -322,8 +322,7 @@ fn check_requirements(metadata: &CoreMetadata, member: &str, problems: &mut Vec<
                         ));
                     }
                 }
-                Err(e) => {
-                    let reason = e.message.to_string();
+                Err(reason) => {
                     problems.push(format!(
                         "{member}: {header} {value:?} is not a valid PEP 508 requirement \
                          ({reason}): fix the dependency in pyproject.toml"
@@ -351,6 +350,15 @@ fn check_single_values(metadata: &CoreMetadata, member: &str, problems: &mut Vec
                      fix it or remove it"
                 ));
             }
+        }
+    }
+    if let Some(expression) = metadata.get("License-Expression") {
+        if let Err(why) = super::license::check_expression(expression) {
+            problems.push(format!(
+                "{member}: License-Expression {expression:?} is not a valid SPDX license \
+                 expression ({why}), which PyPI refuses: use identifiers from \
+                 https://spdx.org/licenses/ joined with AND, OR, WITH (license in pyproject.toml)"
+            ));
         }
     }
     if metadata.get("License").is_some() && metadata.get("License-Expression").is_some() {

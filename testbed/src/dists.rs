@@ -611,19 +611,29 @@ mod tests {
         assert!(wheel_file_text("py3-none").is_err());
     }
 
-    fn python3() -> Option<&'static str> {
-        match Command::new("python3").arg("--version").output() {
-            Ok(out) if out.status.success() => Some("python3"),
-            _ => None,
+    /// python3 with pip: the test suite's prerequisite (`scripts/test` provides it). A test
+    /// that cannot run it fails loudly rather than passing without checking anything.
+    fn python3() -> &'static str {
+        match Command::new("python3")
+            .args(["-m", "pip", "--version"])
+            .output()
+        {
+            Ok(out) if out.status.success() => "python3",
+            Ok(out) => panic!(
+                "python3 -m pip does not work ({}): run the tests through scripts/test, which \
+                 puts .venv/bin (python3 with pip) first on PATH",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            Err(e) => panic!(
+                "python3 is not on PATH ({e}): run the tests through scripts/test, which puts \
+                 .venv/bin first on PATH"
+            ),
         }
     }
 
     #[test]
     fn pip_installs_the_wheel_and_python_imports_its_version() {
-        let Some(python) = python3() else {
-            eprintln!("SKIPPED: python3 is not on PATH, cannot check that pip installs the wheel");
-            return;
-        };
+        let python = python3();
         let dir = tempfile::tempdir().unwrap();
         let project = Project::new("Testbed.Demo-Pkg", "3.1.4")
             .with_header("Requires-Python", ">=3.8")

@@ -79,6 +79,16 @@ impl Stack {
         });
     }
 
+    /// Every secret of the stack so far: the ID tokens GitHub issued, the runner's request
+    /// token, the GitHub token and the index tokens minted from ID tokens.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut s = self.github.issued_tokens();
+        s.push(self.github.id_token_request_token());
+        s.push(self.github.config().github_token.clone());
+        s.extend(self.warehouse.minted_tokens());
+        s
+    }
+
     /// A folder holding a real wheel and sdist of `name` `version`.
     pub fn dists(&self, name: &str, version: &str) -> PathBuf {
         let dir = self
@@ -131,7 +141,10 @@ pub struct Outcome {
     pub stderr: String,
     pub github_output: String,
     pub summary: String,
+    /// The `--report` file, the harness's own or the one the test passed.
     pub report: String,
+    /// Every `*.publish.attestation` file beside the report and in the run's folder.
+    pub attestations: String,
 }
 
 impl Outcome {
@@ -142,9 +155,41 @@ impl Outcome {
     /// Every byte the run wrote anywhere: a secret must appear in none of it.
     pub fn everything(&self) -> String {
         format!(
-            "{}\n{}\n{}\n{}\n{}",
-            self.stdout, self.stderr, self.github_output, self.summary, self.report
+            "{}\n{}\n{}\n{}\n{}\n{}",
+            self.stdout,
+            self.stderr,
+            self.github_output,
+            self.summary,
+            self.report,
+            self.attestations
         )
+    }
+
+    /// No secret in anything the run wrote but the `::add-mask::` commands: not whole, and
+    /// not a recognisable piece of one (any 20 characters of it at a multiple of 20, so a
+    /// leak of 40 characters or more is caught however it was cut). Of a JWT only the
+    /// signature is secret: its header is the same for every token.
+    pub fn assert_no_secret(&self, secrets: &[String]) {
+        let text = self.everything_but_masks();
+        assert!(!secrets.is_empty(), "no secrets to look for");
+        for secret in secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret leaked into the output"
+            );
+            let secret_part = match secret.split('.').collect::<Vec<_>>()[..] {
+                [_, _, signature] => signature,
+                _ => secret.as_str(),
+            };
+            let chars: Vec<char> = secret_part.chars().collect();
+            for piece in chars.chunks_exact(20).filter(|_| chars.len() >= 40) {
+                let piece: String = piece.iter().collect();
+                assert!(
+                    !text.contains(&piece),
+                    "a piece of a secret leaked into the output"
+                );
+            }
+        }
     }
 
     /// Everything but the `::add-mask::` commands, which hand secrets to the runner so it can
@@ -155,6 +200,23 @@ impl Outcome {
             .filter(|l| !l.starts_with("::add-mask::"))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// The stdout line number of the exact `::add-mask::{secret}` command; panics without it.
+    pub fn mask_line(&self, what: &str, secret: &str) -> usize {
+        let want = format!("::add-mask::{secret}");
+        self.stdout
+            .lines()
+            .position(|l| l == want)
+            .unwrap_or_else(|| panic!("{what} was never masked:\n{}", self.debug()))
+    }
+
+    /// The stdout line number of the first line starting with `prefix`; panics without one.
+    pub fn stdout_line(&self, prefix: &str) -> usize {
+        self.stdout
+            .lines()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no stdout line starts with {prefix:?}:\n{}", self.debug()))
     }
 
     /// The step outputs, parsed as the runner parses `$GITHUB_OUTPUT`.
@@ -217,9 +279,15 @@ pub async fn run(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Outcome {
         .env("GITHUB_OUTPUT", &output_file)
         .env("GITHUB_STEP_SUMMARY", &summary_file)
         .env("PYPI_OIDC_PUBLISH_RETRY_BASE_MS", "10");
-    if args.first() == Some(&"publish") && !args.contains(&"--report") {
-        cmd.arg("--report").arg(&report_file);
-    }
+    let report_file = match args.iter().position(|a| *a == "--report") {
+        Some(i) => dir.join(args.get(i + 1).copied().unwrap_or_default()),
+        None => {
+            if args.first() == Some(&"publish") {
+                cmd.arg("--report").arg(&report_file);
+            }
+            report_file
+        }
+    };
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -231,8 +299,27 @@ pub async fn run(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Outcome {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         github_output: read(&output_file),
         summary: read(&summary_file),
+        attestations: attestation_files(&[dir, report_file.parent().unwrap_or(dir)]),
         report: read(&report_file),
     }
+}
+
+/// The contents of every `*.publish.attestation` file directly in `dirs`.
+fn attestation_files(dirs: &[&Path]) -> String {
+    let mut out = String::new();
+    for dir in dirs {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".publish.attestation")
+            {
+                out.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// `python3 -m pip install` a project from the local index into a fresh target folder and

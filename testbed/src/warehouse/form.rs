@@ -52,6 +52,8 @@ pub(crate) struct UploadForm {
     pub fields: Vec<(String, String)>,
     /// Names of parts other than `content` that came as files.
     pub file_fields: Vec<String>,
+    /// How many text fields came before the `content` part.
+    pub content_at: Option<usize>,
     pub content: Option<Content>,
 }
 
@@ -109,6 +111,7 @@ pub(crate) async fn read(req: Request, mode: &ContentMode) -> Result<UploadForm,
         let name = field.name().unwrap_or_default().to_owned();
         let filename = field.file_name().map(str::to_owned);
         if name == "content" {
+            form.content_at = Some(form.fields.len());
             let content_type = field.content_type().map(str::to_owned);
             let mut md5 = Md5::new();
             let mut sha256 = Sha256::new();

@@ -33,6 +33,12 @@ pub struct UploadRecord {
     pub message: String,
     /// Every form field in order, except `content`.
     pub fields: Vec<(String, String)>,
+    /// How many of `fields` came before the `content` part (None without one): where the
+    /// client put the file in the form.
+    pub content_at: Option<usize>,
+    /// This request added a file to the index (false for the identical file sent again,
+    /// which Warehouse answers 200 without storing anything).
+    pub stored: bool,
     /// The `Authorization` header exactly as received.
     pub authorization: Option<String>,
 }

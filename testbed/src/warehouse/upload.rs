@@ -49,6 +49,8 @@ fn record(
         status,
         message,
         fields: form.fields.clone(),
+        content_at: form.content_at,
+        stored: false,
         authorization,
     });
 }
@@ -137,8 +139,12 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
     });
     let fields = form.fields.clone();
     let filename = form.filename();
+    let content_at = form.content_at;
+    let mut stored = false;
     let outcome = match action.as_deref() {
-        Some("file_upload") => file_upload(&shared, form, authorization.as_deref()).await,
+        Some("file_upload") => {
+            file_upload(&shared, form, authorization.as_deref(), &mut stored).await
+        }
         Some("submit") | Some("submit_pkg_info") => Err(HttpException::with_message(
             410,
             "Project pre-registration is no longer required or supported, upload your files \
@@ -155,6 +161,8 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
                 status: 200,
                 message: "OK".to_owned(),
                 fields,
+                content_at,
+                stored: false,
                 authorization,
             });
             return upload_page().await;
@@ -169,6 +177,8 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
         status: exc.status,
         message: exc.reason(),
         fields,
+        content_at,
+        stored,
         authorization,
     });
     exc.render(accept.as_deref(), &shared.base_url)
@@ -347,10 +357,13 @@ fn check_request(
     })
 }
 
+/// `stored` turns true only when this request added the file to the index (not when the
+/// index already had the identical file).
 async fn file_upload(
     shared: &Arc<Shared>,
     form: UploadForm,
     authorization: Option<&str>,
+    stored: &mut bool,
 ) -> Result<HttpException, HttpException> {
     // Identity first: Warehouse bails out before looking at the form.
     let credential = match auth::parse_authorization(authorization) {
@@ -382,6 +395,7 @@ async fn file_upload(
         fields,
         file_fields,
         content,
+        ..
     } = form;
     let fields = clean_fields(fields);
     if last(&fields, "protocol_version").unwrap_or("1") != "1" {
@@ -506,6 +520,7 @@ async fn file_upload(
         filename,
         wheel_metadata,
         attestations,
+        stored,
     )
     .await;
     if let (Ok(_), Some(provenance)) = (&result, provenance) {
@@ -532,6 +547,7 @@ async fn store(
     filename: String,
     wheel_metadata: Option<Vec<u8>>,
     attestations: Option<String>,
+    stored: &mut bool,
 ) -> Result<HttpException, HttpException> {
     let b2 = &content.blake2_256;
     let rel_path = format!("{}/{}/{}/{}", &b2[..2], &b2[2..4], &b2[4..], filename);
@@ -642,6 +658,7 @@ async fn store(
         serial: file_serial,
         upload_seq,
     });
+    *stored = true;
     Ok(HttpException::plain(200))
 }
 
