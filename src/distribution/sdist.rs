@@ -12,6 +12,8 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
+use crate::gha::shown;
+
 use super::wheel::escapes_destination;
 use super::MAX_METADATA_BYTES;
 
@@ -41,10 +43,12 @@ pub(crate) fn read(path: &Path) -> Result<SdistContents, Vec<String>> {
     let file = File::open(path).map_err(|e| vec![format!("cannot be opened: {e}")])?;
     let mut archive = tar::Archive::new(MultiGzDecoder::new(BufReader::new(file)));
 
+    // tar's messages quote header bytes.
     let corrupt = |e: io::Error| {
         vec![format!(
-            "is a corrupt or truncated archive ({e}): {REBUILD}, and check that it was copied \
-             completely"
+            "is a corrupt or truncated archive ({}): {REBUILD}, and check that it was copied \
+             completely",
+            shown(e)
         )]
     };
     let mut tops: BTreeSet<String> = BTreeSet::new();
@@ -79,8 +83,9 @@ pub(crate) fn read(path: &Path) -> Result<SdistContents, Vec<String>> {
             let size = entry.header().size().unwrap_or(u64::MAX);
             let content = if size > MAX_METADATA_BYTES {
                 Err(format!(
-                    "{member} is {size} bytes, more than the {MAX_METADATA_BYTES} bytes a \
-                     metadata file may reasonably hold: shorten the long description"
+                    "{} is {size} bytes, more than the {MAX_METADATA_BYTES} bytes a \
+                     metadata file may reasonably hold: shorten the long description",
+                    shown(member)
                 ))
             } else {
                 let mut bytes = Vec::new();
@@ -109,11 +114,11 @@ pub(crate) fn read(path: &Path) -> Result<SdistContents, Vec<String>> {
         0 => return Err(vec![format!("is an empty archive: {REBUILD}")]),
         1 => tops.into_iter().next().unwrap_or_default(),
         n => {
-            let shown: Vec<String> = tops.into_iter().take(5).collect();
+            let listed: Vec<String> = tops.into_iter().take(5).collect();
             return Err(vec![format!(
                 "has {n} top-level entries ({}{}), but an sdist holds a single folder \
                  {{name}}-{{version}}/: {REBUILD}",
-                shown.join(", "),
+                shown(listed.join(", ")),
                 if n > 5 { ", ..." } else { "" }
             )]);
         }
@@ -126,7 +131,8 @@ pub(crate) fn read(path: &Path) -> Result<SdistContents, Vec<String>> {
         }),
         Some((_, Err(why))) => Err(vec![why]),
         None => Err(vec![format!(
-            "has no {top}/PKG-INFO, which PyPI requires in the top-level folder: {REBUILD}"
+            "has no {}/PKG-INFO, which PyPI requires in the top-level folder: {REBUILD}",
+            shown(&top)
         )]),
     }
 }
