@@ -113,7 +113,8 @@ pub fn parse_wheel(filename: &str) -> Result<WheelName, Vec<String>> {
         }
     };
     let mut problems = Vec::new();
-    if PackageName::from_str(name).is_err() {
+    // pep508_rs takes "" for a valid name; found by fuzzing (`fuzz/fuzz_targets/filename.rs`).
+    if name.is_empty() || PackageName::from_str(name).is_err() {
         problems.push(format!(
             "the name part {name:?} of the file name is not a valid project name: rebuild the \
              wheel ({WHEEL_GRAMMAR})"
@@ -320,6 +321,8 @@ mod tests {
         assert!(e[0].contains("python tag \"py3..\""), "{e:?}");
         let e = parse_wheel("demo-1.0-py3-none-any.WHL").unwrap_err();
         assert!(e[0].contains("lower case"), "{e:?}");
+        let e = parse_wheel("-5-py3-none-any.whl").unwrap_err();
+        assert!(e[0].contains("name part \"\" of the file name"), "{e:?}");
         let e = parse_wheel("de mo-1.0-py3-none-any.whl").unwrap_err();
         assert!(e[0].contains("name part \"de mo\""), "{e:?}");
         let e = parse_wheel("demo-x-1.0-abc-py3-none-any.whl").unwrap_err();

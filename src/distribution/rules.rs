@@ -316,6 +316,15 @@ fn check_content_type(value: &str) -> Result<(), &'static str> {
 fn check_requirements(metadata: &CoreMetadata, member: &str, problems: &mut Vec<String>) {
     for header in ["Requires-Dist", "Provides-Dist", "Obsoletes-Dist"] {
         for value in metadata.get_all(header) {
+            if let Some(word) = name_ending_in_punctuation(value) {
+                problems.push(format!(
+                    "{member}: {header} {value:?} is not a valid PEP 508 requirement ({word:?} \
+                     ends with '{}', but project and extra names end with a letter or digit): \
+                     fix the dependency in pyproject.toml",
+                    word.chars().last().unwrap_or('-')
+                ));
+                continue;
+            }
             match Requirement::<pep508_rs::VerbatimUrl>::from_str(value) {
                 Ok(req) => {
                     if matches!(req.version_or_url, Some(VersionOrUrl::Url(_))) {
@@ -336,6 +345,25 @@ fn check_requirements(metadata: &CoreMetadata, member: &str, problems: &mut Vec<
             }
         }
     }
+}
+
+/// The project or extra name of a requirement when it ends with `-`, `_` or `.`, which no
+/// valid name does. pep508_rs 0.9 panics on such a name when more text follows it (`foo- >=1`,
+/// `foo[bar-]`: its parser and its name validation disagree), so these are refused before the
+/// parser sees them; found by fuzzing (`fuzz/fuzz_targets/metadata.rs`).
+fn name_ending_in_punctuation(requirement: &str) -> Option<&str> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let ends_badly = |word: &&str| word.ends_with(['-', '_', '.']);
+    // Whitespace as the parser skips it (`char::is_whitespace`).
+    let rest = requirement.trim_start();
+    let name_len = rest.find(|c| !is_name_char(c)).unwrap_or(rest.len());
+    let (name, rest) = rest.split_at(name_len);
+    if ends_badly(&name) {
+        return Some(name);
+    }
+    let extras = rest.trim_start().strip_prefix('[')?;
+    let extras = extras.split(']').next().unwrap_or_default();
+    extras.split(|c| !is_name_char(c)).find(ends_badly)
 }
 
 fn check_single_values(metadata: &CoreMetadata, member: &str, problems: &mut Vec<String>) {
@@ -568,6 +596,30 @@ mod tests {
                 "{problem:?}"
             );
         }
+    }
+
+    /// Found by `fuzz/fuzz_targets/metadata.rs`: pep508_rs 0.9 panics on these (a release
+    /// build aborts), so they must be refused before it parses them.
+    #[test]
+    fn requirement_names_ending_in_punctuation_are_refused_without_a_panic() {
+        for (requirement, word) in [
+            ("pytesataV-;tersion", "pytesataV-"),
+            ("foo- >=1", "foo-"),
+            ("  foo_", "foo_"),
+            ("foo.[x]", "foo."),
+            ("foo [bar-]", "bar-"),
+            ("foo[a, b.] >=1", "b."),
+            ("foo[bar_", "bar_"),
+        ] {
+            assert_one(
+                &format!("{HEAD}Requires-Dist: {requirement}\n"),
+                &format!("({word:?} ends with"),
+            );
+        }
+        assert!(problems_of(&format!(
+            "{HEAD}Requires-Dist: foo-bar.baz_qux[a-b,c.d] (>=1.0-1); extra == \"x-y\"\n"
+        ))
+        .is_empty());
     }
 
     #[test]
