@@ -9,6 +9,8 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
+use crate::reporting::shown;
+
 use super::filename::{classify, escaped, parse_wheel, FileClass};
 use super::metadata::CoreMetadata;
 use super::rules::{self, Identity};
@@ -132,7 +134,7 @@ fn gather(
                 format!(
                     "has the same file name as {}, and PyPI stores one file per name: keep only \
                      one of them",
-                    other.display()
+                    shown(other.display())
                 ),
             ));
             return;
@@ -192,7 +194,7 @@ fn gather(
                     path: entry,
                     reason: format!(
                         "a folder; only files directly in {} are published",
-                        path.display()
+                        shown(path.display())
                     ),
                 }),
                 Ok(_) => match class {
@@ -258,7 +260,7 @@ fn unreadable(e: &io::Error) -> String {
 
 fn legacy(what: &str, folder: Option<&Path>) -> String {
     let remove = match folder {
-        Some(folder) => format!(", or remove it from {}", folder.display()),
+        Some(folder) => format!(", or remove it from {}", shown(folder.display())),
         None => String::new(),
     };
     format!(
@@ -333,7 +335,8 @@ fn inspect_wheel(candidate: &Candidate) -> Checked {
     let Some(contents) = contents else {
         return (None, None, problems);
     };
-    let member = format!("{}/METADATA", contents.dist_info);
+    // Only ever shown: the folder name comes from the archive.
+    let member = format!("{}/METADATA", shown(&contents.dist_info));
     let Some(metadata) = parse_metadata(&contents.metadata, &member, &mut problems) else {
         return (None, None, problems);
     };
@@ -363,7 +366,8 @@ fn inspect_wheel(candidate: &Candidate) -> Checked {
             problems.push(format!(
                 "the file name says version {} but {member} says Version {}: the file was \
                  renamed or mixed up; rebuild it",
-                name.version, metadata.version
+                shown(&name.version),
+                shown(&metadata.version)
             ));
         }
     }
@@ -372,8 +376,9 @@ fn inspect_wheel(candidate: &Candidate) -> Checked {
             let expected = format!("{}/licenses/{license}", contents.dist_info);
             if !contents.names.contains(&expected) {
                 problems.push(format!(
-                    "{member} lists License-File {license:?} but the wheel has no {expected}, \
-                     which PyPI refuses: rebuild with a backend that ships the license files"
+                    "{member} lists License-File {license:?} but the wheel has no {}, which \
+                     PyPI refuses: rebuild with a backend that ships the license files",
+                    shown(&expected)
                 ));
             }
         }
@@ -403,7 +408,8 @@ fn inspect_sdist(candidate: &Candidate) -> Checked {
         Ok(contents) => contents,
         Err(messages) => return (None, None, messages),
     };
-    let member = format!("{}/PKG-INFO", contents.top);
+    // Only ever shown: the folder name comes from the archive.
+    let member = format!("{}/PKG-INFO", shown(&contents.top));
     let Some(metadata) = parse_metadata(&contents.pkg_info, &member, &mut problems) else {
         return (None, None, problems);
     };
@@ -428,7 +434,9 @@ fn inspect_sdist(candidate: &Candidate) -> Checked {
             problems.push(format!(
                 "its top-level folder {}/ does not name {} {} as {member} does: the archive \
                  holds another release or was repacked; rebuild it",
-                contents.top, metadata.name, metadata.version
+                shown(&contents.top),
+                shown(&metadata.name),
+                shown(&metadata.version)
             ));
         }
     }
@@ -437,8 +445,9 @@ fn inspect_sdist(candidate: &Candidate) -> Checked {
             let expected = format!("{}/{license}", contents.top);
             if !contents.names.contains(&expected) {
                 problems.push(format!(
-                    "{member} lists License-File {license:?} but the sdist has no {expected}, \
-                     which PyPI refuses: include the license files in the sdist"
+                    "{member} lists License-File {license:?} but the sdist has no {}, which \
+                     PyPI refuses: include the license files in the sdist",
+                    shown(&expected)
                 ));
             }
         }
@@ -489,7 +498,7 @@ fn check_together(inspected: &[Inspected]) -> Vec<Problem> {
                      folder or publish them in separate runs",
                     identity.name,
                     identity.version,
-                    first.filename,
+                    shown(&first.filename),
                     first_identity.name,
                     first_identity.version
                 ),
@@ -506,7 +515,7 @@ fn check_together(inspected: &[Inspected]) -> Vec<Problem> {
                 format!(
                     "is a second sdist besides {}, and PyPI accepts only one sdist per release: \
                      keep one",
-                    first.candidate.filename
+                    shown(&first.candidate.filename)
                 ),
             ));
         }

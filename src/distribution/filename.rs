@@ -5,9 +5,11 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
+use crate::reporting::shown;
+
 /// What a file name says a file is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FileClass {
+pub enum FileClass {
     Wheel,
     Sdist,
     /// A distribution format PyPI no longer accepts, with a description of it.
@@ -42,7 +44,7 @@ const COMPANIONS: &[(&str, &str)] = &[
     ),
 ];
 
-pub(crate) fn classify(filename: &str) -> FileClass {
+pub fn classify(filename: &str) -> FileClass {
     let lower = filename.to_ascii_lowercase();
     if filename.starts_with('.') {
         return FileClass::Other("a hidden file");
@@ -65,7 +67,7 @@ pub(crate) fn classify(filename: &str) -> FileClass {
 /// The parts of a wheel file name,
 /// `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct WheelName {
+pub struct WheelName {
     /// The name part exactly as written.
     pub name: String,
     /// The version part exactly as written.
@@ -88,7 +90,7 @@ const WHEEL_GRAMMAR: &str =
      separates the parts and is written as '_' inside a name or version";
 
 /// Parses a wheel file name, collecting every grammar problem.
-pub(crate) fn parse_wheel(filename: &str) -> Result<WheelName, Vec<String>> {
+pub fn parse_wheel(filename: &str) -> Result<WheelName, Vec<String>> {
     let Some(stem) = filename.strip_suffix(".whl") else {
         return Err(vec![
             "the extension must be written in lower case, '.whl': rename the file".to_owned(),
@@ -111,16 +113,19 @@ pub(crate) fn parse_wheel(filename: &str) -> Result<WheelName, Vec<String>> {
         }
     };
     let mut problems = Vec::new();
-    if PackageName::from_str(name).is_err() {
+    // pep508_rs takes "" for a valid name; found by fuzzing (`fuzz/fuzz_targets/filename.rs`).
+    if name.is_empty() || PackageName::from_str(name).is_err() {
         problems.push(format!(
             "the name part {name:?} of the file name is not a valid project name: rebuild the \
              wheel ({WHEEL_GRAMMAR})"
         ));
     }
     if let Err(e) = Version::from_str(version) {
+        // The parser's message quotes the input.
         problems.push(format!(
             "the version part {version:?} of the file name is not a valid PEP 440 version \
-             ({e}): rebuild the wheel"
+             ({}): rebuild the wheel",
+            shown(e)
         ));
     }
     if let Some(build) = build {
@@ -316,10 +321,24 @@ mod tests {
         assert!(e[0].contains("python tag \"py3..\""), "{e:?}");
         let e = parse_wheel("demo-1.0-py3-none-any.WHL").unwrap_err();
         assert!(e[0].contains("lower case"), "{e:?}");
+        let e = parse_wheel("-5-py3-none-any.whl").unwrap_err();
+        assert!(e[0].contains("name part \"\" of the file name"), "{e:?}");
         let e = parse_wheel("de mo-1.0-py3-none-any.whl").unwrap_err();
         assert!(e[0].contains("name part \"de mo\""), "{e:?}");
         let e = parse_wheel("demo-x-1.0-abc-py3-none-any.whl").unwrap_err();
         assert!(e[0].contains("has 7 '-'-separated parts"), "{e:?}");
+    }
+
+    /// Found by `fuzz/fuzz_targets/filename.rs`: the PEP 440 parser's message quotes the
+    /// version part, NULs included.
+    #[test]
+    fn grammar_problems_keep_control_characters_escaped() {
+        let e = parse_wheel(
+            "demo_pkg-1.0\0\0\0lc-cp311-cp714-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        )
+        .unwrap_err();
+        assert!(e[0].contains("found `\\u{0}\\u{0}\\u{0}lc`"), "{e:?}");
+        assert!(!e.iter().any(|m| m.contains(char::is_control)), "{e:?}");
     }
 
     #[test]

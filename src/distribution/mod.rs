@@ -27,6 +27,15 @@ mod tests;
 pub use collect::collect;
 pub use metadata::{CoreMetadata, ParseError};
 
+/// The parsers the fuzz targets in `fuzz/` drive directly, because going through
+/// [`collect`] would need a file per input (file names) or a whole archive (metadata rules).
+/// Not a supported API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::filename::{classify, parse_wheel, FileClass, WheelName};
+    pub use super::rules::{check as check_metadata, Identity};
+}
+
 /// The most a METADATA / PKG-INFO file may weigh; real ones are kilobytes, a long README
 /// included.
 pub(crate) const MAX_METADATA_BYTES: u64 = 10 * 1024 * 1024;
@@ -102,7 +111,13 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
+        // File names come from outside (an artifact may name its files anything).
+        write!(
+            f,
+            "{}: {}",
+            crate::reporting::shown(self.path.display()),
+            self.message
+        )
     }
 }
 

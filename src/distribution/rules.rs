@@ -12,6 +12,8 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, VersionOrUrl};
 
+use crate::reporting::shown;
+
 use super::metadata::{known_field, CoreMetadata, FIELDS, NEWEST_KNOWN_MINOR};
 
 /// Metadata versions Warehouse accepts (`SUPPORTED_METADATA_VERSIONS`); 2.0 is not one.
@@ -63,14 +65,14 @@ const PROJECT_URL_LABEL_MAX_CHARS: usize = 32;
 
 /// The validated identity of a distribution's metadata.
 #[derive(Debug, Clone)]
-pub(crate) struct Identity {
+pub struct Identity {
     pub name: PackageName,
     pub version: Version,
 }
 
 /// Checks `metadata` (read from the archive member `member`) and returns every problem,
 /// each saying what to fix, plus the project identity when Name and Version are usable.
-pub(crate) fn check(metadata: &CoreMetadata, member: &str) -> (Option<Identity>, Vec<String>) {
+pub fn check(metadata: &CoreMetadata, member: &str) -> (Option<Identity>, Vec<String>) {
     let mut problems = Vec::new();
     let declared = check_metadata_version(metadata, member, &mut problems);
     check_repeats(metadata, member, &mut problems);
@@ -239,8 +241,9 @@ fn check_version(
         Ok(version) => version,
         Err(e) => {
             problems.push(format!(
-                "{member}: Version {value:?} is not a valid PEP 440 version ({e}): use a version \
-                 such as 1.2.3, 1.2.3rc1 or 1.2.3.post1"
+                "{member}: Version {value:?} is not a valid PEP 440 version ({}): use a version \
+                 such as 1.2.3, 1.2.3rc1 or 1.2.3.post1",
+                shown(e)
             ));
             return None;
         }
@@ -323,6 +326,8 @@ fn check_requirements(metadata: &CoreMetadata, member: &str, problems: &mut Vec<
                     }
                 }
                 Err(reason) => {
+                    // The parser\'s messages quote the input.
+                    let reason = shown(&reason);
                     problems.push(format!(
                         "{member}: {header} {value:?} is not a valid PEP 508 requirement \
                          ({reason}): fix the dependency in pyproject.toml"
@@ -337,8 +342,9 @@ fn check_single_values(metadata: &CoreMetadata, member: &str, problems: &mut Vec
     if let Some(value) = metadata.get("Requires-Python") {
         if let Err(e) = VersionSpecifiers::from_str(value) {
             problems.push(format!(
-                "{member}: Requires-Python {value:?} is not a valid version specifier ({e}): \
-                 use e.g. \">=3.9\" in pyproject.toml"
+                "{member}: Requires-Python {value:?} is not a valid version specifier ({}): \
+                 use e.g. \">=3.9\" in pyproject.toml",
+                shown(e)
             ));
         }
     }
@@ -554,6 +560,47 @@ mod tests {
         assert!(
             problems_of("Metadata-Version: 2.5\nName: d\nVersion: 1\nImport-Name: d\n").is_empty()
         );
+    }
+
+    /// Parser messages quote the value: they must not carry its control characters (a
+    /// newline would start a workflow command in the job log).
+    #[test]
+    fn parser_messages_keep_control_characters_escaped() {
+        let problems = problems_of(
+            "Metadata-Version: 2.4\nName: demo\nVersion: 1.0\u{1b}x\n\
+             Requires-Dist: a (>=1\u{85}::error::x)\nRequires-Python: >=3\u{2028}x\n",
+        );
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        for problem in &problems {
+            assert!(
+                !problem.contains(|c: char| c.is_control() || c == '\u{2028}'),
+                "{problem:?}"
+            );
+        }
+    }
+
+    /// Found by `fuzz/fuzz_targets/metadata.rs`: pep508_rs 0.9 panics on these (a release
+    /// build aborts), so they must be refused before it parses them.
+    #[test]
+    fn requirement_names_ending_in_punctuation_are_refused_without_a_panic() {
+        for (requirement, word) in [
+            ("pytesataV-;tersion", "pytesataV-"),
+            ("foo- >=1", "foo-"),
+            ("  foo_", "foo_"),
+            ("foo.[x]", "foo."),
+            ("foo [bar-]", "bar-"),
+            ("foo[a, b.] >=1", "b."),
+            ("foo[bar_", "bar_"),
+        ] {
+            assert_one(
+                &format!("{HEAD}Requires-Dist: {requirement}\n"),
+                &format!("{word:?} must end with a letter or digit"),
+            );
+        }
+        assert!(problems_of(&format!(
+            "{HEAD}Requires-Dist: foo-bar.baz_qux[a-b,c.d] (>=1.0-1); extra == \"x-y\"\n"
+        ))
+        .is_empty());
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
+use crate::reporting::shown;
+
 use super::wheel::escapes_destination;
 use super::MAX_METADATA_BYTES;
 
@@ -100,6 +102,7 @@ pub(crate) fn read_limited(path: &Path, limits: &Limits) -> Result<SdistContents
     };
     let mut archive = tar::Archive::new(inflating);
 
+    // tar's messages quote header bytes.
     let corrupt = |e: io::Error| {
         if exceeded.get() {
             return vec![format!(
@@ -109,8 +112,9 @@ pub(crate) fn read_limited(path: &Path, limits: &Limits) -> Result<SdistContents
             )];
         }
         vec![format!(
-            "is a corrupt or truncated archive ({e}): {REBUILD}, and check that it was copied \
-             completely"
+            "is a corrupt or truncated archive ({}): {REBUILD}, and check that it was copied \
+             completely",
+            shown(e)
         )]
     };
     let refuse = |why: String| vec![format!("{why}: {REBUILD}")];
@@ -235,8 +239,9 @@ pub(crate) fn read_limited(path: &Path, limits: &Limits) -> Result<SdistContents
         if inner == Some("PKG-INFO") {
             let content = if size > MAX_METADATA_BYTES {
                 Err(format!(
-                    "{member} is {size} bytes, more than the {MAX_METADATA_BYTES} bytes a \
-                     metadata file may reasonably hold: shorten the long description"
+                    "{} is {size} bytes, more than the {MAX_METADATA_BYTES} bytes a \
+                     metadata file may reasonably hold: shorten the long description",
+                    shown(member)
                 ))
             } else {
                 let mut bytes = Vec::new();
@@ -270,11 +275,11 @@ pub(crate) fn read_limited(path: &Path, limits: &Limits) -> Result<SdistContents
         0 => return Err(vec![format!("is an empty archive: {REBUILD}")]),
         1 => tops.into_iter().next().unwrap_or_default(),
         n => {
-            let shown: Vec<String> = tops.into_iter().take(5).collect();
+            let listed: Vec<String> = tops.into_iter().take(5).collect();
             return Err(vec![format!(
                 "has {n} top-level entries ({}{}), but an sdist holds a single folder \
                  {{name}}-{{version}}/: {REBUILD}",
-                shown.join(", "),
+                shown(listed.join(", ")),
                 if n > 5 { ", ..." } else { "" }
             )]);
         }
@@ -287,7 +292,8 @@ pub(crate) fn read_limited(path: &Path, limits: &Limits) -> Result<SdistContents
         }),
         Some((_, Err(why))) => Err(vec![why]),
         None => Err(vec![format!(
-            "has no {top}/PKG-INFO, which PyPI requires in the top-level folder: {REBUILD}"
+            "has no {}/PKG-INFO, which PyPI requires in the top-level folder: {REBUILD}",
+            shown(&top)
         )]),
     }
 }

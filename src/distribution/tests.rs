@@ -414,6 +414,78 @@ fn a_wheel_holds_exactly_one_dist_info_with_metadata_wheel_and_record() {
     );
 }
 
+/// Asserts that no problem message carries a raw control character.
+fn assert_inert(problems: &[Problem]) {
+    for p in problems {
+        assert!(
+            !p.message
+                .contains(|c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
+            "{:?}",
+            p.message
+        );
+    }
+}
+
+/// Found by `fuzz/fuzz_targets/wheel.rs`: folder names from the archive went into messages
+/// as written.
+#[test]
+fn archive_folder_names_in_messages_keep_control_characters_escaped() {
+    let metadata = demo().metadata_text();
+    let dir = tempdir();
+    let two = dir.path().join("demo_pkg-1.0-py3-none-any.whl");
+    write_zip(
+        &two,
+        &[
+            ("demo_pkg-1.0.dist-info/METADATA", metadata.as_bytes()),
+            ("demo-c\0X\n::error::x.dist-info/WHEEL", b""),
+        ],
+    )
+    .unwrap();
+    let found = problems(std::slice::from_ref(&two));
+    assert_problem(
+        &found,
+        "demo_pkg-1.0-py3-none-any.whl",
+        "(demo-c\\u{0}X\\n::error::x.dist-info, demo_pkg-1.0.dist-info), a wheel",
+    );
+    assert_inert(&found);
+
+    let one = dir.path().join("demo_pkg-2.0-py3-none-any.whl");
+    let metadata = Project::new("Demo.Pkg", "2.0").metadata_text();
+    write_zip(&one, &[("x\r\n.dist-info/METADATA", metadata.as_bytes())]).unwrap();
+    let found = problems(std::slice::from_ref(&one));
+    assert_problem(
+        &found,
+        "demo_pkg-2.0-py3-none-any.whl",
+        "holds x\\r\\n.dist-info/ but PyPI reads",
+    );
+    assert_inert(&found);
+}
+
+/// Found by `fuzz/fuzz_targets/sdist.rs`: tar's message about a bad header field quotes the
+/// field and the member name.
+#[test]
+fn tar_header_errors_keep_control_characters_escaped() {
+    let mut header = [0u8; 512];
+    let name = b"demo_pkg-1.0/\nPKG";
+    header[..name.len()].copy_from_slice(name);
+    // The checksum field, which tar parses as octal.
+    header[148..156].copy_from_slice(b"\n::x::\n ");
+    let mut tar = header.to_vec();
+    tar.extend_from_slice(&[0u8; 1024]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    let dir = tempdir();
+    let sdist = dir.path().join("demo_pkg-1.0.tar.gz");
+    fs::write(&sdist, gz.finish().unwrap()).unwrap();
+    let found = problems(std::slice::from_ref(&sdist));
+    assert_problem(
+        &found,
+        "demo_pkg-1.0.tar.gz",
+        "is a corrupt or truncated archive",
+    );
+    assert_inert(&found);
+}
+
 #[test]
 fn zip64_wheels_pass_the_structure_check() {
     use zip::write::SimpleFileOptions;

@@ -10,6 +10,8 @@ use std::path::Path;
 
 use zip::{CompressionMethod, ZipArchive};
 
+use crate::reporting::shown;
+
 use super::filename::WheelName;
 use super::zip_framing;
 use super::MAX_METADATA_BYTES;
@@ -52,8 +54,9 @@ pub(crate) fn read(
             return (
                 None,
                 vec![format!(
-                    "is not a readable zip archive ({e}); it may be truncated or corrupt: \
-                     {REBUILD}, and check that it was copied completely"
+                    "is not a readable zip archive ({}); it may be truncated or corrupt: \
+                     {REBUILD}, and check that it was copied completely",
+                    shown(e)
                 )],
             )
         }
@@ -69,8 +72,9 @@ pub(crate) fn read(
                 return (
                     None,
                     vec![format!(
-                        "is a corrupt zip archive (entry {i}: {e}): {REBUILD}, and check that \
-                         it was copied completely"
+                        "is a corrupt zip archive (entry {i}: {}): {REBUILD}, and check that \
+                         it was copied completely",
+                        shown(e)
                     )],
                 )
             }
@@ -135,7 +139,7 @@ pub(crate) fn read(
             let list: Vec<&str> = dist_infos.into_iter().collect();
             problems.push(format!(
                 "holds {n} .dist-info folders ({}), a wheel has exactly one: {REBUILD}",
-                list.join(", ")
+                shown(list.join(", "))
             ));
             return (None, problems);
         }
@@ -144,16 +148,19 @@ pub(crate) fn read(
         let expected = name.dist_info();
         if dist_info != expected {
             problems.push(format!(
-                "holds {dist_info}/ but PyPI reads the metadata from {expected}/ (named after \
-                 the file name): rebuild the wheel instead of renaming it, with a build backend \
-                 that names both the same way"
+                "holds {}/ but PyPI reads the metadata from {}/ (named after the file \
+                 name): rebuild the wheel instead of renaming it, with a build backend that \
+                 names both the same way",
+                shown(&dist_info),
+                shown(&expected)
             ));
         }
     }
     for required in ["WHEEL", "RECORD"] {
         if !names.contains(&format!("{dist_info}/{required}")) {
             problems.push(format!(
-                "has no {dist_info}/{required}, which PyPI requires: {REBUILD}"
+                "has no {}/{required}, which PyPI requires: {REBUILD}",
+                shown(&dist_info)
             ));
         }
     }
@@ -181,13 +188,14 @@ pub(crate) fn escapes_destination(member: &str) -> bool {
     member.starts_with('/') || member.split(['/', '\\']).any(|part| part == "..")
 }
 
-fn read_member(archive: &mut ZipArchive<BufReader<File>>, member: &str) -> Result<Vec<u8>, String> {
-    let entry = match archive.by_name(member) {
+fn read_member(archive: &mut ZipArchive<BufReader<File>>, name: &str) -> Result<Vec<u8>, String> {
+    let member = shown(name);
+    let entry = match archive.by_name(name) {
         Ok(entry) => entry,
         Err(zip::result::ZipError::FileNotFound) => {
             return Err(format!("has no {member}: {REBUILD}"))
         }
-        Err(e) => return Err(format!("cannot read {member} ({e}): {REBUILD}")),
+        Err(e) => return Err(format!("cannot read {member} ({}): {REBUILD}", shown(e))),
     };
     if entry.size() > MAX_METADATA_BYTES {
         return Err(format!(
@@ -201,7 +209,10 @@ fn read_member(archive: &mut ZipArchive<BufReader<File>>, member: &str) -> Resul
         .take(MAX_METADATA_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| {
-            format!("{member} cannot be decompressed ({e}); the wheel is corrupt: {REBUILD}")
+            format!(
+                "{member} cannot be decompressed ({}); the wheel is corrupt: {REBUILD}",
+                shown(e)
+            )
         })?;
     Ok(bytes)
 }
