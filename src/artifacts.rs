@@ -432,7 +432,7 @@ pub async fn download(
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if !is_distribution_name(&fname) {
+            if !crate::distribution::is_distribution(&fname) {
                 other_files.push(path);
                 continue;
             }
@@ -460,15 +460,6 @@ pub async fn download(
         dir: dest.to_owned(),
         notices,
     })
-}
-
-fn is_distribution_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.ends_with(".whl")
-        || n.ends_with(".tar.gz")
-        || n.ends_with(".zip")
-        || n.ends_with(".egg")
-        || n.ends_with(".tar.bz2")
 }
 
 /// A folder name for an artifact: artifact names may hold characters a path should not.

@@ -267,6 +267,32 @@ fn number_number_rest(s: &str) -> Option<(&str, &str, &str)> {
     (is_number(a) && is_number(b) && !rest.is_empty()).then_some((a, b, rest))
 }
 
+/// Whether a file name names a distribution the checks should see: a wheel, an sdist, or a
+/// legacy format that they refuse (so that it is never silently left out of a release).
+pub fn is_distribution(filename: &str) -> bool {
+    !matches!(classify(filename), FileClass::Other(_))
+}
+
+/// The project name (as written) and the version a distribution file name carries: a
+/// wheel's first two parts; for an sdist (`.tar.gz`, legacy `.zip`), what precedes and what
+/// follows the last `-` (a PEP 625 name has none of its own; a legacy one may).
+pub fn name_and_version(filename: &str) -> Option<(String, String)> {
+    if classify(filename) == FileClass::Wheel {
+        return parse_wheel(filename).ok().map(|w| (w.name, w.version));
+    }
+    let stem = filename
+        .strip_suffix(".tar.gz")
+        .or_else(|| filename.strip_suffix(".zip"))?;
+    let (name, version) = stem.rsplit_once('-')?;
+    (!name.is_empty() && !version.is_empty()).then(|| (name.to_owned(), version.to_owned()))
+}
+
+/// A project name as the index compares it (PEP 503: lower case, runs of `-`, `_`, `.` as
+/// one `-`); `None` for a string that is no valid project name.
+pub fn normalized_name(name: &str) -> Option<String> {
+    PackageName::from_str(name).ok().map(|n| n.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ mod differential;
 mod tests;
 
 pub use collect::collect;
+pub use filename::{is_distribution, name_and_version, normalized_name};
 pub use metadata::{CoreMetadata, ParseError};
 
 /// The parsers the fuzz targets in `fuzz/` drive directly, because going through

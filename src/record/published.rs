@@ -53,45 +53,22 @@ pub fn first_upload(files: &[PublishedFile]) -> Result<Option<UtcTime>> {
     Ok(earliest)
 }
 
-/// PEP 503 normalisation: runs of `-`, `_`, `.` become one `-`, lower case.
+/// PEP 503 normalisation, as the distribution checks do it; a string that is no valid
+/// project name is only lower-cased (it can never equal a valid one).
 pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_separator = false;
-    for character in name.chars() {
-        if matches!(character, '-' | '_' | '.') {
-            if !in_separator {
-                out.push('-');
-            }
-            in_separator = true;
-        } else {
-            out.extend(character.to_lowercase());
-            in_separator = false;
-        }
-    }
-    out
+    crate::distribution::normalized_name(name).unwrap_or_else(|| name.to_lowercase())
 }
 
-/// The project name (as written in the filename) and version of a distribution filename:
-/// a wheel `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl` or an sdist
-/// `{name}-{version}.tar.gz` (legacy `.zip` too; legacy sdist names may contain `-`, so the
-/// version is what follows the last one).
+/// The project name (as written in the filename) and version of a distribution filename
+/// (see [`crate::distribution::name_and_version`]).
 pub fn name_and_version(filename: &str) -> Result<(String, String)> {
-    if let Some(stem) = filename.strip_suffix(".whl") {
-        let parts: Vec<&str> = stem.split('-').collect();
-        if (parts.len() == 5 || parts.len() == 6) && parts.iter().all(|part| !part.is_empty()) {
-            return Ok((parts[0].to_owned(), parts[1].to_owned()));
-        }
-        bail!("{filename} is not a wheel filename ({{name}}-{{version}}(-{{build}})?-{{python}}-{{abi}}-{{platform}}.whl, see the binary distribution format specification)");
-    }
-    let stem = filename
-        .strip_suffix(".tar.gz")
-        .or_else(|| filename.strip_suffix(".zip"));
-    if let Some((name, version)) = stem.and_then(|stem| stem.rsplit_once('-')) {
-        if !name.is_empty() && !version.is_empty() {
-            return Ok((name.to_owned(), version.to_owned()));
-        }
-    }
-    bail!("cannot read a project name and version from {filename}: it is neither a wheel nor a {{name}}-{{version}}.tar.gz sdist; pass --name and --version")
+    crate::distribution::name_and_version(filename).ok_or_else(|| {
+        anyhow::anyhow!(
+            "cannot read a project name and version from {filename}: it is neither a wheel \
+             ({{name}}-{{version}}(-{{build}})?-{{python}}-{{abi}}-{{platform}}.whl) nor a \
+             {{name}}-{{version}}.tar.gz sdist; pass --name and --version"
+        )
+    })
 }
 
 /// Whether two version strings name the same release: equal text, or equal under PEP 440
