@@ -1,23 +1,25 @@
 //! `pypi-oidc-publish`: the publish phase of a two-phase Python release.
 //!
-//! The crate is a library so that the binary stays a thin shell and integration tests can
-//! reach the pieces; the command-line contract lives in [`cli`].
+//! The crate is a library so that the binary stays a thin shell (`main` only starts the
+//! runtime and runs [`commands`]) and so that tests, benchmarks and fuzz targets reach the
+//! pieces they exercise. Only those are public; the rest is the publish machinery the
+//! commands use.
 
 pub mod artifacts;
 pub mod attest;
-pub mod auth;
+mod auth;
 pub mod cli;
 pub mod commands;
 pub mod distribution;
 pub mod hashing;
 pub mod http;
-pub mod index;
+mod index;
 pub mod oidc;
-pub mod publish;
+mod publish;
 pub mod record;
-pub mod report;
+mod report;
 pub mod reporting;
 pub mod runner;
-pub mod secret;
+mod secret;
 pub mod signals;
-pub mod upload;
+mod upload;

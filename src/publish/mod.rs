@@ -15,7 +15,7 @@ use crate::report::{FileReport, FileStatus, Notice};
 
 pub use confirm::confirm;
 pub use explain::Settled;
-pub use plan::{hash_pending, plan, Action, Attestation, Plan, PlanError, Step};
+pub use plan::{hash_pending, plan, Plan, PlanError, Step};
 pub use sign::sign;
 pub use uploader::{Uploader, Uploads};
 
