@@ -76,7 +76,10 @@ pub async fn log_entry(
     let answer = match created {
         Created::Entry(v) => v,
         Created::Exists(uuid) => {
-            tracing::info!("Rekor already has this entry ({uuid}); fetching it");
+            tracing::info!(
+                "Rekor already has this entry ({}); fetching it",
+                crate::reporting::shown(&uuid)
+            );
             fetch_entry(http, rekor, &uuid).await?
         }
     };
