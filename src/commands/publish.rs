@@ -175,17 +175,8 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
     let (files, notices) = publish::file_reports(&steps, uploads);
     notices.iter().for_each(reporting::tell);
     for f in &files {
-        match (&f.error, f.status) {
-            (Some(e), FileStatus::Failed) => {
-                reporting::annotate(Level::Error, &format!("Upload of {} failed", f.filename), e)
-            }
-            (None, FileStatus::AlreadyThere) if !steps_had(&steps, &f.filename) => {
-                tracing::info!(
-                    "{} is already on the index with the same sha256",
-                    f.filename
-                )
-            }
-            _ => {}
+        if let (Some(e), FileStatus::Failed) = (&f.error, f.status) {
+            reporting::annotate(Level::Error, &format!("Upload of {} failed", f.filename), e);
         }
         if let (true, Some(sha), Some(blake)) = (cfg.print_hash, &f.sha256, &f.blake2_256) {
             print_hash(
@@ -336,13 +327,6 @@ fn tell_plan(steps: &[Step<'_>], new_release: bool) {
         };
         tracing::info!("  {}: {what}", step.dist.filename);
     }
-}
-
-/// Whether the plan already knew the file was there (so no upload was refused for it).
-fn steps_had(steps: &[Step<'_>], filename: &str) -> bool {
-    steps
-        .iter()
-        .any(|s| s.dist.filename == filename && s.already_there().is_some())
 }
 
 /// Whether (and with which Sigstore) to sign attestations: PyPI checks them only for trusted

@@ -84,14 +84,20 @@ impl Uploader<'_> {
                         );
                         Ok(d)
                     }
-                    Err(e) => Err(explain_failure(
-                        self.api,
-                        self.release,
-                        step.dist,
-                        e,
-                        self.skip_existing,
-                    )
-                    .await),
+                    Err(e) => {
+                        let settled = explain_failure(
+                            self.api,
+                            self.release,
+                            step.dist,
+                            e,
+                            self.skip_existing,
+                        )
+                        .await;
+                        if let Settled::AlreadyThere(_, None) = settled {
+                            tracing::info!("{name} is already on the index with the same sha256");
+                        }
+                        Err(settled)
+                    }
                 };
                 results
                     .lock()
