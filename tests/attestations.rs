@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use common::{Stack, PROJECT};
 use testbed::faults::{route, Fault};
-use testbed::github::{GitHubConfig, JobClaims};
-use testbed::sigstore::{verify_with_sigstore_python, Sigstore, SigstoreConfig};
-use testbed::warehouse::WarehouseConfig;
+use testbed::github::JobClaims;
+use testbed::sigstore::{verify_with_sigstore_python, Sigstore};
 
 struct Attested {
     stack: Stack,
@@ -18,22 +17,7 @@ struct Attested {
 }
 
 async fn attested_stack() -> Attested {
-    // The index trusts the Sigstore, which trusts the GitHub issuer: start them in that order.
-    let github = testbed::github::GitHub::start(GitHubConfig::default())
-        .await
-        .unwrap();
-    let sigstore = Sigstore::start(SigstoreConfig::for_issuer(github.issuer()))
-        .await
-        .unwrap();
-    let stack = Stack::with_github(
-        github,
-        WarehouseConfig {
-            sigstore_trust: Some(sigstore.trust_root().unwrap()),
-            ..Default::default()
-        },
-    )
-    .await;
-    stack.register_publisher(PROJECT);
+    let (stack, sigstore) = Stack::with_sigstore().await;
     let trusted_root = stack.tmp.path().join("trusted_root.json");
     std::fs::write(&trusted_root, sigstore.trusted_root_json()).unwrap();
     Attested {

@@ -10,9 +10,7 @@ use std::collections::HashSet;
 use common::{Outcome, Stack, PROJECT};
 use testbed::dists::{self, Project};
 use testbed::faults::{route, Fault};
-use testbed::github::{zip_of, GitHubConfig, WorkflowRun};
-use testbed::sigstore::{Sigstore, SigstoreConfig};
-use testbed::warehouse::WarehouseConfig;
+use testbed::github::{zip_of, WorkflowRun};
 
 /// Everything an attacker would try in one string: line breaks that would start a command
 /// (LF, CR, their `%0A` escape), commands that disable masking or set the environment, the
@@ -433,21 +431,7 @@ async fn metadata_fields_stay_data() {
 /// Sigstore's error bodies, quoted when signing the attestations fails.
 #[tokio::test(flavor = "multi_thread")]
 async fn sigstore_errors_stay_data() {
-    let github = testbed::github::GitHub::start(GitHubConfig::default())
-        .await
-        .unwrap();
-    let sigstore = Sigstore::start(SigstoreConfig::for_issuer(github.issuer()))
-        .await
-        .unwrap();
-    let stack = Stack::with_github(
-        github,
-        WarehouseConfig {
-            sigstore_trust: Some(sigstore.trust_root().unwrap()),
-            ..Default::default()
-        },
-    )
-    .await;
-    stack.register_publisher(PROJECT);
+    let (stack, sigstore) = Stack::with_sigstore().await;
     sigstore.faults().inject(
         route::FULCIO,
         Fault::Status {

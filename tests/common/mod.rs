@@ -62,6 +62,30 @@ impl Stack {
         }
     }
 
+    /// A stack whose index checks attestations against a local Sigstore (Fulcio + Rekor)
+    /// that trusts the stack's GitHub issuer, with this repository's publisher registered.
+    pub async fn with_sigstore() -> (Stack, testbed::sigstore::Sigstore) {
+        use testbed::sigstore::{Sigstore, SigstoreConfig};
+        // The index trusts the Sigstore, which trusts the GitHub issuer: start them in that
+        // order.
+        let github = GitHub::start(GitHubConfig::default())
+            .await
+            .expect("github stand-in");
+        let sigstore = Sigstore::start(SigstoreConfig::for_issuer(github.issuer()))
+            .await
+            .expect("sigstore stand-in");
+        let stack = Self::with_github(
+            github,
+            WarehouseConfig {
+                sigstore_trust: Some(sigstore.trust_root().expect("trust root")),
+                ..Default::default()
+            },
+        )
+        .await;
+        stack.register_publisher(PROJECT);
+        (stack, sigstore)
+    }
+
     /// Register this repository's `publish.yml` (environment `pypi`) as the trusted
     /// publisher of an existing project.
     pub fn register_publisher(&self, project: &str) {
