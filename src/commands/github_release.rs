@@ -145,9 +145,10 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
     for url in &urls {
         reporting::print_out(&shown(url).to_string());
     }
+    let asset_urls = urls.join("\n");
     outputs::write_named_outputs(&[
         ("github-release-url", &release_page),
-        ("github-asset-urls", &urls.join("\n")),
+        ("github-asset-urls", &asset_urls),
     ])?;
     summary::write_step_summary(&format!(
         "## GitHub Release {}\n\n{}: {} file{} attached now, {} already there\n\n",
