@@ -211,7 +211,7 @@ fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
 }
 
 /// `<url>; rel="next"` from a `Link` header.
-fn next_link(link: &str) -> Option<String> {
+pub(crate) fn next_link(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         let is_next = params.split(';').any(|p| {

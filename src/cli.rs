@@ -47,6 +47,102 @@ pub enum Command {
     Download(DownloadArgs),
     /// Record the published URLs and upload time into the release fixtures.
     Record(RecordCliArgs),
+    /// Before building: check that a version is new on the index (not there yet, and higher
+    /// than its highest release unless --allow-older). No token, no upload.
+    Preflight(PreflightArgs),
+    /// After publishing: create the GitHub Release of the version tag if it is missing and
+    /// attach exactly the published files, each checked against its sha256 in --published.
+    GithubRelease(GithubReleaseArgs),
+}
+
+#[derive(Args)]
+pub struct PreflightArgs {
+    /// Distribution files or folders holding them, to take the name and version from
+    /// [default: --packages-dir, unless --name and --version are given]
+    pub paths: Vec<PathBuf>,
+
+    /// Folder of distributions, used when no PATHS, --name or --version are given [default:
+    /// dist].
+    #[arg(long, env = "INPUT_PACKAGES-DIR")]
+    pub packages_dir: Option<PathBuf>,
+
+    /// Project name (with --version, instead of reading distributions).
+    #[arg(long, env = "INPUT_NAME")]
+    pub name: Option<String>,
+
+    /// Version to release (with --name, instead of reading distributions).
+    #[arg(long = "version", env = "INPUT_VERSION")]
+    pub release_version: Option<String>,
+
+    /// Accept a version lower than the highest release on the index (a backport).
+    #[arg(long, env = "INPUT_ALLOW-OLDER")]
+    pub allow_older: bool,
+
+    /// The index's legacy upload URL (decides which index is asked).
+    #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
+    pub repository_url: String,
+
+    /// Web root of the index, for its JSON API [default: derived from --repository-url].
+    #[arg(long, env = "INPUT_INDEX-URL")]
+    pub index_url: Option<String>,
+
+    /// Seconds a request may stall without a byte before it is retried (and a small API
+    /// request may take in all).
+    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
+    pub timeout: u64,
+
+    /// Show debug output.
+    #[arg(long, short, env = "INPUT_VERBOSE")]
+    pub verbose: bool,
+}
+
+#[derive(Args)]
+pub struct GithubReleaseArgs {
+    /// Distribution files or folders holding them [default: as publish: the run's artifacts
+    /// or --packages-dir]
+    pub paths: Vec<PathBuf>,
+
+    /// The publish step's `published` output: its JSON, or a file holding it.
+    #[arg(long, env = "INPUT_PUBLISHED")]
+    pub published: String,
+
+    /// The release's tag, which must exist [default: v{version}].
+    #[arg(long, env = "INPUT_TAG")]
+    pub tag: Option<String>,
+
+    /// The release page on the index, linked from the release notes [default:
+    /// https://pypi.org/project/{name}/{version}/].
+    #[arg(long, env = "INPUT_RELEASE-URL")]
+    pub release_url: Option<String>,
+
+    /// Project name [default: from the first published filename].
+    #[arg(long, env = "INPUT_NAME")]
+    pub name: Option<String>,
+
+    /// Release version [default: from the first published filename].
+    #[arg(long = "version", env = "INPUT_VERSION")]
+    pub release_version: Option<String>,
+
+    /// Replace an asset of the same name whose sha256 differs (otherwise an error).
+    #[arg(long, env = "INPUT_CLOBBER")]
+    pub clobber: bool,
+
+    /// Folder of distributions, used when no PATHS are given. Given explicitly, it wins over
+    /// the triggering run of a `workflow_run` job [default: dist].
+    #[arg(long, env = "INPUT_PACKAGES-DIR")]
+    pub packages_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub artifacts: ArtifactArgs,
+
+    /// Seconds a request may stall without a byte before it is retried (and a small API
+    /// request may take in all).
+    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
+    pub timeout: u64,
+
+    /// Show debug output.
+    #[arg(long, short, env = "INPUT_VERBOSE")]
+    pub verbose: bool,
 }
 
 #[derive(Args)]
@@ -328,6 +424,8 @@ impl Command {
             Command::MintToken(a) => a.verbose,
             Command::Download(a) => a.verbose,
             Command::Record(a) => a.verbose,
+            Command::Preflight(a) => a.verbose,
+            Command::GithubRelease(a) => a.verbose,
         }
     }
 }
@@ -406,6 +504,32 @@ pub struct MintTokenConfig {
     pub http: Http,
 }
 
+/// What `preflight` checks: a name and version given, or those of the distributions.
+pub enum PreflightSubject {
+    Given { name: String, version: String },
+    Files { paths: Vec<PathBuf>, why: String },
+}
+
+pub struct PreflightConfig {
+    pub subject: PreflightSubject,
+    pub index: IndexTarget,
+    pub allow_older: bool,
+    pub http: Http,
+}
+
+pub struct GithubReleaseConfig {
+    pub source: SourceChoice,
+    /// The repository, the API and the token (`contents: write`).
+    pub github: artifacts::Source,
+    pub published: String,
+    pub tag: Option<String>,
+    pub release_url: Option<Url>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub clobber: bool,
+    pub http: Http,
+}
+
 pub struct DownloadConfig {
     pub run: RunArtifacts,
     pub dest: PathBuf,
@@ -446,50 +570,68 @@ impl PublishArgs {
     /// triggering run even when a `dist/` folder happens to exist: only files named
     /// explicitly (PATHS, --packages-dir) win over it.
     fn source(&self, runner: &Runner) -> anyhow::Result<SourceChoice> {
-        let run = |id: u64, why: String| -> anyhow::Result<SourceChoice> {
-            Ok(SourceChoice::Run {
-                artifacts: Box::new(self.artifacts.resolve(id, runner)?),
-                why,
-            })
-        };
-        if let Some(id) = self.artifacts.run_id()? {
-            return run(
-                id,
-                format!("publishing the artifacts of run {id}: run-id was given"),
-            );
-        }
-        if !self.paths.is_empty() {
-            return Ok(SourceChoice::Paths {
-                paths: self.paths.clone(),
-                why: "publishing the files given as arguments".to_owned(),
-            });
-        }
-        if let Some(dir) = &self.packages_dir {
-            return Ok(SourceChoice::Paths {
-                paths: vec![dir.clone()],
-                why: format!(
-                    "publishing {}: packages-dir was given",
-                    reporting::shown(dir.display())
-                ),
-            });
-        }
-        if let Some(id) = runner.triggering_run_id() {
-            return run(
-                id,
-                format!(
-                    "publishing the artifacts of run {id}, the run that triggered this \
-                     `workflow_run` job (give packages-dir or run-id to publish something else)"
-                ),
-            );
-        }
-        Ok(SourceChoice::Paths {
-            paths: vec![PathBuf::from(DEFAULT_PACKAGES_DIR)],
-            why: format!(
-                "publishing {DEFAULT_PACKAGES_DIR}/ (the default): no run-id, packages-dir or \
-                 paths were given and this job was not started by `workflow_run`"
-            ),
-        })
+        choose_source(
+            &self.paths,
+            self.packages_dir.as_ref(),
+            &self.artifacts,
+            runner,
+            ("publishing", "publish"),
+        )
     }
+}
+
+/// The source of distributions, as publish chooses it (`github-release` chooses alike, so
+/// it attaches what the publish took); `verb` is the gerund and the infinitive for messages.
+fn choose_source(
+    paths: &[PathBuf],
+    packages_dir: Option<&PathBuf>,
+    artifacts: &ArtifactArgs,
+    runner: &Runner,
+    (doing, to_do): (&str, &str),
+) -> anyhow::Result<SourceChoice> {
+    let run = |id: u64, why: String| -> anyhow::Result<SourceChoice> {
+        Ok(SourceChoice::Run {
+            artifacts: Box::new(artifacts.resolve(id, runner)?),
+            why,
+        })
+    };
+    if let Some(id) = artifacts.run_id()? {
+        return run(
+            id,
+            format!("{doing} the artifacts of run {id}: run-id was given"),
+        );
+    }
+    if !paths.is_empty() {
+        return Ok(SourceChoice::Paths {
+            paths: paths.to_vec(),
+            why: format!("{doing} the files given as arguments"),
+        });
+    }
+    if let Some(dir) = packages_dir {
+        return Ok(SourceChoice::Paths {
+            paths: vec![dir.clone()],
+            why: format!(
+                "{doing} {}: packages-dir was given",
+                reporting::shown(dir.display())
+            ),
+        });
+    }
+    if let Some(id) = runner.triggering_run_id() {
+        return run(
+            id,
+            format!(
+                "{doing} the artifacts of run {id}, the run that triggered this \
+                 `workflow_run` job (give packages-dir or run-id to {to_do} something else)"
+            ),
+        );
+    }
+    Ok(SourceChoice::Paths {
+        paths: vec![PathBuf::from(DEFAULT_PACKAGES_DIR)],
+        why: format!(
+            "{doing} {DEFAULT_PACKAGES_DIR}/ (the default): no run-id, packages-dir or \
+             paths were given and this job was not started by `workflow_run`"
+        ),
+    })
 }
 
 impl MintTokenArgs {
@@ -497,6 +639,72 @@ impl MintTokenArgs {
         Ok(MintTokenConfig {
             index: index_target(&self.repository_url, self.index_url)?,
             project: non_empty(self.project),
+            http: http_client(runner, self.timeout)?,
+        })
+    }
+}
+
+impl PreflightArgs {
+    pub fn resolve(self, runner: &Runner) -> anyhow::Result<PreflightConfig> {
+        let subject = match (non_empty(self.name), non_empty(self.release_version)) {
+            (Some(name), Some(version)) => PreflightSubject::Given {
+                name: name.trim().to_owned(),
+                version: version.trim().to_owned(),
+            },
+            (None, None) if !self.paths.is_empty() => PreflightSubject::Files {
+                paths: self.paths,
+                why: "checking the files given as arguments".to_owned(),
+            },
+            (None, None) => {
+                let dir = self
+                    .packages_dir
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_PACKAGES_DIR));
+                PreflightSubject::Files {
+                    why: format!(
+                        "checking the distributions in {}",
+                        reporting::shown(dir.display())
+                    ),
+                    paths: vec![dir],
+                }
+            }
+            (Some(_), None) | (None, Some(_)) => anyhow::bail!(
+                "give both --name and --version (the `name` and `version` inputs), or neither \
+                 to read them from the distributions"
+            ),
+        };
+        Ok(PreflightConfig {
+            subject,
+            index: index_target(&self.repository_url, self.index_url)?,
+            allow_older: self.allow_older,
+            http: http_client(runner, self.timeout)?,
+        })
+    }
+}
+
+impl GithubReleaseArgs {
+    pub fn resolve(self, runner: &Runner) -> anyhow::Result<GithubReleaseConfig> {
+        let source = choose_source(
+            &self.paths,
+            self.packages_dir.as_ref(),
+            &self.artifacts,
+            runner,
+            ("attaching", "attach"),
+        )?;
+        let github = github_source(
+            self.artifacts.github_token.clone(),
+            runner,
+            "a GitHub Release needs a GitHub token: pass `github-token: ${{ github.token }}` \
+             (the job needs `permissions: contents: write`), --github-token, or GITHUB_TOKEN",
+        )?;
+        Ok(GithubReleaseConfig {
+            source,
+            github,
+            published: self.published,
+            tag: non_empty(self.tag).map(|t| t.trim().to_owned()),
+            release_url: optional_url("--release-url", self.release_url)?,
+            name: non_empty(self.name),
+            version: non_empty(self.release_version),
+            clobber: self.clobber,
             http: http_client(runner, self.timeout)?,
         })
     }
@@ -546,34 +754,13 @@ impl ArtifactArgs {
     }
 
     fn source(&self, runner: &Runner) -> anyhow::Result<artifacts::Source> {
-        let token = non_empty(self.github_token.clone())
-            .map(Secret::new)
-            .or_else(|| runner.github_token.clone())
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "downloading artifacts needs a GitHub token: pass `github-token: ${{{{ \
-                     github.token }}}}` (the job needs `permissions: actions: read`), \
-                     --github-token, or GITHUB_TOKEN"
-                )
-            })?;
-        reporting::add_mask(token.expose());
-        let repository = runner.repository.clone().ok_or_else(|| {
-            anyhow::anyhow!(
-                "GITHUB_REPOSITORY is not set: it names the repository (owner/repo) whose run \
-                 to read"
-            )
-        })?;
-        let api = runner
-            .api_url
-            .as_deref()
-            .unwrap_or("https://api.github.com");
-        Ok(artifacts::Source {
-            api_url: parse_url("GITHUB_API_URL", api)?,
-            repository,
-            // Set by the runner in every job; without it the run's own `repository.id` is used.
-            repository_id: runner.repository_id,
-            token,
-        })
+        github_source(
+            self.github_token.clone(),
+            runner,
+            "downloading artifacts needs a GitHub token: pass `github-token: ${{ \
+             github.token }}` (the job needs `permissions: actions: read`), --github-token, or \
+             GITHUB_TOKEN",
+        )
     }
 
     fn run_id(&self) -> anyhow::Result<Option<u64>> {
@@ -609,6 +796,37 @@ impl ArtifactArgs {
             build_workflow: non_empty(self.build_workflow.clone()),
         }
     }
+}
+
+/// The repository, the API and the token (masked at once) the GitHub REST calls use;
+/// `missing` says what to do when there is no token.
+fn github_source(
+    flag: Option<String>,
+    runner: &Runner,
+    missing: &str,
+) -> anyhow::Result<artifacts::Source> {
+    let token = non_empty(flag)
+        .map(Secret::new)
+        .or_else(|| runner.github_token.clone())
+        .ok_or_else(|| anyhow::anyhow!("{missing}"))?;
+    reporting::add_mask(token.expose());
+    let repository = runner.repository.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "GITHUB_REPOSITORY is not set: it names the repository (owner/repo) whose run \
+             to read"
+        )
+    })?;
+    let api = runner
+        .api_url
+        .as_deref()
+        .unwrap_or("https://api.github.com");
+    Ok(artifacts::Source {
+        api_url: parse_url("GITHUB_API_URL", api)?,
+        repository,
+        // Set by the runner in every job; without it the run's own `repository.id` is used.
+        repository_id: runner.repository_id,
+        token,
+    })
 }
 
 /// GitHub passes every declared input, unset ones as empty strings; empty means "not given".

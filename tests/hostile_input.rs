@@ -464,3 +464,138 @@ fn the_runner_emulation_sees_what_the_runner_sees() {
     assert_eq!(runner_commands("text ##[add-mask]v"), ["add-mask"]);
     assert!(runner_commands("\\::x::y and ##\\[add-mask]v").is_empty());
 }
+
+/// The `published` output for the files of `dir`, with their real sha256 (read back from a
+/// dry publish, so the test needs no hashing of its own).
+async fn published_for(stack: &Stack, dir: &std::path::Path) -> String {
+    let out = stack
+        .publish(
+            &[
+                dir.to_str().unwrap(),
+                "--dry-run",
+                "--print-hash",
+                "--password",
+                &stack.warehouse.add_api_token(None),
+            ],
+            &[],
+        )
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    let mut files: Vec<serde_json::Value> = serde_json::from_str(&out.report).unwrap();
+    for f in &mut files {
+        f["status"] = "uploaded".into();
+    }
+    serde_json::Value::Array(files).to_string()
+}
+
+/// A GitHub Release's name, notes and page URL, and GitHub's error messages, as
+/// `github-release` reads them.
+#[tokio::test(flavor = "multi_thread")]
+async fn github_release_answers_stay_data() {
+    let stack = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.5");
+    let published = published_for(&stack, &dist).await;
+    let id = stack.github.add_release("v1.0.5", None, None);
+    let repo = stack.github.config().repository.clone();
+    let hostile_release = serde_json::json!({
+        "id": id,
+        "tag_name": "v1.0.5",
+        "name": HOSTILE,
+        "body": HOSTILE,
+        "draft": false,
+        "prerelease": false,
+        "html_url": format!("https://github.com/{repo}/releases/tag/v1.0.5{HOSTILE}"),
+        "upload_url": format!("{}/repos/{repo}/releases/{id}/assets{{?name,label}}", stack.github.upload_url()),
+        "assets": [],
+    });
+    stack.github.faults().inject(
+        route::RELEASES,
+        Fault::Status {
+            status: 200,
+            body: hostile_release.to_string(),
+        },
+        1,
+    );
+    let env = [
+        ("GITHUB_ACTIONS", "true".to_owned()),
+        ("GITHUB_REPOSITORY", repo.clone()),
+        ("GITHUB_API_URL", stack.github.api_url()),
+        ("GITHUB_TOKEN", stack.github.config().github_token.clone()),
+    ];
+    let args = [
+        "github-release",
+        "--published",
+        published.as_str(),
+        dist.to_str().unwrap(),
+    ];
+    let out = common::run(stack.tmp.path(), &args, &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_inert(&out, &["github-release-url", "github-asset-urls"]);
+
+    // GitHub refuses an upload with a hostile message.
+    for a in stack.github.release_assets(id) {
+        assert!(a.name.ends_with(".whl") || a.name.ends_with(".tar.gz"));
+    }
+    let dist = stack.dists(PROJECT, "1.0.6");
+    let published = published_for(&stack, &dist).await;
+    stack.github.add_release("v1.0.6", None, None);
+    stack.github.faults().inject(
+        route::RELEASE_UPLOAD,
+        Fault::Status {
+            status: 422,
+            body: serde_json::json!({ "message": HOSTILE, "errors": [{"code": HOSTILE}] })
+                .to_string(),
+        },
+        1,
+    );
+    let args = [
+        "github-release",
+        "--published",
+        published.as_str(),
+        dist.to_str().unwrap(),
+    ];
+    let out = common::run(stack.tmp.path(), &args, &env).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert_inert(&out, &[]);
+}
+
+/// Versions the index lists (`preflight` reads the project JSON).
+#[tokio::test(flavor = "multi_thread")]
+async fn index_versions_stay_data() {
+    let stack = Stack::start().await;
+    let body = serde_json::json!({
+        "info": {"name": HOSTILE, "version": HOSTILE},
+        "releases": {
+            HOSTILE: [{"filename": HOSTILE, "yanked": false}],
+            "1.0": [{"filename": "demo_package-1.0.tar.gz", "yanked": false}],
+        },
+    });
+    stack.warehouse.faults().inject(
+        route::JSON_API,
+        Fault::Status {
+            status: 200,
+            body: body.to_string(),
+        },
+        1,
+    );
+    let upload = stack.warehouse.upload_url();
+    let args = [
+        "preflight",
+        "--verbose",
+        "--repository-url",
+        upload.as_str(),
+        "--name",
+        PROJECT,
+        "--version",
+        "1.0.0",
+    ];
+    let out = common::run(
+        stack.tmp.path(),
+        &args,
+        &[("GITHUB_ACTIONS", "true".to_owned())],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(out.stderr.contains("is already on"), "{}", out.debug());
+    assert_inert(&out, &["name", "version", "latest"]);
+}

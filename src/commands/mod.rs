@@ -2,7 +2,9 @@
 //! layer decides what the user is told: the machinery below returns what it found (values,
 //! notices, typed errors) and the commands tell it through [`crate::reporting`].
 mod download;
+mod github_release;
 mod mint_token;
+mod preflight;
 pub mod publish;
 mod record;
 
@@ -33,12 +35,16 @@ pub async fn run(invocation: Invocation, runner: &Runner) -> bool {
         Command::MintToken(_) => "Minting an upload token failed",
         Command::Download(_) => "Downloading the artifacts failed",
         Command::Record(_) => "Recording the release failed",
+        Command::Preflight(_) => "Version preflight failed",
+        Command::GithubRelease(_) => "The GitHub Release failed",
     };
     let result = match cli.command {
         Command::Publish(args) => publish::publish(args, runner).await,
         Command::MintToken(args) => mint_token::mint_token(args, runner, via_action).await,
         Command::Download(args) => download::download(args, runner).await,
         Command::Record(args) => record::record(args),
+        Command::Preflight(args) => preflight::preflight(args, runner).await,
+        Command::GithubRelease(args) => github_release::github_release(args, runner).await,
     };
     match result {
         Ok(()) => true,

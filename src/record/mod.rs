@@ -8,7 +8,7 @@
 mod diff;
 mod fields;
 mod fixtures;
-mod published;
+pub mod published;
 pub mod pyjson;
 mod timestamp;
 

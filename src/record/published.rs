@@ -8,14 +8,20 @@ use serde::Deserialize;
 
 use super::timestamp::UtcTime;
 
-/// One file of the publish step's `published` output. Only the fields this step uses are
-/// read; the others (`url`, `sha256`, `size`, `packagetype`, `status`) are accepted and
-/// ignored: an `already-there` file simply has no `upload_time`.
+/// One file of the publish step's `published` output. Only the fields the `record` and
+/// `github-release` steps use are read; the others (`url`, `size`, `packagetype`, ...) are
+/// accepted and ignored: an `already-there` file simply has no `upload_time`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PublishedFile {
     pub filename: String,
     #[serde(default)]
     pub upload_time: Option<String>,
+    /// The sha256 the index holds (`""` when unknown).
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// `uploaded`, `already-there`, `failed`, ...
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 /// Reads `FILE_OR_JSON`: the JSON array itself when it starts with `[`, else a path to it.
@@ -139,6 +145,8 @@ mod tests {
         PublishedFile {
             filename: filename.to_owned(),
             upload_time: upload_time.map(str::to_owned),
+            sha256: None,
+            status: None,
         }
     }
 

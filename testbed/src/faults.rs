@@ -24,6 +24,10 @@ pub mod route {
     pub const ARTIFACTS: &str = "artifacts";
     pub const ARTIFACT_ZIP: &str = "artifact-zip";
     pub const BLOB: &str = "blob";
+    /// Releases on the API host: by tag, create, list and delete assets.
+    pub const RELEASES: &str = "releases";
+    /// Asset uploads on the upload host.
+    pub const RELEASE_UPLOAD: &str = "release-upload";
     pub const FULCIO: &str = "fulcio";
     pub const REKOR: &str = "rekor";
 }

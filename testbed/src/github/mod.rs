@@ -8,11 +8,14 @@
 //! - `/repos/{owner}/{repo}/actions/runs/{id}`, `.../runs/{id}/artifacts`,
 //!   `/repos/{owner}/{repo}/actions/artifacts/{id}` and `.../{id}/zip`, and the same under
 //!   `/repositories/{repository_id}/...` (GitHub's `Link` headers point there).
+//! - Releases: `/repos/{owner}/{repo}/releases` (create), `.../releases/tags/{tag}`,
+//!   `.../releases/{id}/assets` (list), `.../releases/assets/{id}` (delete),
+//!   `.../git/ref/tags/{tag}`; uploads go to a third host, the one `upload_url` names.
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::Router;
 use parking_lot::Mutex;
 use sha2::Digest as _;
@@ -22,6 +25,7 @@ use tokio::task::JoinHandle;
 mod blob;
 mod model;
 mod oidc;
+mod releases;
 mod rest;
 mod state;
 mod time;
@@ -32,6 +36,7 @@ mod zips;
 mod tests;
 
 pub use model::{random_github_token, Artifact, GitHubConfig, JobClaims, WorkflowRun};
+pub use releases::{Release, ReleaseAsset};
 pub use state::RecordedRequest;
 pub use zips::{hostile, zip_of, zip_with_raw_entries, RawEntry, MODE_FILE, MODE_SYMLINK};
 
@@ -68,7 +73,13 @@ impl GitHub {
         let blob_listener = TcpListener::bind(blob)
             .await
             .with_context(|| format!("binding the GitHub blob stand-in to {blob}"))?;
+        // Uploads have a host of their own, as on github.com (uploads.github.com).
+        let upload_addr = SocketAddr::new(api.ip(), 0);
+        let upload_listener = TcpListener::bind(upload_addr)
+            .await
+            .with_context(|| format!("binding the GitHub upload stand-in to {upload_addr}"))?;
         let api_base = format!("http://{}", api_listener.local_addr()?);
+        let upload_base = format!("http://{}", upload_listener.local_addr()?);
         let blob_base = format!("http://{}", blob_listener.local_addr()?);
         let plan = model::random_uuid();
         let job = model::random_uuid();
@@ -94,10 +105,20 @@ impl GitHub {
                 requests: Vec::new(),
                 blob_url_ttl_secs: BLOB_URL_TTL_SECS,
                 actions_read: true,
+                contents_write: true,
+                releases: Default::default(),
+                release_assets: Default::default(),
+                next_release_id: 231_000_001,
+                next_release_asset_id: 2_810_000_001,
+                tags: Default::default(),
+                default_branch_sha: model::random_hex(20),
+                release_upload_base: None,
+                upload_answers_to_lose: 0,
             }),
             config,
             api_base,
             blob_base,
+            upload_base,
         });
 
         let api_router = Router::new()
@@ -139,6 +160,24 @@ impl GitHub {
                 "/repositories/{rid}/actions/artifacts/{id}/zip",
                 get(rest::zip_by_id),
             )
+            .route("/repos/{o}/{r}/releases", post(releases::create))
+            .route("/repos/{o}/{r}/releases/tags/{*tag}", get(releases::by_tag))
+            .route(
+                "/repos/{o}/{r}/releases/{id}/assets",
+                get(releases::assets_by_name),
+            )
+            .route(
+                "/repositories/{rid}/releases/{id}/assets",
+                get(releases::assets_by_id),
+            )
+            .route(
+                "/repos/{o}/{r}/releases/assets/{id}",
+                delete(releases::delete_asset),
+            )
+            .route(
+                "/repos/{o}/{r}/git/ref/{*reference}",
+                get(releases::git_ref),
+            )
             .fallback(rest::not_found)
             .layer(axum::middleware::from_fn_with_state(
                 shared.clone(),
@@ -153,9 +192,23 @@ impl GitHub {
             ))
             .with_state(shared.clone());
 
+        let upload_router = Router::new()
+            .route(
+                "/repos/{o}/{r}/releases/{id}/assets",
+                post(releases::upload),
+            )
+            .fallback(rest::not_found)
+            .layer(axum::extract::DefaultBodyLimit::max(256 << 20))
+            .layer(axum::middleware::from_fn_with_state(
+                shared.clone(),
+                state::record_uploads,
+            ))
+            .with_state(shared.clone());
+
         let tasks = vec![
             spawn_server("api", api_listener, api_router),
             spawn_server("blob", blob_listener, blob_router),
+            spawn_server("uploads", upload_listener, upload_router),
         ];
         tracing::info!(
             api = %shared.api_base,
@@ -313,6 +366,99 @@ impl GitHub {
     /// Every request to either host, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.state.lock().requests.clone()
+    }
+
+    /// Origin of the release upload host (what `upload_url` names).
+    pub fn upload_url(&self) -> String {
+        self.shared.upload_base.clone()
+    }
+
+    /// Whether the token has `contents: write` (default true); without it release writes
+    /// answer 403 "Resource not accessible by integration".
+    pub fn set_contents_write(&self, granted: bool) {
+        self.shared.state.lock().contents_write = granted;
+    }
+
+    /// Tags `commit` as `tag`.
+    pub fn add_tag(&self, tag: &str, commit: &str) {
+        self.shared
+            .state
+            .lock()
+            .tags
+            .insert(tag.to_owned(), commit.to_owned());
+    }
+
+    pub fn tags(&self) -> Vec<String> {
+        self.shared.state.lock().tags.keys().cloned().collect()
+    }
+
+    /// Adds a published release of `tag` (which must exist, or is tagged at the default
+    /// branch, as GitHub does); returns its id.
+    pub fn add_release(&self, tag: &str, name: Option<&str>, body: Option<&str>) -> u64 {
+        let mut state = self.shared.state.lock();
+        if !state.tags.contains_key(tag) {
+            let head = state.default_branch_sha.clone();
+            state.tags.insert(tag.to_owned(), head);
+        }
+        let id = state.next_release_id;
+        state.next_release_id += 1;
+        state.releases.insert(
+            id,
+            Release {
+                id,
+                tag_name: tag.to_owned(),
+                target_commitish: "main".to_owned(),
+                name: name.map(str::to_owned),
+                body: body.map(str::to_owned),
+                draft: false,
+                prerelease: false,
+                make_latest: None,
+                created_at: time::now(),
+            },
+        );
+        id
+    }
+
+    /// Adds an asset as given (its `id` is assigned); returns the id.
+    pub fn add_release_asset(&self, mut asset: ReleaseAsset) -> u64 {
+        let mut state = self.shared.state.lock();
+        asset.id = state.next_release_asset_id;
+        state.next_release_asset_id += 1;
+        let id = asset.id;
+        state.release_assets.insert(id, asset);
+        id
+    }
+
+    pub fn releases(&self) -> Vec<Release> {
+        self.shared
+            .state
+            .lock()
+            .releases
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The assets of a release, in upload order.
+    pub fn release_assets(&self, release_id: u64) -> Vec<ReleaseAsset> {
+        self.shared
+            .state
+            .lock()
+            .release_assets
+            .values()
+            .filter(|a| a.release_id == release_id)
+            .cloned()
+            .collect()
+    }
+
+    /// Name another origin in every release's `upload_url` (None: the upload host).
+    pub fn set_release_upload_base(&self, base: Option<String>) {
+        self.shared.state.lock().release_upload_base = base;
+    }
+
+    /// The next `n` uploads are stored, then answered 502 as if the answer were lost.
+    pub fn lose_upload_answers(&self, n: usize) {
+        self.shared.state.lock().upload_answers_to_lose = n;
     }
 
     /// Requests to the blob host that carried `Authorization` (each was refused with 400).

@@ -46,14 +46,14 @@ pub(crate) async fn not_found() -> Response {
     )
 }
 
-enum Caller {
+pub(crate) enum Caller {
     Anonymous,
     Token,
 }
 
 /// GitHub accepts `Bearer <t>`, `token <t>` and Basic with the token as password; a header
 /// that carries anything else is "Bad credentials".
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
+pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
     let bad = || {
         Box::new(error(
             StatusCode::UNAUTHORIZED,
@@ -110,7 +110,7 @@ pub(crate) enum RepoRef {
 }
 
 impl RepoRef {
-    fn is_ours(&self, shared: &Shared) -> bool {
+    pub(crate) fn is_ours(&self, shared: &Shared) -> bool {
         match self {
             RepoRef::Name(owner, repo) => {
                 owner.eq_ignore_ascii_case(shared.config.owner())
@@ -260,14 +260,14 @@ pub(crate) async fn get_run(
 }
 
 /// GitHub's `per_page`: default 30, capped at the configured maximum (100).
-fn per_page(query: &str, max: usize) -> usize {
+pub(crate) fn per_page(query: &str, max: usize) -> usize {
     match urlenc::get(query, "per_page").and_then(|v| v.parse::<usize>().ok()) {
         Some(0) | None => 30.min(max.max(1)),
         Some(n) => n.min(max.max(1)),
     }
 }
 
-fn page(query: &str) -> usize {
+pub(crate) fn page(query: &str) -> usize {
     urlenc::get(query, "page")
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|p| *p > 0)
@@ -296,7 +296,7 @@ fn with_page(query: &str, n: usize) -> String {
 
 /// `Link` as GitHub writes it: absolute `/repositories/{id}/...` URLs, in the order prev,
 /// next, last, first; absent when everything fits on one page.
-fn link_header(base: &str, query: &str, page: usize, last: usize) -> Option<String> {
+pub(crate) fn link_header(base: &str, query: &str, page: usize, last: usize) -> Option<String> {
     let mut rels = Vec::new();
     if page > 1 {
         rels.push((page - 1, "prev"));

@@ -10,12 +10,13 @@ use parking_lot::Mutex;
 
 use super::model::{Artifact, GitHubConfig, JobClaims, WorkflowRun};
 use super::oidc::Signer;
+use super::releases::{Release, ReleaseAsset};
 use crate::faults::Faults;
 
 /// One request as either host saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {
-    /// `"api"` or `"blob"`.
+    /// `"api"`, `"blob"` or `"uploads"`.
     pub host: &'static str,
     pub method: String,
     /// Path and query, as sent.
@@ -40,12 +41,28 @@ pub(crate) struct Mutable {
     pub requests: Vec<RecordedRequest>,
     pub blob_url_ttl_secs: u64,
     pub actions_read: bool,
+    /// The token's `contents: write`: creating releases and uploading or deleting assets.
+    pub contents_write: bool,
+    pub releases: BTreeMap<u64, Release>,
+    pub release_assets: BTreeMap<u64, ReleaseAsset>,
+    pub next_release_id: u64,
+    pub next_release_asset_id: u64,
+    /// Tag name -> commit.
+    pub tags: BTreeMap<String, String>,
+    /// The default branch's head, which a release for a missing tag tags.
+    pub default_branch_sha: String,
+    /// Another origin to name in `upload_url` (a test of where the token may go).
+    pub release_upload_base: Option<String>,
+    /// Uploads still to store and then answer 502, as if the answer were lost.
+    pub upload_answers_to_lose: usize,
 }
 
 pub(crate) struct Shared {
     pub config: GitHubConfig,
     pub api_base: String,
     pub blob_base: String,
+    /// Origin of the release upload host (`upload_url`).
+    pub upload_base: String,
     /// Path of the ID token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL` without its query).
     pub id_token_path: String,
     pub id_token_request_token: String,
@@ -86,6 +103,14 @@ pub(crate) async fn record_api(
     next: Next,
 ) -> Response {
     record("api", &shared, req, next).await
+}
+
+pub(crate) async fn record_uploads(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    record("uploads", &shared, req, next).await
 }
 
 pub(crate) async fn record_blob(

@@ -1,0 +1,242 @@
+//! `github-release`: the published files -> checked against `published` -> the release of
+//! the tag (created when missing) -> its assets planned -> attached -> outputs.
+use std::path::PathBuf;
+
+use crate::artifacts;
+use crate::cli::{GithubReleaseArgs, GithubReleaseConfig, SourceChoice};
+use crate::github_release::{self, LocalFile, Releases};
+use crate::record::published;
+use crate::reporting::{self, outputs, shown, summary, Level};
+use crate::runner::Runner;
+
+use super::{plural, Failure};
+
+pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<(), Failure> {
+    let cfg = args.resolve(runner)?;
+
+    // What was published.
+    let published_files = published::load(&cfg.published)?;
+    let release = published::release(
+        &published_files,
+        cfg.name.as_deref(),
+        cfg.version.as_deref(),
+    )?;
+    let tag = cfg
+        .tag
+        .clone()
+        .unwrap_or_else(|| format!("v{}", release.version));
+    github_release::check_tag(&tag)?;
+    let release_url = cfg.release_url.as_ref().map_or_else(
+        || {
+            format!(
+                "https://pypi.org/project/{}/{}/",
+                release.name, release.version
+            )
+        },
+        |u| u.to_string(),
+    );
+
+    // The files, from the same sources as the publish, each the very file that was published.
+    let (candidates, _extraction) = fetch(&cfg, runner).await?;
+    let files = match github_release::match_published(&published_files, &candidates) {
+        Ok(files) => files,
+        Err(refused) => {
+            for problem in &refused.0 {
+                reporting::annotate(Level::Error, "File refused for the GitHub Release", problem);
+            }
+            return Err(Failure::Told(format!(
+                "{refused}\nnothing was attached to the GitHub Release"
+            )));
+        }
+    };
+    for f in &files {
+        tracing::info!("  {} (sha256 {}): as published", shown(&f.name), f.sha256);
+    }
+
+    // The release of the tag: found, or created (only for a tag that exists: GitHub would
+    // otherwise tag the default branch's head, which is not what was built).
+    let api = Releases::new(&cfg.http, &cfg.github);
+    let gh_release = match api.by_tag(&tag).await? {
+        Some(r) => {
+            tracing::info!(
+                "the release of {} exists ({}); its notes are left as they are",
+                shown(&tag),
+                shown(r.name.as_deref().unwrap_or("untitled"))
+            );
+            r
+        }
+        None => {
+            if !api.tag_exists(&tag).await? {
+                return Err(anyhow::anyhow!(
+                    "tag {} does not exist in {}: push the release tag first, or pass --tag \
+                     (input `tag`) with the tag that was built; nothing was attached",
+                    shown(&tag),
+                    shown(&cfg.github.repository)
+                )
+                .into());
+            }
+            let notes = github_release::release_notes(
+                &release.name,
+                &release.version,
+                &release_url,
+                &files,
+            );
+            let prerelease = release
+                .version
+                .parse::<pep440_rs::Version>()
+                .is_ok_and(|v| v.any_prerelease());
+            let created = api.create(&tag, &tag, &notes, prerelease).await?;
+            tracing::info!("created the release of {}", shown(&tag));
+            created
+        }
+    };
+
+    // Plan every asset before attaching any.
+    let existing = api.assets(&gh_release).await?;
+    let plan = github_release::plan_assets(&files, &existing, cfg.clobber);
+    if !plan.conflicts.is_empty() {
+        for c in &plan.conflicts {
+            reporting::annotate(Level::Error, "Asset conflicts with the GitHub Release", c);
+        }
+        return Err(Failure::Told(format!(
+            "{}\nnothing was attached to the GitHub Release",
+            plan.conflicts.join("\n")
+        )));
+    }
+    for (f, _) in &plan.keep {
+        tracing::info!("{}: already attached with the same sha256", shown(&f.name));
+    }
+    for asset in &plan.delete {
+        tracing::info!(
+            "deleting asset {} ({}) to replace it",
+            shown(&asset.name),
+            if asset.state.as_deref() == Some("uploaded") {
+                "a different file, --clobber"
+            } else {
+                "an upload that never completed"
+            }
+        );
+        api.delete_asset(asset).await?;
+    }
+    let mut attached: Vec<(String, Option<String>)> = plan
+        .keep
+        .iter()
+        .map(|(f, a)| (f.name.clone(), a.browser_download_url.clone()))
+        .collect();
+    let mut uploaded: Vec<&LocalFile> = Vec::new();
+    for f in &plan.upload {
+        let asset = api.upload(&gh_release, f).await.map_err(|e| {
+            anyhow::anyhow!(
+                "{e:#}\nattached so far: {}; re-run to attach the rest (files already attached \
+                 with the same sha256 are kept)",
+                names(&attached)
+            )
+        })?;
+        tracing::info!("attached {}", shown(&f.name));
+        attached.push((f.name.clone(), asset.browser_download_url));
+        uploaded.push(f);
+    }
+
+    // Report, in the order of `published`.
+    let order = |n: &str| files.iter().position(|f| f.name == n).unwrap_or(usize::MAX);
+    attached.sort_by_key(|(n, _)| order(n));
+    let urls: Vec<&str> = attached.iter().filter_map(|(_, u)| u.as_deref()).collect();
+    let release_page = gh_release.html_url.clone().unwrap_or_default();
+    for url in &urls {
+        reporting::print_out(&shown(url).to_string());
+    }
+    let asset_urls = urls.join("\n");
+    outputs::write_named_outputs(&[
+        ("github-release-url", &release_page),
+        ("github-asset-urls", &asset_urls),
+    ])?;
+    summary::write_step_summary(&format!(
+        "## GitHub Release {}\n\n{}: {} file{} attached now, {} already there\n\n",
+        summary::md(&tag),
+        summary::md(&release_page),
+        uploaded.len(),
+        plural(uploaded.len()),
+        plan.keep.len()
+    ))?;
+    tracing::info!(
+        "release {}: {} of {} file{} attached now, the rest already there",
+        shown(&tag),
+        uploaded.len(),
+        files.len(),
+        plural(files.len())
+    );
+    Ok(())
+}
+
+fn names(attached: &[(String, Option<String>)]) -> String {
+    if attached.is_empty() {
+        return "none".to_owned();
+    }
+    attached
+        .iter()
+        .map(|(n, _)| shown(n).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The candidate files: every file of the given paths (a folder's own files), or the
+/// distributions of the run's artifacts, downloaded and digest-checked as publish does. The
+/// temporary folder of the artifacts lives as long as the second value.
+async fn fetch(
+    cfg: &GithubReleaseConfig,
+    runner: &Runner,
+) -> Result<(Vec<PathBuf>, Option<tempfile::TempDir>), Failure> {
+    match &cfg.source {
+        SourceChoice::Paths { paths, why } => {
+            tracing::info!("{why}");
+            Ok((files_of(paths)?, None))
+        }
+        SourceChoice::Run {
+            artifacts: run,
+            why,
+        } => {
+            tracing::info!("{why}");
+            let base = runner.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+            let dir = tempfile::Builder::new()
+                .prefix("pypi-oidc-publish-artifacts-")
+                .tempdir_in(&base)
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot create a folder in {}: {e}", base.display())
+                })?;
+            let downloaded = {
+                let _g = reporting::group(&format!(
+                    "Downloading the artifacts of run {}",
+                    run.selection.run_id
+                ));
+                artifacts::download(&cfg.http, &run.source, &run.selection, dir.path()).await?
+            };
+            downloaded.notices.iter().for_each(reporting::tell);
+            Ok((downloaded.files, Some(dir)))
+        }
+    }
+}
+
+fn files_of(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e}; pass the folder or files that were published",
+                shown(p.display())
+            )
+        })?;
+        if meta.is_file() {
+            out.push(p.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(p)
+            .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", shown(p.display())))?;
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

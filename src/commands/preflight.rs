@@ -1,0 +1,174 @@
+//! `preflight`: before anything is built, is this version new on the index? It must not be
+//! there yet, and must be higher than the highest release unless `--allow-older` (a backport).
+use pep440_rs::Version;
+
+use crate::cli::{PreflightArgs, PreflightSubject};
+use crate::distribution;
+use crate::record::published::normalize_name;
+use crate::report::Notice;
+use crate::reporting::{self, outputs, shown, summary, Level};
+use crate::runner::Runner;
+use crate::versions::{self, Verdict};
+
+use super::{plural, Failure};
+
+pub async fn preflight(args: PreflightArgs, runner: &Runner) -> Result<(), Failure> {
+    let cfg = args.resolve(runner)?;
+
+    // What is about to be released: as given, or as the distributions say.
+    let (name, version_text) = match cfg.subject {
+        PreflightSubject::Given { name, version } => (name, version),
+        PreflightSubject::Files { paths, why } => {
+            tracing::info!("{why}");
+            let release = read_distributions(&paths)?;
+            (release.name, release.version)
+        }
+    };
+    let version: Version = version_text.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not a PEP 440 version (e.g. 1.2.3, 1.2.3rc1, 1.2.3.post1): fix --version",
+            shown(&version_text)
+        )
+    })?;
+    if !is_project_name(&name) {
+        return Err(anyhow::anyhow!(
+            "{} is not a project name (letters, digits, and `.`, `_`, `-` inside): fix --name",
+            shown(&name)
+        )
+        .into());
+    }
+    let normalized = normalize_name(&name);
+    let index = &cfg.index.index_url;
+
+    // What the index holds.
+    let project = versions::read_project(&cfg.http, index, &normalized).await?;
+    if let Some(p) = &project {
+        tracing::info!(
+            "{index} lists {} release{} of {normalized}",
+            p.versions.len(),
+            plural(p.versions.len())
+        );
+        for text in &p.unparsable {
+            tracing::debug!("ignoring {}: not a PEP 440 version", shown(text));
+        }
+    }
+    let verdict = versions::judge(&version, project.as_ref(), cfg.allow_older);
+    let latest = match &verdict {
+        Verdict::Ok { latest, .. } => latest.as_ref().map(|l| l.version.to_string()),
+        Verdict::Older { latest } => Some(latest.version.to_string()),
+        Verdict::AlreadyThere { .. } => project
+            .as_ref()
+            .and_then(|p| versions::latest(&p.versions))
+            .map(|l| l.version.to_string()),
+        Verdict::NewProject => None,
+    }
+    .unwrap_or_default();
+    outputs::write_named_outputs(&[
+        ("name", &name),
+        ("version", &version_text),
+        ("latest", &latest),
+    ])?;
+
+    // The verdict.
+    let (ok, line) = match verdict {
+        Verdict::NewProject => (
+            true,
+            format!("{normalized} is not on {index} yet: {version} will be its first release"),
+        ),
+        Verdict::Ok {
+            latest: None,
+            older: _,
+        } => (
+            true,
+            format!("{normalized} {version} is new on {index} (no release there to compare with)"),
+        ),
+        Verdict::Ok {
+            latest: Some(l),
+            older: false,
+        } => (
+            true,
+            format!(
+                "{normalized} {version} is new on {index} and higher than its highest release, {}",
+                l.version
+            ),
+        ),
+        Verdict::Ok {
+            latest: Some(l),
+            older: true,
+        } => {
+            reporting::tell(&Notice::warning(
+                "Releasing an older version",
+                format!(
+                    "{normalized} {version} is lower than {}, the highest release on {index}; \
+                     allowed by allow-older (a backport)",
+                    l.version
+                ),
+            ));
+            (true, format!("{normalized} {version} is new on {index}"))
+        }
+        Verdict::AlreadyThere { on_index } => (
+            false,
+            format!(
+                "{normalized} {version} is already on {index} (listed as {}; PEP 440 compares \
+                 versions such as 1.2.3 and 1.2.3.0 as one): a version is released once, so \
+                 bump the version before building",
+                shown(&on_index.text)
+            ),
+        ),
+        Verdict::Older { latest } => (
+            false,
+            format!(
+                "{normalized} {version} is lower than {}, the highest release on {index}: bump \
+                 the version, or pass --allow-older (input `allow-older: true`) to release a \
+                 backport",
+                latest.version
+            ),
+        ),
+    };
+    summary::write_step_summary(&format!(
+        "## Version preflight\n\n{} {}\n\n",
+        if ok { "✅" } else { "❌" },
+        summary::md(&line)
+    ))?;
+    if ok {
+        tracing::info!("{line}");
+        Ok(())
+    } else {
+        reporting::annotate(Level::Error, "Version preflight failed", &line);
+        Err(Failure::Told(line))
+    }
+}
+
+/// The release the distributions hold, every file checked as publish checks it.
+fn read_distributions(paths: &[std::path::PathBuf]) -> Result<distribution::Release, Failure> {
+    match distribution::collect(paths) {
+        Ok((release, _skipped)) => {
+            for d in &release.distributions {
+                tracing::info!("  {}", shown(&d.filename));
+            }
+            Ok(release)
+        }
+        Err(failure) => {
+            if reporting::in_actions() {
+                for p in &failure.problems {
+                    reporting::annotate(Level::Error, &p.path.display().to_string(), &p.message);
+                }
+            }
+            Err(Failure::Told(format!(
+                "{}\nfix the problem{} above, or give --name and --version",
+                failure.to_string().trim_end(),
+                plural(failure.problems.len())
+            )))
+        }
+    }
+}
+
+/// PEP 508's project name: it goes into the index's URL as it is once normalised.
+fn is_project_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
