@@ -174,6 +174,26 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// What a read of the release looks at first, for the log when it found nothing.
+    pub fn first_read(&self, name: &str, version: &str) -> String {
+        let simple = self.simple.filter(|_| !self.is_warehouse()).and_then(|s| {
+            SimpleApi {
+                http: self.json.http,
+                url: &s.url,
+            }
+            .page_url(name)
+            .ok()
+        });
+        match simple {
+            Some(page) => page.to_string(),
+            None => self
+                .json
+                .release_json_url(name, version)
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+        }
+    }
+
     /// devpi's release page (`/{user}/{index}/{name}/{version}`), when the simple index is
     /// devpi's and the page answers: no other index but Warehouse has one.
     pub async fn devpi_release_page(&self, name: &str, version: &str) -> Option<String> {

@@ -84,7 +84,13 @@ pub async fn plan<'a>(index: &Index<'_>, release: &'a Release) -> Result<Plan<'a
         .await
     {
         Ok(Some(state)) => state,
-        Ok(None) => ReleaseState::default(),
+        Ok(None) => ReleaseState {
+            read_from: format!(
+                "{} (not found: the project is new on this index)",
+                index.first_read(&release.normalized_name, &release.version)
+            ),
+            ..ReleaseState::default()
+        },
         Err(e) => {
             notices.push(Notice::warning(
                 "Could not read the release from the index",
