@@ -36,6 +36,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once and matched once: the size of the publish arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Check distributions, upload them, confirm them on the index and report their URLs.
@@ -284,6 +286,12 @@ pub struct PublishArgs {
     #[arg(long, env = "INPUT_INDEX-URL")]
     pub index_url: Option<String>,
 
+    /// The index's simple index (PEP 503/691), read to plan and confirm [default: derived
+    /// from --repository-url for PyPI, TestPyPI, Warehouse's /legacy/, pypiserver's / and
+    /// devpi's /{user}/{index}/ layouts]. Needed for any other layout.
+    #[arg(long, env = "INPUT_SIMPLE-URL")]
+    pub simple_url: Option<String>,
+
     /// Hash every file before uploading it and send its digests ahead of its content, for an
     /// index that reads the upload form as a stream (Warehouse, devpi and pypiserver read the
     /// whole form and take the faster default: digests computed while the file streams).
@@ -437,6 +445,8 @@ pub struct IndexTarget {
     pub repository_url: Url,
     /// The web root: JSON API and trusted-publishing endpoints.
     pub index_url: Url,
+    /// The simple index, when given or derived from a known layout.
+    pub simple: Option<crate::index::SimpleIndex>,
 }
 
 /// A workflow run's artifacts to take.
@@ -539,7 +549,17 @@ pub struct DownloadConfig {
 impl PublishArgs {
     pub fn resolve(self, runner: &Runner) -> anyhow::Result<PublishConfig> {
         let password = api_token(self.password.clone(), runner);
-        let index = index_target(&self.repository_url, self.index_url.clone())?;
+        let mut index = index_target(&self.repository_url, self.index_url.clone())?;
+        if let Some(u) = non_empty(self.simple_url.clone()) {
+            let mut url = parse_url("--simple-url", &u)?;
+            if !url.path().ends_with('/') {
+                url.set_path(&format!("{}/", url.path()));
+            }
+            index.simple = Some(crate::index::SimpleIndex {
+                url,
+                why: "given with --simple-url".to_owned(),
+            });
+        }
         let http = http_client(runner, self.timeout)?;
         let source = self.source(runner)?;
         let attestations = AttestationRequest {
@@ -875,9 +895,15 @@ fn index_target(repository_url: &str, index_url: Option<String>) -> anyhow::Resu
         }
         None => crate::index::index_url_for(&repository_url),
     };
+    let simple =
+        crate::index::simple_url_for(&repository_url).map(|(url, why)| crate::index::SimpleIndex {
+            url,
+            why: why.to_owned(),
+        });
     Ok(IndexTarget {
         repository_url,
         index_url,
+        simple,
     })
 }
 

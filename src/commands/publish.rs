@@ -7,7 +7,7 @@ use crate::auth::{self, Auth, CredentialsError, TrustedPublishing};
 use crate::cli::{PublishArgs, PublishConfig, SourceChoice};
 use crate::distribution::{self, Release};
 use crate::hashing::Digests;
-use crate::index::JsonApi;
+use crate::index::Index;
 use crate::oidc::{MintError, RunnerOidc};
 use crate::publish::{self, Plan, PlanError, Step, Uploader, Uploads};
 use crate::report::{FileStatus, Notice, Report, RunSource};
@@ -69,13 +69,23 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
     );
 
     // Plan: what the index already holds.
-    let api = JsonApi {
-        http,
-        index_url: &cfg.index.index_url,
-    };
+    let api = Index::new(http, &cfg.index.index_url, cfg.index.simple.as_ref());
+    match &cfg.index.simple {
+        Some(simple) => tracing::info!("simple index: {} ({})", simple.url, simple.why),
+        None => reporting::tell(&Notice::warning(
+            "Simple index unknown",
+            format!(
+                "cannot tell where the simple index of {} is (its layout is none of PyPI's, \
+                 Warehouse's, pypiserver's or devpi's): files already on the index cannot be \
+                 recognised nor confirmed. Give `simple-url` (--simple-url).",
+                cfg.index.repository_url
+            ),
+        )),
+    }
     let Plan {
         mut steps,
         new_release,
+        read_from,
         notices,
     } = match publish::plan(&api, &release).await {
         Ok(plan) => plan,
@@ -88,8 +98,15 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
                 conflicts.join("\n")
             )));
         }
+        Err(PlanError::ReleaseClosed(why)) => {
+            reporting::annotate(Level::Error, "The release is closed to new files", &why);
+            return Err(Failure::Told(why));
+        }
         Err(PlanError::Failed(e)) => return Err(e.into()),
     };
+    if let Some(read) = &read_from {
+        tracing::info!("plan: read {}", reporting::shown(read));
+    }
     notices.iter().for_each(reporting::tell);
     tell_plan(&steps, new_release);
     let mut report = Report {
@@ -156,6 +173,7 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
             auth: &auth,
             concurrency: cfg.concurrency,
             skip_existing: cfg.skip_existing,
+            new_release,
             progress: bar.as_ref(),
         };
         uploads = uploader.upload_all(&to_upload).await;
@@ -191,7 +209,6 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
     report.files = files;
 
     // Confirm: every file on the index with the sha256 that was sent.
-    report.release_url = api.release_page(&release.normalized_name, &release.version);
     if !cancelled {
         if let Some(n) = publish::confirm(&api, &release, &mut report, cfg.confirm_timeout).await {
             reporting::tell(&n);
@@ -200,6 +217,7 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
 
     // Report.
     emit(&report, false, cfg.report_file.as_deref())?;
+    tell_index_read(&cfg, &report, &api);
     verdict(&report)
 }
 
@@ -327,6 +345,43 @@ fn tell_plan(steps: &[Step<'_>], new_release: bool) {
         };
         tracing::info!("  {}: {what}", step.dist.filename);
     }
+}
+
+/// Which index view was read, and why there is no release page when there is none: only
+/// Warehouse and devpi have one, and an empty `release-url` must not look like a failure.
+fn tell_index_read(cfg: &PublishConfig, report: &Report, api: &Index<'_>) {
+    let simple = cfg
+        .index
+        .simple
+        .as_ref()
+        .map(|s| {
+            format!(
+                "simple index <code>{}</code> ({})",
+                summary::md(&s.url),
+                summary::md(&s.why)
+            )
+        })
+        .unwrap_or_else(|| "no simple index (give `simple-url`)".to_owned());
+    let read = if api.is_warehouse() {
+        format!("{simple}, and Warehouse's JSON API")
+    } else {
+        simple
+    };
+    let why = if !report.release_url.is_empty() {
+        String::new()
+    } else if api.is_warehouse() {
+        " The index did not name a release page.".to_owned()
+    } else {
+        " No release page: this index has none (only Warehouse and devpi do), so \
+         `release-url` is empty; the file links above are the downloads."
+            .to_owned()
+    };
+    if report.release_url.is_empty() {
+        tracing::info!(
+            "no release page: `release-url` is empty (only Warehouse and devpi have one)"
+        );
+    }
+    let _ = summary::write_step_summary(&format!("Read: {read}.{why}\n\n"));
 }
 
 /// Whether (and with which Sigstore) to sign attestations: PyPI checks them only for trusted

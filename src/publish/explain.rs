@@ -2,7 +2,7 @@
 //! settling first whether the index holds exactly this file after all.
 use crate::distribution::{DistKind, Distribution, Release};
 use crate::hashing::{self, Digests};
-use crate::index::{IndexFile, JsonApi};
+use crate::index::{Index, IndexFile};
 use crate::report::Notice;
 use crate::reporting::shown;
 use crate::upload::{Refusal, UploadError};
@@ -20,7 +20,7 @@ pub enum Settled {
 
 /// Turn an upload error into what the release manager needs to know and do.
 pub async fn explain_failure(
-    api: &JsonApi<'_>,
+    api: &Index<'_>,
     release: &Release,
     dist: &Distribution,
     err: UploadError,
@@ -65,7 +65,7 @@ pub async fn explain_failure(
     };
     let blake_same =
         matches!((&local, index_blake), (Some(l), Some(b)) if l.blake2_256.eq_ignore_ascii_case(b));
-    // Different for sure: the JSON API or the refusal shows another hash.
+    // Different for sure: the index's listing or the refusal shows another hash.
     let known_different = on_index
         .as_ref()
         .is_some_and(|f| f.digests.sha256.is_some() && !same(f))
@@ -79,8 +79,8 @@ pub async fn explain_failure(
             }
             refusal.to_string()
         }
-        // An index without a JSON API (pypiserver answers 409) cannot show the file is the
-        // same: --skip-existing takes the user's word for it, never against a known hash.
+        // An index that lists no hash for the file cannot show it is the same: --skip-existing
+        // takes the user's word for it, never against a known hash.
         Refusal::FileExists { .. } | Refusal::Conflict { .. }
             if skip_existing && !known_different && local.is_some() =>
         {
@@ -117,8 +117,8 @@ pub async fn explain_failure(
                 .unwrap_or_default()
         ),
         Refusal::Conflict { message } => format!(
-            "{name}: the index says the file already exists (\"{message}\") and its JSON API \
-             could not show that it is the same file; use --skip-existing if you know it is"
+            "{name}: the index says the file already exists (\"{message}\") and does not list it \
+             with a sha256 that shows it is the same file; use --skip-existing if you know it is"
         ),
         Refusal::Auth { message } => format!(
             "{name}: the index refused the credentials (\"{message}\"). Check that the API \

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::distribution::{DistKind, Distribution, Release};
 use crate::hashing::{self, Digests};
-use crate::index::{IndexFile, JsonApi, ReleaseState};
+use crate::index::{Index, IndexFile, ReleaseState};
 use crate::report::Notice;
 use crate::reporting::shown;
 
@@ -53,8 +53,13 @@ pub struct Plan<'a> {
     pub steps: Vec<Step<'a>>,
     /// The index knew nothing of the release.
     pub new_release: bool,
+    /// What was read to plan (the simple page or Warehouse's JSON), for the log.
+    pub read_from: Option<String>,
     pub notices: Vec<Notice>,
 }
+
+/// PyPI refuses new files for a release older than this (since July 2026).
+pub const RELEASE_WINDOW_DAYS: i64 = 14;
 
 /// Why nothing may be uploaded.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +67,9 @@ pub enum PlanError {
     /// Files that clash with what the index holds, each explained.
     #[error("{}", .0.join("\n"))]
     Conflicts(Vec<String>),
+    /// The index will refuse every new file of this release (Warehouse's release window).
+    #[error("{0}")]
+    ReleaseClosed(String),
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
 }
@@ -69,14 +77,20 @@ pub enum PlanError {
 /// Compare the local files with what the index already holds, before uploading anything:
 /// identical files are already there, a different file under a taken name is refused now,
 /// while the index is still untouched.
-pub async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> Result<Plan<'a>, PlanError> {
+pub async fn plan<'a>(index: &Index<'_>, release: &'a Release) -> Result<Plan<'a>, PlanError> {
     let mut notices = Vec::new();
-    let state = match api
+    let state = match index
         .release(&release.normalized_name, &release.version)
         .await
     {
         Ok(Some(state)) => state,
-        Ok(None) => ReleaseState::default(),
+        Ok(None) => ReleaseState {
+            read_from: format!(
+                "{} (not found: the project is new on this index)",
+                index.first_read(&release.normalized_name, &release.version)
+            ),
+            ..ReleaseState::default()
+        },
         Err(e) => {
             notices.push(Notice::warning(
                 "Could not read the release from the index",
@@ -93,17 +107,20 @@ pub async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> Result<Plan<'a
             digests: None,
             action: Action::Upload(None),
         };
+        // One sdist per release is Warehouse's rule; other indexes take several.
         let index_sdist = state
             .files
             .iter()
-            .find(|f| f.packagetype == "sdist" && f.filename != dist.filename);
+            .find(|f| state.warehouse && f.packagetype == "sdist" && f.filename != dist.filename);
         if let Some(existing) = state.file(&dist.filename) {
             let d = hashing::hash_file(&dist.path).await?;
             match existing.digests.sha256.as_deref() {
                 Some(sha) if sha.eq_ignore_ascii_case(&d.sha256) => {
                     step.action = Action::AlreadyThere(existing.clone());
                 }
-                index_sha => conflicts.push(conflict_message(&dist.filename, &d, index_sha, None)),
+                Some(sha) => conflicts.push(conflict_message(&dist.filename, &d, Some(sha), None)),
+                // Listed without a hash: the upload's answer (and --skip-existing) decide.
+                None => {}
             }
             step.digests = Some(d);
         } else if let (DistKind::Sdist, Some(other)) = (dist.kind, index_sdist) {
@@ -122,10 +139,44 @@ pub async fn plan<'a>(api: &JsonApi<'_>, release: &'a Release) -> Result<Plan<'a
     if !conflicts.is_empty() {
         return Err(PlanError::Conflicts(conflicts));
     }
+    let uploads = steps.iter().any(|s| s.already_there().is_none());
+    if let (true, true, Some(closed)) = (
+        state.warehouse,
+        uploads,
+        release_window(release, &state.files, jiff::Timestamp::now()),
+    ) {
+        return Err(PlanError::ReleaseClosed(closed));
+    }
     Ok(Plan {
         steps,
         new_release: state.files.is_empty(),
+        read_from: (!state.read_from.is_empty()).then_some(state.read_from),
         notices,
+    })
+}
+
+/// Why Warehouse will refuse new files for this release: its first file was uploaded more
+/// than [`RELEASE_WINDOW_DAYS`] ago. Checked before anything is uploaded, so a release is not
+/// left with half of its new files.
+pub fn release_window(
+    release: &Release,
+    files: &[IndexFile],
+    now: jiff::Timestamp,
+) -> Option<String> {
+    let first = files
+        .iter()
+        .filter_map(|f| f.upload_time_iso_8601.as_deref())
+        .filter_map(|t| t.parse::<jiff::Timestamp>().ok())
+        .min()?;
+    let age = now.duration_since(first);
+    let days = age.as_secs() / 86_400;
+    (age.as_secs() > RELEASE_WINDOW_DAYS * 86_400).then(|| {
+        format!(
+            "{} {} was first uploaded {days} days ago ({first}); PyPI refuses new files for a \
+             release older than {RELEASE_WINDOW_DAYS} days. Nothing was uploaded: publish \
+             these files as a new version.",
+            release.name, release.version
+        )
     })
 }
 
@@ -163,4 +214,45 @@ pub fn conflict_message(
          deletion: publish a new version (or a new build tag for a wheel) instead.",
         local.sha256, local.blake2_256
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::IndexDigests;
+
+    fn listed(time: Option<&str>) -> IndexFile {
+        IndexFile {
+            filename: "demo_package-1.0.0.tar.gz".to_owned(),
+            url: None,
+            size: 0,
+            packagetype: "sdist".to_owned(),
+            python_version: String::new(),
+            digests: IndexDigests::default(),
+            upload_time_iso_8601: time.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_release_window_counts_from_the_first_upload() {
+        let release = Release {
+            name: "demo-package".to_owned(),
+            normalized_name: "demo-package".to_owned(),
+            version: "1.0.0".to_owned(),
+            distributions: Vec::new(),
+        };
+        let now: jiff::Timestamp = "2026-12-04T12:00:00Z".parse().unwrap();
+        let recent = listed(Some("2026-11-30T12:00:00.123456Z"));
+        let old = listed(Some("2026-11-01T00:00:00Z"));
+        assert_eq!(
+            release_window(&release, std::slice::from_ref(&recent), now),
+            None
+        );
+        assert_eq!(release_window(&release, &[listed(None)], now), None);
+        let closed = release_window(&release, &[recent, old], now).expect("closed");
+        assert!(closed.contains("33 days ago"), "{closed}");
+        assert!(closed.contains("new version"), "{closed}");
+        let edge = listed(Some("2026-11-20T11:59:00Z"));
+        assert!(release_window(&release, &[edge], now).is_some());
+    }
 }

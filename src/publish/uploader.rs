@@ -11,7 +11,7 @@ use crate::auth::{Auth, CredentialsError};
 use crate::distribution::{DistKind, Release};
 use crate::hashing::Digests;
 use crate::http::Http;
-use crate::index::JsonApi;
+use crate::index::Index;
 use crate::oidc::MintError;
 use crate::reporting;
 use crate::upload::{self, Refusal, UploadError, UploadRequest};
@@ -23,11 +23,14 @@ use super::plan::Step;
 pub struct Uploader<'a> {
     pub http: &'a Http,
     pub repository_url: &'a Url,
-    pub api: &'a JsonApi<'a>,
+    pub api: &'a Index<'a>,
     pub release: &'a Release,
     pub auth: &'a Auth,
     pub concurrency: usize,
     pub skip_existing: bool,
+    /// The index has no file of this release yet: the first upload creates the project or
+    /// the release, so it goes alone.
+    pub new_release: bool,
     /// Advanced by every byte sent (terminal only).
     pub progress: Option<&'a indicatif::ProgressBar>,
 }
@@ -45,15 +48,24 @@ impl Uploader<'_> {
     /// Upload `steps`: wheels first, concurrently; the sdist last. Installers prefer wheels,
     /// so a release whose wheels are up before its sdist never sends users to a source build
     /// during the upload window, and "Only one sdist per release" can only ever hit the last
-    /// file.
+    /// file. For a new release the first file goes alone: concurrent first uploads would race
+    /// to create the project and the release on the index (devpi and Warehouse both create
+    /// them on the first upload).
     pub async fn upload_all(&self, steps: &[&Step<'_>]) -> Uploads {
-        let (wheels, sdists): (Vec<&Step>, Vec<&Step>) =
+        let (mut wheels, sdists): (Vec<&Step>, Vec<&Step>) =
             steps.iter().partition(|s| s.dist.kind == DistKind::Wheel);
+        let first = if self.new_release && !wheels.is_empty() && steps.len() > 1 {
+            vec![wheels.remove(0)]
+        } else {
+            Vec::new()
+        };
         // Filled as each upload finishes, so a cancellation still knows what got through.
         let results = Mutex::new(HashMap::new());
         let uploads = async {
-            for batch in [wheels, sdists] {
-                self.batch(batch, &results).await;
+            for batch in [first, wheels, sdists] {
+                if !batch.is_empty() {
+                    self.batch(batch, &results).await;
+                }
             }
         };
         let cancelled = tokio::select! {

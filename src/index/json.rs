@@ -1,0 +1,86 @@
+//! Warehouse's JSON API (`/pypi/{name}/{version}/json`): only Warehouse has it, and only it
+//! carries a release's page and each file's upload time.
+use anyhow::{anyhow, Context};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use url::Url;
+
+use super::{web_url, IndexFile, ReleaseState};
+use crate::http::{self, Failure, Http};
+
+#[derive(Clone, Debug, Deserialize)]
+struct ReleaseJson {
+    info: ReleaseInfoJson,
+    #[serde(default)]
+    urls: Vec<IndexFile>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct ReleaseInfoJson {
+    #[serde(default)]
+    release_url: Option<String>,
+}
+
+pub struct JsonApi<'a> {
+    pub http: &'a Http,
+    pub index_url: &'a Url,
+}
+
+impl JsonApi<'_> {
+    pub fn release_json_url(&self, name: &str, version: &str) -> anyhow::Result<Url> {
+        self.index_url
+            .join(&format!("pypi/{name}/{version}/json"))
+            .with_context(|| format!("bad index URL {}", self.index_url))
+    }
+
+    /// The release's files, or `None` when the index does not know the release (404).
+    pub async fn release(&self, name: &str, version: &str) -> anyhow::Result<Option<ReleaseState>> {
+        let url = self.release_json_url(name, version)?;
+        let what = format!("reading {url}");
+        self.http
+            .retry(&what, |_| self.read(url.clone(), &what))
+            .await
+    }
+
+    /// One read, no retries: for a caller that polls anyway (confirmation), so that a JSON
+    /// API that is down cannot stretch its bounded wait.
+    pub async fn release_once(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> anyhow::Result<Option<ReleaseState>> {
+        let url = self.release_json_url(name, version)?;
+        let what = format!("reading {url}");
+        self.read(url, &what).await.map_err(super::once)
+    }
+
+    async fn read(&self, url: Url, what: &str) -> Result<Option<ReleaseState>, Failure> {
+        let read_from = url.to_string();
+        let request = self
+            .http
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        let answer = self.http.send_text(what, request).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !answer.status.is_success() {
+            return Err(Failure::Permanent(anyhow!(
+                "{what}: HTTP {}{}",
+                answer.status,
+                http::snippet(&answer.text)
+            )));
+        }
+        // A CDN error page with a 200 is transient; JSON of the wrong shape is not something
+        // a retry fixes.
+        let parsed: ReleaseJson = serde_json::from_value(answer.json_value(what)?)
+            .map_err(|e| Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}")))?;
+        Ok(Some(ReleaseState {
+            release_url: parsed.info.release_url.as_deref().and_then(web_url),
+            files: parsed.urls,
+            warehouse: true,
+            read_from,
+        }))
+    }
+}

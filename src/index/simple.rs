@@ -1,0 +1,544 @@
+//! The Simple repository API that every index serves (PyPI, devpi, pypiserver, Artifactory,
+//! ...): PEP 691 JSON when the index speaks it (content negotiation), PEP 503 HTML
+//! otherwise. It lists a project's files across all its versions, each with its URL and
+//! sha256.
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use url::Url;
+
+use super::{web_url, IndexDigests, IndexFile};
+use crate::http::{self, Failure, Http};
+use crate::reporting::shown;
+
+const JSON_TYPE: &str = "application/vnd.pypi.simple.v1+json";
+/// PEP 691's order of preference, with HTML last for the indexes that only speak PEP 503.
+const ACCEPT_VALUE: &str =
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
+/// The most of a simple page that is read. A project with thousands of files across its
+/// versions has a page of several MB; this is far above that, and still bounded.
+pub const SIMPLE_PAGE_LIMIT: usize = 64 * 1024 * 1024;
+/// Same-origin redirects followed (a page moved to the normalised name, say).
+const MAX_REDIRECTS: usize = 3;
+
+/// Where the simple index is for an upload URL whose layout is known, and which layout that
+/// was: PyPI and TestPyPI, Warehouse's `/legacy/`, pypiserver (uploads to the root, simple at
+/// `/simple/`) and devpi (uploads to `/{user}/{index}/`, simple at `/{user}/{index}/+simple/`).
+pub fn simple_url_for(repository_url: &Url) -> Option<(Url, &'static str)> {
+    let fixed = |s: &str, why| Url::parse(s).ok().map(|u| (u, why));
+    match repository_url.host_str() {
+        Some("upload.pypi.org" | "pypi.org") => {
+            return fixed("https://pypi.org/simple/", "PyPI's simple index")
+        }
+        Some("test.pypi.org" | "upload.test.pypi.org") => {
+            return fixed("https://test.pypi.org/simple/", "TestPyPI's simple index")
+        }
+        _ => {}
+    }
+    let segments: Vec<&str> = repository_url
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let (path, why) = match segments.as_slice() {
+        [] => (
+            "/simple/".to_owned(),
+            "pypiserver's layout: uploads to /, simple index at /simple/",
+        ),
+        ["legacy"] => (
+            "/simple/".to_owned(),
+            "Warehouse's layout: uploads to /legacy/, simple index at /simple/",
+        ),
+        [user, index] if !user.starts_with('+') && !index.starts_with('+') => (
+            format!("/{user}/{index}/+simple/"),
+            "devpi's layout: uploads to /{user}/{index}/, simple index at /{user}/{index}/+simple/",
+        ),
+        _ => return None,
+    };
+    repository_url.join(&path).ok().map(|u| (u, why))
+}
+
+/// One project's simple page, as read.
+pub struct SimplePage {
+    /// Every file of the project, of every version.
+    pub files: Vec<IndexFile>,
+    /// Warehouse answered (its `X-PyPI-Last-Serial` header): it also has the JSON API.
+    pub warehouse: bool,
+    /// The page and the format it came in, for the log.
+    pub described: String,
+}
+
+impl SimplePage {
+    /// The files of one version (PEP 440 equality: `1.0` is `1.0.0`, as Warehouse sees it).
+    pub fn files_of(&self, version: &str) -> Vec<IndexFile> {
+        self.files
+            .iter()
+            .filter(|f| file_version(&f.filename).is_some_and(|v| same_version(&v, version)))
+            .cloned()
+            .collect()
+    }
+}
+
+pub struct SimpleApi<'a> {
+    pub http: &'a Http,
+    /// The simple index's root, ending in `/`.
+    pub url: &'a Url,
+}
+
+impl SimpleApi<'_> {
+    pub fn page_url(&self, normalized_name: &str) -> anyhow::Result<Url> {
+        self.url
+            .join(&format!("{normalized_name}/"))
+            .map_err(|e| anyhow!("bad simple index URL {}: {e}", self.url))
+    }
+
+    /// The project's page, or `None` when this index does not have the project: 404, or a
+    /// redirect to another index (pypiserver sends unknown names to PyPI; that page lists
+    /// another index's files and is never read).
+    pub async fn project(
+        &self,
+        normalized_name: &str,
+        retry: bool,
+    ) -> anyhow::Result<Option<SimplePage>> {
+        let url = self.page_url(normalized_name)?;
+        let what = format!("reading {url}");
+        if retry {
+            self.http
+                .retry(&what, |_| self.read(url.clone(), &what))
+                .await
+        } else {
+            self.read(url, &what).await.map_err(super::once)
+        }
+    }
+
+    async fn read(&self, first: Url, what: &str) -> Result<Option<SimplePage>, Failure> {
+        let mut url = first;
+        for _ in 0..=MAX_REDIRECTS {
+            let resp = self
+                .http
+                .no_redirect
+                .get(url.clone())
+                .header(ACCEPT, ACCEPT_VALUE)
+                // A page of several MB over a slow link: the stall timeout still applies to
+                // every read, this bounds the whole.
+                .timeout(self.http.timeout.max(Duration::from_secs(60)) * 5)
+                .send()
+                .await
+                .map_err(|e| http::transport_failure(what, e))?;
+            let resp = http::transient_status(what, resp).await?;
+            let status = resp.status();
+            if status.is_redirection() {
+                let location = resp
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| url.join(l).ok());
+                match location {
+                    Some(next) if next.origin() == url.origin() => {
+                        url = next;
+                        continue;
+                    }
+                    other => {
+                        tracing::info!(
+                            "{what}: the index sends this project to {} (another index): not \
+                             followed; the project counts as not on this index",
+                            shown(other.map(String::from).unwrap_or_default())
+                        );
+                        return Ok(None);
+                    }
+                }
+            }
+            if status == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !status.is_success() {
+                let body = http::error_text(resp).await;
+                return Err(Failure::Permanent(anyhow!(
+                    "{what}: HTTP {status}{}",
+                    http::snippet(&body)
+                )));
+            }
+            let warehouse = resp.headers().contains_key("x-pypi-last-serial");
+            let json = resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.trim_start().starts_with(JSON_TYPE));
+            let (bytes, cut) = http::read_limited(resp, SIMPLE_PAGE_LIMIT)
+                .await
+                .map_err(|e| http::transport_failure(what, e))?;
+            if cut {
+                return Err(Failure::Permanent(anyhow!(
+                    "{what}: the simple page is larger than {} MiB; stopped reading it. Give \
+                     --simple-url (input `simple-url`) pointing at a smaller index view, or \
+                     --skip-existing",
+                    SIMPLE_PAGE_LIMIT >> 20
+                )));
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let (files, format) = if json {
+                (
+                    parse_json(&text, &url).map_err(|e| anyhow!("{what}: {e}"))?,
+                    "PEP 691 JSON",
+                )
+            } else {
+                (parse_html(&text, &url), "PEP 503 HTML")
+            };
+            return Ok(Some(SimplePage {
+                files,
+                warehouse,
+                described: format!("{url} ({format})"),
+            }));
+        }
+        Err(Failure::Permanent(anyhow!(
+            "{what}: more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+struct ProjectJson {
+    files: Vec<FileJson>,
+}
+
+#[derive(Deserialize)]
+struct FileJson {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: HashMap<String, String>,
+    #[serde(default, rename = "upload-time")]
+    upload_time: Option<String>,
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+/// A PEP 691 project page; URLs resolved against the page.
+fn parse_json(text: &str, page: &Url) -> anyhow::Result<Vec<IndexFile>> {
+    let parsed: ProjectJson =
+        serde_json::from_str(text).map_err(|e| anyhow!("not a PEP 691 project page ({e})"))?;
+    Ok(parsed
+        .files
+        .into_iter()
+        .map(|f| IndexFile {
+            packagetype: packagetype(&f.filename).to_owned(),
+            url: page.join(&f.url).ok().and_then(|u| web_url(u.as_str())),
+            size: f.size.unwrap_or_default(),
+            python_version: String::new(),
+            digests: IndexDigests {
+                sha256: f.hashes.get("sha256").cloned(),
+                blake2b_256: None,
+            },
+            upload_time_iso_8601: f.upload_time,
+            filename: f.filename,
+        })
+        .collect())
+}
+
+/// A PEP 503 project page: one `<a href="URL#sha256=HEX">FILENAME</a>` per file. A tolerant
+/// reader of just that, not an HTML parser: anchors without an href or text are passed over.
+fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
+    let lower = text.to_ascii_lowercase();
+    let mut files = Vec::new();
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<a").map(|i| i + at) {
+        at = start + 2;
+        // `<abbr>` and the like are not anchors.
+        if !lower[at..].starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let Some(tag_end) = lower[at..].find('>').map(|i| i + at) else {
+            break;
+        };
+        let Some(close) = lower[tag_end..].find("</a").map(|i| i + tag_end) else {
+            break;
+        };
+        let href = attribute(&text[at..tag_end], "href");
+        let name = unescape(text[tag_end + 1..close].trim());
+        at = close;
+        let (Some(href), false) = (href, name.is_empty()) else {
+            continue;
+        };
+        let Ok(resolved) = page.join(&href) else {
+            continue;
+        };
+        let sha256 = resolved.fragment().and_then(|f| {
+            f.strip_prefix("sha256=")
+                .map(|h| h.to_owned())
+                .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        });
+        files.push(IndexFile {
+            packagetype: packagetype(&name).to_owned(),
+            url: web_url(resolved.as_str()),
+            size: 0,
+            python_version: String::new(),
+            digests: IndexDigests {
+                sha256,
+                blake2b_256: None,
+            },
+            upload_time_iso_8601: None,
+            filename: name,
+        });
+    }
+    files
+}
+
+/// One attribute's value from the inside of a tag (`a href="x" data-y='z'`).
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let mut rest = tag;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return None;
+        }
+        let key_end = rest
+            .find(|c: char| c == '=' || c.is_ascii_whitespace() || c == '/')
+            .unwrap_or(rest.len());
+        let key = &rest[..key_end];
+        rest = rest[key_end..].trim_start();
+        let value = if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start();
+            let (value, remaining) = match after.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let inner = &after[1..];
+                    let end = inner.find(q).unwrap_or(inner.len());
+                    (&inner[..end], inner.get(end + 1..).unwrap_or(""))
+                }
+                _ => {
+                    let end = after
+                        .find(|c: char| c.is_ascii_whitespace())
+                        .unwrap_or(after.len());
+                    (&after[..end], &after[end..])
+                }
+            };
+            rest = remaining;
+            Some(value)
+        } else {
+            if key.is_empty() {
+                // A stray `/` or similar: step over it.
+                rest = rest.get(1..).unwrap_or("");
+            }
+            None
+        };
+        if key.eq_ignore_ascii_case(name) {
+            return value.map(unescape);
+        }
+    }
+}
+
+/// The character references a PEP 503 page uses (`&amp;`, `&#39;`, `&#x2B;`, ...).
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let decoded = rest.find(';').filter(|&end| end <= 10).and_then(|end| {
+            let entity = &rest[1..end];
+            let ch = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => entity.strip_prefix('#').and_then(|n| {
+                    let code = match n.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => n.parse().ok(),
+                    };
+                    code.and_then(char::from_u32)
+                }),
+            };
+            ch.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+const SDIST_EXTENSIONS: [&str; 6] = [".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar"];
+
+fn packagetype(filename: &str) -> &'static str {
+    if filename.ends_with(".whl") {
+        "bdist_wheel"
+    } else if SDIST_EXTENSIONS.iter().any(|e| filename.ends_with(e)) {
+        "sdist"
+    } else {
+        ""
+    }
+}
+
+/// The version in a wheel's or sdist's file name (`{name}-{version}-...whl`,
+/// `{name}-{version}.tar.gz`).
+fn file_version(filename: &str) -> Option<String> {
+    if let Some(stem) = filename.strip_suffix(".whl") {
+        return stem.split('-').nth(1).map(str::to_owned);
+    }
+    let stem = SDIST_EXTENSIONS
+        .iter()
+        .find_map(|e| filename.strip_suffix(e))?;
+    stem.rsplit_once('-').map(|(_, v)| v.to_owned())
+}
+
+fn same_version(a: &str, b: &str) -> bool {
+    match (
+        pep440_rs::Version::from_str(a),
+        pep440_rs::Version::from_str(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    const SHA: &str = "2c060eef9b3a823e06c8aeb747eab87344b2b1f16075f879eaa18828072c08c2";
+
+    #[test]
+    fn simple_urls_from_known_layouts() {
+        let s = |r: &str| simple_url_for(&url(r)).map(|(u, _)| u.to_string());
+        assert_eq!(
+            s("https://upload.pypi.org/legacy/").unwrap(),
+            "https://pypi.org/simple/"
+        );
+        assert_eq!(
+            s("https://test.pypi.org/legacy/").unwrap(),
+            "https://test.pypi.org/simple/"
+        );
+        assert_eq!(
+            s("http://127.0.0.1:8080/legacy/").unwrap(),
+            "http://127.0.0.1:8080/simple/"
+        );
+        assert_eq!(
+            s("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080/simple/"
+        );
+        assert_eq!(
+            s("http://127.0.0.1:3141/bob/dev/").unwrap(),
+            "http://127.0.0.1:3141/bob/dev/+simple/"
+        );
+        assert_eq!(
+            s("http://127.0.0.1:3141/bob/dev").unwrap(),
+            "http://127.0.0.1:3141/bob/dev/+simple/"
+        );
+        assert_eq!(s("https://x.example/artifactory/api/pypi/repo"), None);
+    }
+
+    #[test]
+    fn pep_691_urls_are_resolved_against_the_page() {
+        let page = url("http://h/bob/dev/+simple/demo-package/");
+        let text = format!(
+            r#"{{"meta":{{"api-version":"1.0"}},"name":"demo-package","files":[
+            {{"filename":"demo_package-1.0.0-py3-none-any.whl","url":"../../+f/2c0/x/demo_package-1.0.0-py3-none-any.whl","hashes":{{"sha256":"{SHA}"}},"upload-time":"2026-01-02T03:04:05Z"}},
+            {{"filename":"demo_package-0.9.tar.gz","url":"https://files.example/demo_package-0.9.tar.gz","hashes":{{}}}}]}}"#
+        );
+        let files = parse_json(&text, &page).unwrap();
+        assert_eq!(
+            files[0].url.as_deref(),
+            Some("http://h/bob/dev/+f/2c0/x/demo_package-1.0.0-py3-none-any.whl")
+        );
+        assert_eq!(files[0].digests.sha256.as_deref(), Some(SHA));
+        assert_eq!(
+            files[0].upload_time_iso_8601.as_deref(),
+            Some("2026-01-02T03:04:05Z")
+        );
+        assert_eq!(files[0].packagetype, "bdist_wheel");
+        assert_eq!(files[1].digests.sha256, None);
+        assert_eq!(files[1].packagetype, "sdist");
+    }
+
+    #[test]
+    fn pep_503_links_relative_urls_and_hashes() {
+        let page = url("http://h:1/simple/demo-package/");
+        let text = format!(
+            "<!DOCTYPE html><html><body><h1>Links</h1>\n\
+             <a href=\"/packages/demo_package-1.0.0-py3-none-any.whl#sha256={SHA}\">demo_package-1.0.0-py3-none-any.whl</a><br>\n\
+             bob/dev <A data-requires-python=\"&gt;=3.8\" HREF='../../+f/a/demo_package-1.0.0.tar.gz#md5=00'>demo_package-1.0.0.tar.gz</A><br>\n\
+             <abbr>x</abbr><a name=x>no href</a>\
+             <a href=\"x&amp;y-2.0.zip#sha256=nothex\">x&amp;y-2.0.zip</a>"
+        );
+        let files = parse_html(&text, &page);
+        assert_eq!(
+            files.len(),
+            3,
+            "{:?}",
+            files.iter().map(|f| &f.filename).collect::<Vec<_>>()
+        );
+        assert_eq!(files[0].filename, "demo_package-1.0.0-py3-none-any.whl");
+        assert_eq!(
+            files[0].url.as_deref(),
+            Some("http://h:1/packages/demo_package-1.0.0-py3-none-any.whl")
+        );
+        assert_eq!(files[0].digests.sha256.as_deref(), Some(SHA));
+        assert_eq!(
+            files[1].url.as_deref(),
+            Some("http://h:1/+f/a/demo_package-1.0.0.tar.gz")
+        );
+        assert_eq!(
+            files[1].digests.sha256, None,
+            "only a sha256 fragment is a sha256"
+        );
+        assert_eq!(files[2].filename, "x&y-2.0.zip");
+        assert_eq!(files[2].digests.sha256, None);
+    }
+
+    #[test]
+    fn files_of_one_version() {
+        let page = SimplePage {
+            files: [
+                "demo_package-1.0.0-py3-none-any.whl",
+                "demo_package-1.0-py2.py3-none-any.whl",
+                "demo_package-1.0.0.tar.gz",
+                "demo-package-1.0.1.tar.gz",
+                "demo_package-1.0.0rc1.tar.gz",
+                "README.txt",
+            ]
+            .iter()
+            .map(|n| IndexFile {
+                filename: (*n).to_owned(),
+                url: None,
+                size: 0,
+                packagetype: String::new(),
+                python_version: String::new(),
+                digests: IndexDigests::default(),
+                upload_time_iso_8601: None,
+            })
+            .collect(),
+            warehouse: false,
+            described: String::new(),
+        };
+        let names: Vec<_> = page
+            .files_of("1.0.0")
+            .into_iter()
+            .map(|f| f.filename)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "demo_package-1.0.0-py3-none-any.whl",
+                "demo_package-1.0-py2.py3-none-any.whl",
+                "demo_package-1.0.0.tar.gz"
+            ]
+        );
+    }
+}
