@@ -10,6 +10,14 @@ use pep508_rs::{Requirement, VerbatimUrl};
 /// one bad Requires-Dist. PEP 508 names end with a letter or digit, so such a name is
 /// refused here, before the crate sees it.
 pub(crate) fn parse(value: &str) -> Result<Requirement<VerbatimUrl>, String> {
+    // pep508_rs 0.9 also slices a marker by a count of characters as if it were bytes, and
+    // panics inside a character that takes more than one (found by fuzzing). PEP 508 is
+    // ASCII throughout: names, versions, markers and their quoted strings, and URLs.
+    if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
+        return Err(format!(
+            "it holds the non-ASCII character {c:?}, but names, versions and markers are ASCII"
+        ));
+    }
     let (name, rest) = identifier(value.trim_start());
     ends_in_letter_or_digit("name", name)?;
     // The extras panic the same way (`foo[bar_]`, "`ExtraName` validation should match").

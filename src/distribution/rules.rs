@@ -601,6 +601,12 @@ mod tests {
             "{HEAD}Requires-Dist: foo-bar.baz_qux[a-b,c.d] (>=1.0-1); extra == \"x-y\"\n"
         ))
         .is_empty());
+        // Found by fuzzing: pep508_rs panics slicing `an\u{feff}E` (the and/or token)
+        // inside the character.
+        assert_one(
+            &format!("{HEAD}Requires-Dist: pytest;(extra == \"extra\" an3CENS\u{feff}E\n"),
+            "holds the non-ASCII character '\\u{feff}'",
+        );
     }
 
     #[test]
