@@ -325,6 +325,16 @@ fn check_requirements(metadata: &CoreMetadata, member: &str, problems: &mut Vec<
                 ));
                 continue;
             }
+            if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
+                // pep508_rs 0.9 slices a marker by a count of characters as if it were bytes,
+                // and panics inside a character that takes more than one; found by fuzzing.
+                problems.push(format!(
+                    "{member}: {header} {value:?} is not a valid PEP 508 requirement (it holds \
+                     the non-ASCII character {c:?}, but names, versions and markers are ASCII): \
+                     fix the dependency in pyproject.toml"
+                ));
+                continue;
+            }
             match Requirement::<pep508_rs::VerbatimUrl>::from_str(value) {
                 Ok(req) => {
                     if matches!(req.version_or_url, Some(VersionOrUrl::Url(_))) {
@@ -601,7 +611,7 @@ mod tests {
     /// Found by `fuzz/fuzz_targets/metadata.rs`: pep508_rs 0.9 panics on these (a release
     /// build aborts), so they must be refused before it parses them.
     #[test]
-    fn requirement_names_ending_in_punctuation_are_refused_without_a_panic() {
+    fn requirements_that_crash_pep508_rs_are_refused_without_a_panic() {
         for (requirement, word) in [
             ("pytesataV-;tersion", "pytesataV-"),
             ("foo- >=1", "foo-"),
@@ -620,6 +630,11 @@ mod tests {
             "{HEAD}Requires-Dist: foo-bar.baz_qux[a-b,c.d] (>=1.0-1); extra == \"x-y\"\n"
         ))
         .is_empty());
+        // pep508_rs panics slicing `an\u{feff}E` (the and/or token) inside the character.
+        assert_one(
+            &format!("{HEAD}Requires-Dist: pytest;(extra == \"extra\" an3CENS\u{feff}E\n"),
+            "holds the non-ASCII character '\\u{feff}'",
+        );
     }
 
     #[test]
