@@ -40,11 +40,17 @@ fuzz_target!(|data: &[u8]| {
             "{path:?} was written outside the extraction folder"
         );
         let meta = fs::symlink_metadata(path).expect("a path just listed");
-        assert!(!meta.file_type().is_symlink(), "{path:?} is a symbolic link");
+        assert!(
+            !meta.file_type().is_symlink(),
+            "{path:?} is a symbolic link"
+        );
     }
     if let Ok(written) = result {
         for (path, sha256) in written {
-            assert!(path.starts_with(&out), "{path:?} is reported outside {out:?}");
+            assert!(
+                path.starts_with(&out),
+                "{path:?} is reported outside {out:?}"
+            );
             let meta = fs::symlink_metadata(&path).expect("a reported file exists");
             assert!(meta.is_file(), "{path:?} is not a regular file");
             assert_eq!(sha256.len(), 64);

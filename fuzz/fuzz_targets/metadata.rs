@@ -19,9 +19,15 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     assert_eq!(metadata.name, metadata.get("Name").unwrap_or_default());
-    assert_eq!(metadata.version, metadata.get("Version").unwrap_or_default());
+    assert_eq!(
+        metadata.version,
+        metadata.get("Version").unwrap_or_default()
+    );
     for (key, value) in metadata.headers() {
-        assert!(!key.is_empty() && !key.contains([':', ' ', '\n']), "{key:?}");
+        assert!(
+            !key.is_empty() && !key.contains([':', ' ', '\n']),
+            "{key:?}"
+        );
         assert_eq!(value.trim_end(), value, "header values are trimmed");
     }
     if let Some(body) = metadata.body() {
@@ -33,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
         assert_inert(problem);
     }
     if problems.is_empty() {
-        assert!(identity.is_some(), "accepted metadata has a name and version");
+        assert!(
+            identity.is_some(),
+            "accepted metadata has a name and version"
+        );
     }
 
     let distribution = Distribution {
@@ -48,10 +57,18 @@ fuzz_target!(|data: &[u8]| {
     let keys: Vec<&str> = fields.iter().map(|(key, _)| *key).collect();
     assert_eq!(
         keys[..5],
-        ["metadata_version", "name", "version", "filetype", "pyversion"]
+        [
+            "metadata_version",
+            "name",
+            "version",
+            "filetype",
+            "pyversion"
+        ]
     );
     // The identity is always sent; any other field only with a value.
-    assert!(fields[5..].iter().all(|(_, value)| !value.trim().is_empty()));
+    assert!(fields[5..]
+        .iter()
+        .all(|(_, value)| !value.trim().is_empty()));
     if problems.is_empty() {
         assert!(fields[..3].iter().all(|(_, value)| !value.is_empty()));
     }

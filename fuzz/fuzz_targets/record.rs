@@ -57,7 +57,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let first = record::run(&args);
 
-    for entry in fs::read_dir(scratch()).expect("the scratch folder").flatten() {
+    for entry in fs::read_dir(scratch())
+        .expect("the scratch folder")
+        .flatten()
+    {
         assert!(entry.path() == dir, "{:?} written outside", entry.path());
     }
     for entry in fs::read_dir(&dir).expect("the fixtures folder").flatten() {
