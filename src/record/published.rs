@@ -52,8 +52,12 @@ pub fn first_upload(files: &[PublishedFile]) -> Result<Option<UtcTime>> {
         let Some(text) = file.upload_time.as_deref().filter(|t| !t.trim().is_empty()) else {
             continue;
         };
-        let time = UtcTime::parse(text)
-            .with_context(|| format!("bad upload_time for {} in --published", file.filename))?;
+        let time = UtcTime::parse(text).with_context(|| {
+            format!(
+                "bad upload_time for {} in --published",
+                crate::reporting::shown(&file.filename)
+            )
+        })?;
         earliest = Some(earliest.map_or(time, |known| known.min(time)));
     }
     Ok(earliest)
@@ -70,9 +74,10 @@ pub fn normalize_name(name: &str) -> String {
 pub fn name_and_version(filename: &str) -> Result<(String, String)> {
     crate::distribution::name_and_version(filename).ok_or_else(|| {
         anyhow::anyhow!(
-            "cannot read a project name and version from {filename}: it is neither a wheel \
+            "cannot read a project name and version from {}: it is neither a wheel \
              ({{name}}-{{version}}(-{{build}})?-{{python}}-{{abi}}-{{platform}}.whl) nor a \
-             {{name}}-{{version}}.tar.gz sdist; pass --name and --version"
+             {{name}}-{{version}}.tar.gz sdist; pass --name and --version",
+            crate::reporting::shown(filename)
         )
     })
 }
@@ -129,8 +134,11 @@ pub fn release(
     for (file, (file_name, file_version)) in files.iter().zip(&parsed) {
         if normalize_name(file_name) != name || !same_version(file_version, &version) {
             bail!(
-                "{} is not a file of {name} {version}; --published must list only this release's files (or fix --name/--version)",
-                file.filename
+                "{} is not a file of {} {}; --published must list only this release's files (or \
+                 fix --name/--version)",
+                crate::reporting::shown(&file.filename),
+                crate::reporting::shown(&name),
+                crate::reporting::shown(&version)
             );
         }
     }
