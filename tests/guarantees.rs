@@ -210,3 +210,56 @@ async fn license_expressions_are_checked_against_the_spdx_list() {
         assert!(stack.warehouse.uploads().is_empty(), "{expression}");
     }
 }
+
+/// PyPI refuses new files for a release created more than 14 days ago. The publish says so
+/// before any upload (naming the release's age and what to do), while an identical re-run of
+/// the old release still passes: nothing of it is sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_past_its_window_is_refused_before_any_upload() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let first = stack.dists(PROJECT, "3.0.0");
+    let args = |dir: &std::path::Path| {
+        vec![
+            dir.to_str().unwrap().to_owned(),
+            "--password".to_owned(),
+            token.clone(),
+        ]
+    };
+    let run = |dir: std::path::PathBuf| {
+        let a = args(&dir);
+        let stack = &stack;
+        async move {
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            stack.publish(&refs, &[]).await
+        }
+    };
+    let out = run(first.clone()).await;
+    assert!(out.ok(), "{}", out.debug());
+    stack.warehouse.backdate_release(PROJECT, "3.0.0", 20);
+
+    let again = run(first).await;
+    assert!(
+        again.ok(),
+        "an identical re-run sends nothing: {}",
+        again.debug()
+    );
+
+    let late = stack.tmp.path().join("late-wheel");
+    std::fs::create_dir_all(&late).unwrap();
+    testbed::dists::write_wheel(
+        &testbed::dists::Project::new(PROJECT, "3.0.0"),
+        &late,
+        "py2",
+    )
+    .unwrap();
+    let uploads = stack.warehouse.uploads().len();
+    let out = run(late).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr.contains("20 days ago") && out.stderr.contains("new version"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(stack.warehouse.uploads().len(), uploads, "nothing was sent");
+}

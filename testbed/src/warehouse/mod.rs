@@ -372,6 +372,33 @@ impl Warehouse {
         self.shared.uploads.lock().clone()
     }
 
+    /// Move a release and its files `days` into the past, as if it had been created then
+    /// (the release window counts from its creation).
+    pub fn backdate_release(&self, project: &str, version: &str, days: u64) {
+        let mut index = self.shared.index.lock();
+        let Some(version) = names::parse_version(version) else {
+            return;
+        };
+        let canonical = names::canonicalize_version(&version);
+        let by = std::time::Duration::from_secs(days * 86_400);
+        let normalized = names::canonicalize_name(project);
+        if let Some(release) = index
+            .projects
+            .iter_mut()
+            .find(|p| p.normalized == normalized)
+            .and_then(|p| {
+                p.releases
+                    .iter_mut()
+                    .find(|r| r.canonical_version == canonical)
+            })
+        {
+            release.created -= by;
+            for f in &mut release.files {
+                f.upload_time -= by;
+            }
+        }
+    }
+
     /// Every request so far: (method, path, status).
     pub fn requests(&self) -> Vec<(String, String, u16)> {
         self.shared.requests.lock().clone()

@@ -103,6 +103,8 @@ pub(crate) struct Release {
     pub serial_created: u64,
     /// Which successful upload created the release.
     pub upload_seq: u64,
+    /// When the release was created (its first file), for the release window.
+    pub created: SystemTime,
 }
 
 #[derive(Clone, Debug)]

@@ -2,7 +2,7 @@
 //! checks in its order, and the neighbouring legacy actions.
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -303,6 +303,23 @@ fn file_exists(shared: &Shared, filename: &str, blake2_256: &str) -> HttpExcepti
     ))
 }
 
+/// PyPI's release window (since July 2026): no new file for a release created more than 14
+/// days ago; an identical re-upload still answers 200 (checked before this).
+const RELEASE_WINDOW: Duration = Duration::from_secs(14 * 86_400);
+const RELEASE_CLOSED: &str = "Uploading new files to releases older than 14 days is not allowed";
+
+fn release_closed(shared: &Shared, normalized: &str, canonical: &str) -> bool {
+    let index = shared.index.lock();
+    index
+        .project(normalized)
+        .and_then(|p| p.release_by_canonical(canonical))
+        .is_some_and(|r| {
+            SystemTime::now()
+                .duration_since(r.created)
+                .is_ok_and(|age| age > RELEASE_WINDOW)
+        })
+}
+
 fn sdist_exists(shared: &Shared, normalized: &str, canonical: &str) -> bool {
     let index = shared.index.lock();
     index
@@ -467,6 +484,9 @@ async fn file_upload(
         Duplicate::None => {}
     }
     let canonical = canonicalize_version(&meta.version);
+    if release_closed(shared, &plan.project_normalized, &canonical) {
+        return Err(bad(RELEASE_CLOSED));
+    }
     if valid.filetype == "sdist" && sdist_exists(shared, &plan.project_normalized, &canonical) {
         return Err(bad("Only one sdist may be uploaded per release."));
     }
@@ -628,6 +648,7 @@ async fn store(
             files: Vec::new(),
             serial_created: release_serial.unwrap_or(file_serial),
             upload_seq,
+            created: SystemTime::now(),
         });
     }
     project.last_serial = file_serial;
