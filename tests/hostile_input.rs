@@ -396,6 +396,67 @@ async fn json_api_urls_stay_data() {
     assert_eq!(out.output("release-url"), "", "{}", out.github_output);
 }
 
+/// A simple page (PEP 503 HTML, as pypiserver serves it) whose links carry hostile text:
+/// they reach stdout, `urls`, `published` and the summary only as parsed http(s) URLs.
+#[tokio::test(flavor = "multi_thread")]
+async fn simple_api_urls_stay_data() {
+    let stack = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.10");
+    let token = stack.warehouse.add_api_token(None);
+    let args = [dist.to_str().unwrap(), "--password", &token];
+    let env = [("GITHUB_ACTIONS", "true".to_owned())];
+    let first = stack.publish(&args, &env).await;
+    assert!(first.ok(), "{}", first.debug());
+    // Well-formed HTML whose values are hostile: the line breaks as character references too.
+    let hostile_attr = HOSTILE
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
+        // Only the `#sha256=` fragment may begin one.
+        .replace('#', "%23");
+    let links: String = first
+        .published()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let name = f["filename"].as_str().unwrap();
+            let sha = f["sha256"].as_str().unwrap();
+            let href = if i == 0 {
+                format!("https://files.example/{name}?{hostile_attr}#sha256={sha}")
+            } else {
+                format!("../../packages/{name}?{hostile_attr}#sha256={sha}")
+            };
+            format!("<a href=\"{href}\">{name}</a><br/>\n")
+        })
+        .collect();
+    let page = format!(
+        "<!DOCTYPE html><html><body><h1>Links for demo-package</h1>\n{links}\
+         <a href=\"javascript:alert(1)#sha256=00\">demo_package-1.0.10-py2-none-any.whl</a>\
+         </body></html>"
+    );
+    stack.warehouse.faults().inject(
+        route::SIMPLE,
+        Fault::Status {
+            status: 200,
+            body: page,
+        },
+        100,
+    );
+    let out = stack.publish(&args, &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_inert(&out, PUBLISH_OUTPUTS);
+    let urls = out.output("urls");
+    assert_eq!(urls.lines().count(), 2, "{urls}");
+    for url in urls.lines() {
+        let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("{url:?}: {e}"));
+        assert!(matches!(parsed.scheme(), "https" | "http"), "{url}");
+    }
+    assert!(!out.everything().contains("javascript:"), "{}", out.debug());
+}
+
 /// Package metadata quoted by a check that refuses it.
 #[tokio::test(flavor = "multi_thread")]
 async fn metadata_fields_stay_data() {
