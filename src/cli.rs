@@ -37,11 +37,10 @@ pub struct Cli {
 }
 
 // Parsed once and matched once: the size of the publish arguments costs nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Check distributions, upload them, confirm them on the index and report their URLs.
-    Publish(PublishArgs),
+    Publish(Box<PublishArgs>),
     /// Exchange the job's GitHub OIDC token for a short-lived upload token and print only it
     /// (masked in the job log), for workflows that hand it to another tool.
     MintToken(MintTokenArgs),

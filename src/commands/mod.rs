@@ -39,7 +39,7 @@ pub async fn run(invocation: Invocation, runner: &Runner) -> bool {
         Command::GithubRelease(_) => "The GitHub Release failed",
     };
     let result = match cli.command {
-        Command::Publish(args) => publish::publish(args, runner).await,
+        Command::Publish(args) => publish::publish(*args, runner).await,
         Command::MintToken(args) => mint_token::mint_token(args, runner, via_action).await,
         Command::Download(args) => download::download(args, runner).await,
         Command::Record(args) => record::record(args),
