@@ -98,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
                 latency: Duration::from_millis(latency_ms),
                 upload_time: Duration::from_millis(upload_ms),
                 upload_bytes_per_sec: (upload_mib_per_s > 0.0)
-                    .then(|| (upload_mib_per_s * (1u64 << 20) as f64) as u64),
+                    .then_some((upload_mib_per_s * (1u64 << 20) as f64) as u64),
             };
             serve(index_port, github_port, &project, env_file, sink, far).await
         }
