@@ -3,7 +3,14 @@
 `twine upload` to one local index that only reads the request body (so the index is not the
 bottleneck), and compare with the floor: reading and hashing every file once.
 
-Usage: bench/publish.py [--reps 5] [--wheels 8] [--wheel-mib 32] [--sdist]
+Usage: bench/publish.py [--reps 5] [--wheels 8] [--wheel-mib 32] [--no-sdist]
+                        [--latency-ms MS] [--upload-ms MS] [--upload-mib-per-s RATE]
+                        [--preset wide-far] [--ours-args "..."]
+
+Far-index mode: `--latency-ms` adds a round trip before every answer of the index, and
+`--upload-ms` / `--upload-mib-per-s` the index's own work on each upload (Warehouse hashes and
+stores a file before it answers). `--preset wide-far` is a wide release sent to a far index:
+24 wheels of 4 MiB + sdist, 40 ms round trip, 250 ms + size / 40 MiB/s per upload.
 Prints, per tool, the median wall time and the peak RSS (of the process and the children it
 waited for), and the ratios to the floor and to the faster peer. Not a test: numbers depend on
 the machine; run it on a quiet one.
@@ -82,7 +89,15 @@ def main():
     ap.add_argument("--wheel-mib", type=int, default=32)
     ap.add_argument("--no-sdist", action="store_true")
     ap.add_argument("--tools", default="ours,uv,twine")
+    ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--upload-ms", type=int, default=0)
+    ap.add_argument("--upload-mib-per-s", type=float, default=0.0)
+    ap.add_argument("--preset", choices=["wide-far"])
+    ap.add_argument("--ours-args", default="", help="extra arguments of pypi-oidc-publish publish")
     args = ap.parse_args()
+    if args.preset == "wide-far":
+        args.wheels, args.wheel_mib, args.no_sdist = 24, 4, False
+        args.latency_ms, args.upload_ms, args.upload_mib_per_s = 40, 250, 40.0
 
     subprocess.run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "pypi-oidc-publish", "-p", "testbed"], cwd=ROOT, check=True)
     subprocess.run([str(ROOT / "scripts" / "python-tools")], check=True)
@@ -93,6 +108,8 @@ def main():
     server = None
     try:
         dist = work / "dist"
+        # Distinct wheels by Python tag (make-dists writes pure wheels; the names differ as a
+        # compiled project's platform wheels do, which is all the index and the tools see).
         tags = [f"cp3{minor}" for minor in range(8, 8 + args.wheels)]
         for i, tag in enumerate(tags):
             cmd = [str(testbed), "make-dists", "--out", str(dist), "--python-tag", tag,
@@ -104,7 +121,9 @@ def main():
         total = sum(os.path.getsize(f) for f in files)
 
         env_file = work / "env"
-        server = subprocess.Popen([str(testbed), "serve", "--sink", "--env-file", str(env_file)],
+        far = ["--latency-ms", str(args.latency_ms), "--upload-ms", str(args.upload_ms),
+               "--upload-mib-per-s", str(args.upload_mib_per_s)]
+        server = subprocess.Popen([str(testbed), "serve", "--sink", *far, "--env-file", str(env_file)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
             if env_file.exists():
@@ -116,7 +135,7 @@ def main():
 
         commands = {
             "ours": [str(ours), "publish", "--repository-url", url, "--password", token,
-                     "--confirm-timeout", "0", str(dist)],
+                     "--confirm-timeout", "0", *args.ours_args.split(), str(dist)],
             "uv": [str(VENV_BIN / "uv"), "publish", "--publish-url", url, "--token", token,
                    "--no-attestations", *files] if shutil.which("uv", path=str(VENV_BIN)) else None,
             "twine": [str(VENV_BIN / "twine"), "upload", "--repository-url", url, "-u", "__token__",
@@ -141,7 +160,13 @@ def main():
             for tool in wanted:
                 results[tool].append(run_measured(commands[tool], env))
         fl = statistics.median(floors)
-        print(f"\n{len(files)} files, {total / (1 << 20):.0f} MiB in all; {args.reps} runs each; median wall time, peak RSS\n")
+        index = "an index that answers at once"
+        if args.latency_ms or args.upload_ms or args.upload_mib_per_s:
+            index = (f"a far index ({args.latency_ms} ms round trip; {args.upload_ms} ms + size / "
+                     f"{args.upload_mib_per_s:g} MiB/s per upload)")
+        load = os.getloadavg()
+        print(f"\n{len(files)} files, {total / (1 << 20):.0f} MiB in all, to {index}; {args.reps} runs each; "
+              f"median wall time, peak RSS; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
         print(f"| tool | wall (s) | x floor | peak RSS (MiB) |")
         print(f"|---|---:|---:|---:|")
         print(f"| floor: read + sha256 + blake2b once (Python hashlib, 2 threads) | {fl:.2f} | 1.00 | |")

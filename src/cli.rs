@@ -17,6 +17,7 @@ use crate::artifacts;
 use crate::attest::SigstoreUrls;
 use crate::auth::TrustedPublishing;
 use crate::http::{Http, RetryPolicy};
+use crate::publish::Concurrency;
 use crate::reporting;
 use crate::runner::Runner;
 use crate::secret::Secret;
@@ -297,9 +298,11 @@ pub struct PublishArgs {
     #[arg(long, env = "INPUT_HASH-FIRST")]
     pub hash_first: bool,
 
-    /// Files uploaded at once.
-    #[arg(long, env = "INPUT_CONCURRENCY", default_value_t = 4)]
-    pub concurrency: usize,
+    /// Files uploaded at once: `auto` sizes it to the files (many small ones at a time, few
+    /// huge ones, within a memory budget); a number fixes it. An index that answers 429
+    /// lowers it for the rest of the publish.
+    #[arg(long, env = "INPUT_CONCURRENCY", default_value_t = Concurrency::Auto)]
+    pub concurrency: Concurrency,
 
     /// Use trusted publishing (OIDC): `auto` unless an API token is given.
     #[arg(long, env = "INPUT_TRUSTED-PUBLISHING", value_enum, default_value_t = TrustedPublishing::Auto)]
@@ -499,7 +502,7 @@ pub struct PublishConfig {
     pub dry_run: bool,
     pub print_hash: bool,
     pub hash_first: bool,
-    pub concurrency: usize,
+    pub concurrency: Concurrency,
     pub confirm_timeout: Duration,
     pub verify_metadata: bool,
     pub attestations: AttestationRequest,

@@ -6,6 +6,7 @@
 //! its reason. Callers decide what is transient beyond that (a non-JSON answer from the mint
 //! endpoint, say) by returning [`Failure::Transient`] themselves.
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
@@ -16,6 +17,9 @@ pub const USER_AGENT: &str = concat!("pypi-oidc-publish/", env!("CARGO_PKG_VERSI
 
 /// How long a connection may take to open before the attempt counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long an idle connection is kept for reuse: across the pauses of a publish (signing,
+/// the sdist after the wheels, confirmation), shorter than servers' own keep-alive.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
@@ -55,6 +59,8 @@ pub enum Failure {
     Transient {
         reason: String,
         retry_after: Option<Duration>,
+        /// The server asked to slow down (429, or any `Retry-After`), not merely failed.
+        throttled: bool,
     },
     /// Final: retrying cannot help.
     Permanent(anyhow::Error),
@@ -65,6 +71,7 @@ impl Failure {
         Failure::Transient {
             reason: reason.into(),
             retry_after: None,
+            throttled: false,
         }
     }
 }
@@ -74,6 +81,9 @@ impl From<anyhow::Error> for Failure {
         Failure::Permanent(e)
     }
 }
+
+/// Told each time a server asks to slow down (see [`Http::on_throttle`]).
+pub type ThrottleHook = Arc<dyn Fn() + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Http {
@@ -86,6 +96,7 @@ pub struct Http {
     /// The longest a response may stall between two reads, and the whole of a small API
     /// request: nothing can hang a job forever.
     pub timeout: Duration,
+    on_throttle: Option<ThrottleHook>,
 }
 
 impl Http {
@@ -104,15 +115,33 @@ impl Http {
             no_redirect,
             policy,
             timeout,
+            on_throttle: None,
         })
     }
 
-    /// The settings every client of this program shares.
+    /// The same client (same connections), whose requests also tell `hook` each time a
+    /// server asks to slow down: the uploads lower their concurrency with it.
+    pub fn on_throttle(&self, hook: ThrottleHook) -> Http {
+        Http {
+            on_throttle: Some(hook),
+            ..self.clone()
+        }
+    }
+
+    /// The settings every client of this program shares. Connections are pooled and reused
+    /// (a far index costs a round trip or three per new TLS connection), and HTTP/2 is used
+    /// when the server offers it in the TLS handshake (ALPN; reqwest's `http2` feature is on
+    /// and nothing here forces HTTP/1), so concurrent uploads share one connection to PyPI.
     pub fn builder(timeout: Duration) -> reqwest::ClientBuilder {
         reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .read_timeout(timeout)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .tcp_nodelay(true)
+            // Uploads of many files over one HTTP/2 connection: let flow control grow the
+            // windows to the link rather than stall a far index's answers at 64 KiB.
+            .http2_adaptive_window(true)
     }
 
     /// Run `attempt` until it succeeds, fails permanently, or the policy is exhausted.
@@ -133,7 +162,15 @@ impl Http {
                 Err(Failure::Transient {
                     reason,
                     retry_after,
-                }) => (reason, retry_after),
+                    throttled,
+                }) => {
+                    if throttled {
+                        if let Some(hook) = &self.on_throttle {
+                            hook();
+                        }
+                    }
+                    (reason, retry_after)
+                }
             };
             let delay = self.delay(n, retry_after);
             if n >= self.policy.max_attempts || waited + delay > self.policy.budget {
@@ -315,10 +352,12 @@ pub async fn transient_status(what: &str, resp: Response) -> Result<Response, Fa
         return Ok(resp);
     }
     let retry_after = retry_after(resp.headers());
+    let throttled = status == StatusCode::TOO_MANY_REQUESTS || retry_after.is_some();
     let body = error_text(resp).await;
     Err(Failure::Transient {
         reason: format!("{what}: HTTP {status}{}", snippet(&body)),
         retry_after,
+        throttled,
     })
 }
 
@@ -398,6 +437,42 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("after 4 attempts"), "{err}");
         assert!(err.to_string().contains("down"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_server_asking_to_slow_down_is_told_to_the_hook_and_a_plain_failure_is_not() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let told = Arc::new(AtomicUsize::new(0));
+        let counter = told.clone();
+        let http = Http::new(
+            RetryPolicy {
+                max_attempts: 4,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(2),
+                budget: Duration::from_secs(5),
+            },
+            Duration::from_secs(5),
+        )
+        .unwrap()
+        .on_throttle(Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }));
+        let got = http
+            .retry("thing", |n| async move {
+                match n {
+                    1 => Err(Failure::transient("connection reset")),
+                    2 | 3 => Err(Failure::Transient {
+                        reason: "HTTP 429".into(),
+                        retry_after: Some(Duration::ZERO),
+                        throttled: true,
+                    }),
+                    _ => Ok(n),
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(got, 4);
+        assert_eq!(told.load(Ordering::SeqCst), 2);
     }
 
     #[test]

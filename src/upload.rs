@@ -20,7 +20,8 @@ use crate::secret::Secret;
 
 const FILE_CHANGED: &str = "changed while it was being uploaded";
 
-const CHUNK: usize = 512 * 1024;
+/// Files stream from disk in chunks of this size (the concurrency's memory budget counts them).
+pub(crate) const CHUNK: usize = 512 * 1024;
 
 #[derive(Clone)]
 pub struct Credentials {

@@ -433,7 +433,7 @@ async fn sign(
                 &oidc,
                 urls,
                 steps,
-                cfg.concurrency,
+                cfg.concurrency.fixed_or(4),
                 dir.as_deref(),
             )
             .await

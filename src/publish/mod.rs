@@ -2,6 +2,7 @@
 //! attestations, [`uploader`] for the uploads, [`explain`] what failed, and [`confirm`] on
 //! the index. The story that runs them in order, and tells the user, is
 //! [`crate::commands::publish`]; nothing here writes to the step log but progress lines.
+mod concurrency;
 mod confirm;
 mod explain;
 mod plan;
@@ -13,6 +14,7 @@ use crate::hashing::Digests;
 use crate::index::IndexFile;
 use crate::report::{FileReport, FileStatus, Notice};
 
+pub use concurrency::Concurrency;
 pub use confirm::confirm;
 pub use explain::Settled;
 pub use plan::{hash_pending, plan, Plan, PlanError, Step};

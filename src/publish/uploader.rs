@@ -16,6 +16,7 @@ use crate::oidc::MintError;
 use crate::reporting;
 use crate::upload::{self, Refusal, UploadError, UploadRequest};
 
+use super::concurrency::{self, Concurrency, Limiter};
 use super::explain::{explain_failure, Settled};
 use super::plan::Step;
 
@@ -26,7 +27,7 @@ pub struct Uploader<'a> {
     pub api: &'a Index<'a>,
     pub release: &'a Release,
     pub auth: &'a Auth,
-    pub concurrency: usize,
+    pub concurrency: Concurrency,
     pub skip_existing: bool,
     /// The index has no file of this release yet: the first upload creates the project or
     /// the release, so it goes alone.
@@ -61,10 +62,14 @@ impl Uploader<'_> {
         };
         // Filled as each upload finishes, so a cancellation still knows what got through.
         let results = Mutex::new(HashMap::new());
+        // One limit for the whole publish, so an index's 429 is heeded to the last file.
+        let sizes: Vec<u64> = steps.iter().map(|s| s.dist.size).collect();
+        let limiter = Limiter::new(concurrency::size(self.concurrency, &sizes));
+        tracing::debug!("uploading up to {} files at once", limiter.limit());
         let uploads = async {
             for batch in [first, wheels, sdists] {
                 if !batch.is_empty() {
-                    self.batch(batch, &results).await;
+                    self.batch(batch, &results, &limiter).await;
                 }
             }
         };
@@ -82,12 +87,15 @@ impl Uploader<'_> {
         &self,
         batch: Vec<&Step<'_>>,
         results: &Mutex<HashMap<String, Result<Digests, Settled>>>,
+        limiter: &Limiter,
     ) {
         futures_util::stream::iter(batch)
-            .for_each_concurrent(self.concurrency.max(1), |step| async move {
+            .for_each_concurrent(None, |step| async move {
+                let place = limiter.acquire().await;
+                let http = limiter.watching(self.http, &place);
                 let started = Instant::now();
                 let name = step.dist.filename.clone();
-                let outcome = match self.one(step).await {
+                let outcome = match self.one(&http, step).await {
                     Ok(d) => {
                         tracing::info!(
                             "uploaded {name} ({}, {:.1}s)",
@@ -121,7 +129,7 @@ impl Uploader<'_> {
 
     /// Upload one file; when the index refuses renewable credentials (a minted token that
     /// expired during a long publish), renew them and try that file once more.
-    async fn one(&self, step: &Step<'_>) -> Result<Digests, UploadError> {
+    async fn one(&self, http: &Http, step: &Step<'_>) -> Result<Digests, UploadError> {
         let project = &self.release.name;
         let attempt = |c: upload::Credentials| async move {
             let req = UploadRequest {
@@ -132,7 +140,7 @@ impl Uploader<'_> {
                 attestations: step.attestation().map(|a| a.field.as_str()),
                 progress: self.progress,
             };
-            upload::upload(self.http, &req).await
+            upload::upload(http, &req).await
         };
         let credentials = self
             .auth

@@ -45,6 +45,9 @@ pub enum Fault {
     Hang,
     /// Start a response and drop the connection in the middle of its body.
     DropConnection,
+    /// 429 Too Many Requests, as a rate-limited index (or the CDN in front of it) answers,
+    /// with `Retry-After: retry_after` when given (seconds or an HTTP date, sent verbatim).
+    RateLimited { retry_after: Option<String> },
     /// Answer with a redirect (`status` 301, 302, 303, 307 or 308) to `location`, as a proxy
     /// or a moved host in front of a server does.
     Redirect { status: u16, location: String },
@@ -126,6 +129,20 @@ impl Faults {
                     Err(e) => {
                         tracing::warn!(error = %e, "not a reason phrase; sending the standard one")
                     }
+                }
+                Some(resp)
+            }
+            Fault::RateLimited { retry_after } => {
+                let mut resp = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "Too many requests; slow down.",
+                )
+                    .into_response();
+                if let Some(value) =
+                    retry_after.and_then(|v| axum::http::HeaderValue::from_str(&v).ok())
+                {
+                    resp.headers_mut().insert(header::RETRY_AFTER, value);
                 }
                 Some(resp)
             }

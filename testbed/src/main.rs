@@ -3,13 +3,14 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use testbed::dists::{self, Project};
 use testbed::github::{GitHub, GitHubConfig, JobClaims};
 use testbed::sigstore::{Sigstore, SigstoreConfig};
-use testbed::warehouse::{TrustedIssuer, TrustedPublisher, Warehouse, WarehouseConfig};
+use testbed::warehouse::{FarIndex, TrustedIssuer, TrustedPublisher, Warehouse, WarehouseConfig};
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +42,17 @@ enum Command {
         /// Benchmark mode: the index reads every upload body and stores nothing.
         #[arg(long)]
         sink: bool,
+        /// Far-index emulation: milliseconds added before every answer (a round trip).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Far-index emulation: milliseconds an upload's answer additionally waits after its
+        /// body is read (Warehouse hashes and stores a file before it answers).
+        #[arg(long, default_value_t = 0)]
+        upload_ms: u64,
+        /// Far-index emulation: the index's processing rate of an upload's bytes, in MiB/s,
+        /// added to --upload-ms (0: none).
+        #[arg(long, default_value_t = 0.0)]
+        upload_mib_per_s: f64,
     },
     /// Write a real wheel and sdist of an example project.
     MakeDists {
@@ -78,7 +90,18 @@ async fn main() -> anyhow::Result<()> {
             project,
             env_file,
             sink,
-        } => serve(index_port, github_port, &project, env_file, sink).await,
+            latency_ms,
+            upload_ms,
+            upload_mib_per_s,
+        } => {
+            let far = FarIndex {
+                latency: Duration::from_millis(latency_ms),
+                upload_time: Duration::from_millis(upload_ms),
+                upload_bytes_per_sec: (upload_mib_per_s > 0.0)
+                    .then_some((upload_mib_per_s * (1u64 << 20) as f64) as u64),
+            };
+            serve(index_port, github_port, &project, env_file, sink, far).await
+        }
         Command::MakeDists {
             name,
             version,
@@ -112,6 +135,7 @@ async fn serve(
     project: &str,
     env_file: Option<PathBuf>,
     sink: bool,
+    far: FarIndex,
 ) -> anyhow::Result<()> {
     let gh_config = GitHubConfig::default();
     let any = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
@@ -124,6 +148,7 @@ async fn serve(
         // Not `pypi`: the client refuses PyPI's audience from any origin but pypi.org.
         audience: "local-warehouse".to_owned(),
         sink,
+        far,
         sigstore_trust: Some(sigstore.trust_root()?),
         trusted_issuer: Some(TrustedIssuer {
             issuer: github.issuer(),

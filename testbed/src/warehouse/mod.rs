@@ -94,6 +94,8 @@ pub struct WarehouseConfig {
     pub max_file_size: u64,
     /// Bench mode: read each upload body fully, answer 200 and store nothing.
     pub sink: bool,
+    /// Emulate a far, busy index (benchmarks): nothing by default.
+    pub far: FarIndex,
     /// Where files are stored; `None` uses a temporary directory removed on drop.
     pub storage_dir: Option<PathBuf>,
     /// The sigstore trusted root PEP 740 attestations are verified against, as PyPI
@@ -110,9 +112,36 @@ impl Default for WarehouseConfig {
             trusted_issuer: None,
             max_file_size: 100 * 1024 * 1024,
             sink: false,
+            far: FarIndex::default(),
             storage_dir: None,
             sigstore_trust: None,
         }
+    }
+}
+
+/// A far index that works before it answers, as PyPI seen from a CI runner: every answer
+/// leaves one round trip after the request arrived, and an upload's answer additionally
+/// waits for the index to hash and store the file (Warehouse answers an upload only once the
+/// file is stored). The wait is spent after the body has been read, so the client cannot
+/// overlap it with sending that file: only with other requests.
+#[derive(Clone, Debug, Default)]
+pub struct FarIndex {
+    /// Added before every answer.
+    pub latency: Duration,
+    /// Added before the answer to every upload (file upload requests only).
+    pub upload_time: Duration,
+    /// The index's own processing rate for an upload's bytes; `None`: no per-byte time.
+    pub upload_bytes_per_sec: Option<u64>,
+}
+
+impl FarIndex {
+    /// The index's work on an upload of `size` bytes, after reading it.
+    pub fn upload_work(&self, size: u64) -> Duration {
+        let per_byte = match self.upload_bytes_per_sec {
+            Some(rate) if rate > 0 => Duration::from_secs_f64(size as f64 / rate as f64),
+            _ => Duration::ZERO,
+        };
+        self.upload_time + per_byte
     }
 }
 
@@ -166,6 +195,10 @@ async fn record_request(State(shared): State<Arc<Shared>>, req: Request, next: N
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let resp = next.run(req).await;
+    let latency = shared.config.far.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     shared
         .requests
         .lock()
@@ -461,5 +494,22 @@ impl Drop for Warehouse {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_far_index_works_on_an_upload_for_its_fixed_time_plus_its_size_at_its_rate() {
+        let far = FarIndex {
+            latency: Duration::from_millis(40),
+            upload_time: Duration::from_millis(250),
+            upload_bytes_per_sec: Some(40 << 20),
+        };
+        assert_eq!(far.upload_work(4 << 20), Duration::from_millis(350));
+        assert_eq!(far.upload_work(0), Duration::from_millis(250));
+        assert_eq!(FarIndex::default().upload_work(1 << 30), Duration::ZERO);
     }
 }

@@ -125,6 +125,13 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
             return exc.render(accept.as_deref(), &shared.base_url);
         }
     };
+    let far = &shared.config.far;
+    if let Some(content) = form.content.as_ref() {
+        let work = far.upload_work(content.size);
+        if !work.is_zero() {
+            tokio::time::sleep(work).await;
+        }
+    }
     if shared.config.sink {
         let ok = HttpException::plain(200);
         record(&shared, &form, 200, ok.reason(), authorization);
