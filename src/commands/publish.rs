@@ -134,61 +134,8 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
         }
     }
 
-    // Credentials, then the uploads: one release after another (see `upload_release`).
-    let to_upload = planned
-        .iter()
-        .flat_map(|p| p.steps.iter())
-        .filter(|s| s.already_there().is_none());
-    let (count, bytes) = to_upload.fold((0, 0), |(n, b), s| (n + 1, b + s.dist.size));
-    let mut uploads: Vec<Uploads> = planned.iter().map(|_| Uploads::default()).collect();
-    if count > 0 {
-        // One minted token serves every project that registered this workflow as its trusted
-        // publisher; the first project to upload only names where a refusal is fixed.
-        let first = planned
-            .iter()
-            .find(|p| p.steps.iter().any(|s| s.already_there().is_none()))
-            .map_or("", |p| p.release.name.as_str());
-        tokio::select! {
-            a = auth.authenticate(first) => tell_authenticated(a)?,
-            signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
-        }
-        let _group = reporting::group(&format!("Uploading {count} file{}", plural(count)));
-        let bar = progress::start(bytes);
-        for (p, done) in planned.iter().zip(&mut uploads) {
-            let steps: Vec<&Step> = p
-                .steps
-                .iter()
-                .filter(|s| s.already_there().is_none())
-                .collect();
-            if steps.is_empty() {
-                continue;
-            }
-            let uploader = Uploader {
-                http,
-                repository_url: &cfg.index.repository_url,
-                api: &api,
-                release: p.release,
-                auth: &auth,
-                concurrency: cfg.concurrency,
-                skip_existing: cfg.skip_existing,
-                new_release: p.new_release,
-                progress: bar.as_ref(),
-            };
-            *done = uploader.upload_all(&steps).await;
-            if let Some(signal) = done.cancelled {
-                reporting::annotate(
-                    Level::Error,
-                    "Publish cancelled",
-                    &format!(
-                        "{signal} received: stopped uploading; the report below says which \
-                         files reached the index"
-                    ),
-                );
-                break;
-            }
-        }
-        progress::finish(bar);
-    }
+    // Credentials, then the uploads: one release after another.
+    let uploads = upload(&cfg, &api, &auth, &planned).await?;
     let cancelled = uploads.iter().find_map(|u| u.cancelled);
     for (p, (done, rr)) in planned
         .iter()
@@ -294,6 +241,74 @@ async fn plan_all<'a>(
         "{}\nnothing was uploaded",
         conflicts.join("\n")
     )))
+}
+
+/// Mint (or take) the credentials, then upload every release's files, one release after
+/// another: each release keeps the uploader's order (a new release's first file alone, its
+/// sdist last) and its failures are explained against its own files on the index. A
+/// cancellation stops the releases still to come. One outcome per release.
+async fn upload(
+    cfg: &PublishConfig,
+    api: &Index<'_>,
+    auth: &Auth,
+    planned: &[Planned<'_>],
+) -> Result<Vec<Uploads>, Failure> {
+    let to_upload = planned
+        .iter()
+        .flat_map(|p| p.steps.iter())
+        .filter(|s| s.already_there().is_none());
+    let (count, bytes) = to_upload.fold((0, 0), |(n, b), s| (n + 1, b + s.dist.size));
+    let mut uploads: Vec<Uploads> = planned.iter().map(|_| Uploads::default()).collect();
+    if count == 0 {
+        return Ok(uploads);
+    }
+    // One minted token serves every project that registered this workflow as its trusted
+    // publisher; the first project to upload only names where a refusal is fixed.
+    let first = planned
+        .iter()
+        .find(|p| p.steps.iter().any(|s| s.already_there().is_none()))
+        .map_or("", |p| p.release.name.as_str());
+    tokio::select! {
+        a = auth.authenticate(first) => tell_authenticated(a)?,
+        signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
+    }
+    let _group = reporting::group(&format!("Uploading {count} file{}", plural(count)));
+    let bar = progress::start(bytes);
+    for (p, done) in planned.iter().zip(&mut uploads) {
+        let steps: Vec<&Step> = p
+            .steps
+            .iter()
+            .filter(|s| s.already_there().is_none())
+            .collect();
+        if steps.is_empty() {
+            continue;
+        }
+        let uploader = Uploader {
+            http: &cfg.http,
+            repository_url: &cfg.index.repository_url,
+            api,
+            release: p.release,
+            auth,
+            concurrency: cfg.concurrency,
+            skip_existing: cfg.skip_existing,
+            new_release: p.new_release,
+            progress: bar.as_ref(),
+        };
+        *done = uploader.upload_all(&steps).await;
+        if let Some(signal) = done.cancelled {
+            reporting::annotate(
+                Level::Error,
+                "Publish cancelled",
+                &format!(
+                    "{signal} received: stopped uploading; the report below says which files \
+                     reached the index"
+                ),
+            );
+            break;
+        }
+    }
+    progress::finish(bar);
+    Ok(uploads)
 }
 
 /// The files to publish, and the run they came from.
