@@ -224,3 +224,60 @@ impl Notice {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(name: &str, status: FileStatus) -> ReleaseReport {
+        ReleaseReport {
+            name: name.to_owned(),
+            version: "1.0".to_owned(),
+            release_url: format!("https://index.example/project/{name}/1.0/"),
+            files: vec![FileReport {
+                filename: format!("{name}-1.0.tar.gz"),
+                status,
+                url: None,
+                sha256: None,
+                blake2_256: None,
+                size: 1,
+                packagetype: "sdist".to_owned(),
+                python_version: "source".to_owned(),
+                upload_time: None,
+                confirmed: false,
+                error: None,
+                attestation_file: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn each_file_names_its_release_and_each_release_its_completeness() {
+        let report = Report {
+            repository_url: String::new(),
+            releases: vec![
+                release("core", FileStatus::Uploaded),
+                release("plugin", FileStatus::Failed),
+            ],
+            source: None,
+        };
+        assert!(!report.complete());
+        assert!(report.single().is_none());
+        let published: serde_json::Value =
+            serde_json::from_str(&report.published_json().unwrap()).unwrap();
+        assert_eq!(published[1]["name"], "plugin");
+        assert_eq!(published[1]["version"], "1.0");
+        assert_eq!(published[1]["filename"], "plugin-1.0.tar.gz");
+        let releases: serde_json::Value =
+            serde_json::from_str(&report.releases_json().unwrap()).unwrap();
+        assert_eq!(
+            releases,
+            serde_json::json!([
+                {"name": "core", "version": "1.0",
+                 "release-url": "https://index.example/project/core/1.0/", "complete": true},
+                {"name": "plugin", "version": "1.0",
+                 "release-url": "https://index.example/project/plugin/1.0/", "complete": false},
+            ])
+        );
+    }
+}
