@@ -3,7 +3,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use crate::http::Http;
-use crate::oidc::{self, Audience, MintContext, MintError, Minted, RunnerOidc};
+use crate::oidc::{self, Audience, MintContext, MintError, Minted, Publisher, RunnerOidc};
 use crate::report::Notice;
 use crate::runner::Runner;
 use crate::secret::Secret;
@@ -75,6 +75,7 @@ impl Auth {
                     index_url: index_url.clone(),
                     oidc: RunnerOidc::for_job(runner).map_err(|e| format!("{e:#}")),
                     current: Mutex::new(None),
+                    publisher: std::sync::Mutex::new(None),
                 })))
             }
         }
@@ -137,6 +138,22 @@ impl Auth {
     }
 }
 
+impl Auth {
+    /// The trusted publisher the upload token was minted through, once one was; and where
+    /// to add it to `project` on this index.
+    pub fn trusted_publisher(&self, project: &str) -> Option<(Publisher, String)> {
+        let Auth::Trusted(tp) = self else {
+            return None;
+        };
+        let publisher = tp
+            .publisher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        Some((publisher, Publisher::register_at(&tp.index_url, project)))
+    }
+}
+
 /// Whether the index offers trusted publishing, so that an API token there is a secret that
 /// need not exist.
 pub async fn trusted_publishing_available(http: &Http, index_url: &Url) -> bool {
@@ -152,6 +169,9 @@ pub struct TrustedPublisher {
     /// The job's ID-token endpoint, or why it has none (an error only when a token is needed).
     oidc: Result<RunnerOidc, String>,
     current: Mutex<Option<Credentials>>,
+    /// The publisher that matched the last mint: one token serves every project that
+    /// registered it, and a project that refuses the token is told to add it.
+    publisher: std::sync::Mutex<Option<Publisher>>,
 }
 
 impl TrustedPublisher {
@@ -165,7 +185,9 @@ impl TrustedPublisher {
             index_url: &self.index_url,
             project,
         };
-        oidc::mint(&self.http, runner, &ctx).await
+        let minted = oidc::mint(&self.http, runner, &ctx).await?;
+        *self.publisher.lock().unwrap_or_else(|e| e.into_inner()) = Some(minted.publisher.clone());
+        Ok(minted)
     }
 
     fn credentials_of(minted: Minted) -> Credentials {

@@ -323,6 +323,55 @@ pub struct Minted {
     pub expires: Option<u64>,
     /// What the ID token's claims say that the user should know (a reusable workflow).
     pub notices: Vec<Notice>,
+    /// The trusted publisher that matched the job: a project that refuses the token lacks it.
+    pub publisher: Publisher,
+}
+
+/// A trusted publisher's settings as PyPI's form asks for them (GitHub tab), read from the
+/// job's ID-token claims; every value already made inert for a log line.
+#[derive(Clone, Debug)]
+pub struct Publisher {
+    pub owner: String,
+    pub repo: String,
+    pub workflow: String,
+    pub environment: String,
+}
+
+impl Publisher {
+    fn from_claims(claims: &serde_json::Map<String, Value>) -> Publisher {
+        let repository = claim(claims, "repository").unwrap_or("OWNER/REPO");
+        let (owner, repo) = repository.split_once('/').unwrap_or(("OWNER", "REPO"));
+        let owner = claim(claims, "repository_owner").unwrap_or(owner);
+        let workflow = claim(claims, "job_workflow_ref")
+            .and_then(workflow_file)
+            .unwrap_or("publish.yml");
+        let environment =
+            claim(claims, "environment").unwrap_or("(leave empty: this job has no environment)");
+        Publisher {
+            owner: reporting::shown(owner).to_string(),
+            repo: reporting::shown(repo).to_string(),
+            workflow: reporting::shown(workflow).to_string(),
+            environment: reporting::shown(environment).to_string(),
+        }
+    }
+
+    /// The settings on one line, for a file's error.
+    pub fn one_line(&self) -> String {
+        format!(
+            "Owner {}, Repository name {}, Workflow name {}, Environment name {}",
+            self.owner, self.repo, self.workflow, self.environment
+        )
+    }
+
+    /// Where the publisher is added to `project` (or, for a new project, a pending one).
+    pub fn register_at(index_url: &Url, project: &str) -> String {
+        let index = index_url.as_str().trim_end_matches('/');
+        let p = reporting::shown(project);
+        format!(
+            "{index}/manage/project/{p}/settings/publishing/ (a project that does not exist \
+             yet needs a pending publisher: {index}/manage/account/publishing/)"
+        )
+    }
 }
 
 /// Where a refusal's explanation points: the index and the project's name.
@@ -404,6 +453,7 @@ pub async fn mint(
                     token: Secret::new(token),
                     expires: json.get("expires").and_then(Value::as_u64),
                     notices: claims_notices(&claims),
+                    publisher: Publisher::from_claims(&claims),
                 }))
             }
         })
@@ -503,20 +553,12 @@ fn explain_refusal(
              workflow triggered by `workflow_run`, `release` or `push`.\n",
         );
     }
-    let repository = claim(claims, "repository").unwrap_or("OWNER/REPO");
-    let (owner, repo) = repository.split_once('/').unwrap_or(("OWNER", "REPO"));
-    let owner = claim(claims, "repository_owner").unwrap_or(owner);
-    let workflow = claim(claims, "job_workflow_ref")
-        .and_then(workflow_file)
-        .unwrap_or("publish.yml");
-    let environment =
-        claim(claims, "environment").unwrap_or("(leave empty: this job has no environment)");
-    let (owner, repo, workflow, environment) = (
-        reporting::shown(owner),
-        reporting::shown(repo),
-        reporting::shown(workflow),
-        reporting::shown(environment),
-    );
+    let Publisher {
+        owner,
+        repo,
+        workflow,
+        environment,
+    } = Publisher::from_claims(claims);
     let index = ctx.index_url.as_str().trim_end_matches('/');
     out.push_str(&format!(
         "\nA trusted publisher that matches this job (GitHub tab):\n  \
@@ -527,9 +569,8 @@ fn explain_refusal(
     ));
     match ctx.project {
         Some(p) => out.push_str(&format!(
-            "Register it at {index}/manage/project/{p}/settings/publishing/ \
-             (a project that does not exist yet needs a pending publisher: \
-             {index}/manage/account/publishing/).\n"
+            "Register it at {}.\n",
+            Publisher::register_at(ctx.index_url, p)
         )),
         None => out.push_str(&format!(
             "Register it in the project's settings under Publishing on {index}.\n"

@@ -1,4 +1,4 @@
-//! What a publish found, file by file. One [`Report`] is built per run and rendered by
+//! What a publish found, release by release and file by file. One [`Report`] is built per run and rendered by
 //! [`crate::reporting`] as the step outputs, the job summary and the `--report` file, so
 //! they can never disagree about which files are on the index.
 use anyhow::Context;
@@ -64,16 +64,24 @@ pub struct FileReport {
     pub attestation_file: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A publish: one [`ReleaseReport`] per release (project, version) it handled.
+#[derive(Clone, Debug)]
 pub struct Report {
+    pub repository_url: String,
+    /// Sorted by project name, as the distributions were checked.
+    pub releases: Vec<ReleaseReport>,
+    /// The workflow run whose artifacts were published, if any.
+    pub source: Option<RunSource>,
+}
+
+/// One release of a publish and its files.
+#[derive(Clone, Debug)]
+pub struct ReleaseReport {
     pub name: String,
     pub version: String,
-    pub repository_url: String,
+    /// The index's page of the release; empty when it has none.
     pub release_url: String,
     pub files: Vec<FileReport>,
-    /// The workflow run whose artifacts were published, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<RunSource>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -86,23 +94,96 @@ pub struct RunSource {
     pub artifacts: Vec<String>,
 }
 
-impl Report {
-    /// Every file is on the index.
+/// An entry of the `published` output: the file, and the release it belongs to (a publish
+/// may hold several).
+#[derive(Serialize)]
+struct PublishedEntry<'a> {
+    name: &'a str,
+    version: &'a str,
+    #[serde(flatten)]
+    file: &'a FileReport,
+}
+
+/// An entry of the `releases` output.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ReleaseEntry<'a> {
+    name: &'a str,
+    version: &'a str,
+    release_url: &'a str,
+    complete: bool,
+}
+
+impl ReleaseReport {
+    /// Every file of the release is on the index.
     pub fn complete(&self) -> bool {
         !self.files.is_empty() && self.files.iter().all(|f| f.status.on_index())
     }
+}
+
+impl Report {
+    /// Every file of every release is on the index.
+    pub fn complete(&self) -> bool {
+        !self.releases.is_empty() && self.releases.iter().all(ReleaseReport::complete)
+    }
+
+    /// The release, when the publish handled exactly one: the `name`, `version` and
+    /// `release-url` outputs are its own, and empty otherwise.
+    pub fn single(&self) -> Option<&ReleaseReport> {
+        match self.releases.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// Every file of every release.
+    pub fn files(&self) -> impl Iterator<Item = &FileReport> {
+        self.releases.iter().flat_map(|r| r.files.iter())
+    }
 
     pub fn urls(&self) -> Vec<&str> {
-        self.files
-            .iter()
+        self.files()
             .filter(|f| f.status.on_index())
             .filter_map(|f| f.url.as_deref())
             .collect()
     }
 
-    /// The `published` output and the `--report` file: one object per file.
+    fn published_entries(&self) -> Vec<PublishedEntry<'_>> {
+        self.releases
+            .iter()
+            .flat_map(|r| {
+                r.files.iter().map(|file| PublishedEntry {
+                    name: &r.name,
+                    version: &r.version,
+                    file,
+                })
+            })
+            .collect()
+    }
+
+    /// The `published` output: one object per file, with its release's name and version.
     pub fn published_json(&self) -> anyhow::Result<String> {
-        serde_json::to_string(&self.files).context("serialising the report")
+        serde_json::to_string(&self.published_entries()).context("serialising the report")
+    }
+
+    /// The `--report` file: the `published` JSON, pretty-printed.
+    pub fn published_json_pretty(&self) -> anyhow::Result<String> {
+        serde_json::to_string_pretty(&self.published_entries()).context("serialising the report")
+    }
+
+    /// The `releases` output: one `{name, version, release-url, complete}` per release.
+    pub fn releases_json(&self) -> anyhow::Result<String> {
+        let entries: Vec<_> = self
+            .releases
+            .iter()
+            .map(|r| ReleaseEntry {
+                name: &r.name,
+                version: &r.version,
+                release_url: &r.release_url,
+                complete: r.complete(),
+            })
+            .collect();
+        serde_json::to_string(&entries).context("serialising the releases")
     }
 }
 
@@ -141,5 +222,62 @@ impl Notice {
             title: title.into(),
             message: message.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(name: &str, status: FileStatus) -> ReleaseReport {
+        ReleaseReport {
+            name: name.to_owned(),
+            version: "1.0".to_owned(),
+            release_url: format!("https://index.example/project/{name}/1.0/"),
+            files: vec![FileReport {
+                filename: format!("{name}-1.0.tar.gz"),
+                status,
+                url: None,
+                sha256: None,
+                blake2_256: None,
+                size: 1,
+                packagetype: "sdist".to_owned(),
+                python_version: "source".to_owned(),
+                upload_time: None,
+                confirmed: false,
+                error: None,
+                attestation_file: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn each_file_names_its_release_and_each_release_its_completeness() {
+        let report = Report {
+            repository_url: String::new(),
+            releases: vec![
+                release("core", FileStatus::Uploaded),
+                release("plugin", FileStatus::Failed),
+            ],
+            source: None,
+        };
+        assert!(!report.complete());
+        assert!(report.single().is_none());
+        let published: serde_json::Value =
+            serde_json::from_str(&report.published_json().unwrap()).unwrap();
+        assert_eq!(published[1]["name"], "plugin");
+        assert_eq!(published[1]["version"], "1.0");
+        assert_eq!(published[1]["filename"], "plugin-1.0.tar.gz");
+        let releases: serde_json::Value =
+            serde_json::from_str(&report.releases_json().unwrap()).unwrap();
+        assert_eq!(
+            releases,
+            serde_json::json!([
+                {"name": "core", "version": "1.0",
+                 "release-url": "https://index.example/project/core/1.0/", "complete": true},
+                {"name": "plugin", "version": "1.0",
+                 "release-url": "https://index.example/project/plugin/1.0/", "complete": false},
+            ])
+        );
     }
 }

@@ -111,6 +111,7 @@ const PUBLISH_OUTPUTS: &[&str] = &[
     "urls",
     "release-url",
     "published",
+    "releases",
     "name",
     "version",
     "complete",

@@ -664,3 +664,49 @@ fn the_writer_matches_python_on_many_generated_values() {
     assert_eq!(first_difference, None);
     assert_eq!(ours, expected);
 }
+
+#[test]
+fn several_releases_in_published_record_the_one_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = release_file(dir.path(), "0.1.33");
+    python_write(&path, &json!([example_record("core.packagerelease")]));
+    let expected = python_rewrite(
+        &path,
+        &[
+            (0, "pypi_url", json!(PYPI_URL)),
+            (0, "release_on", json!("2025-11-13T04:11:50.064Z")),
+        ],
+    );
+    // A publish of two projects: the plugin's file went up first, and must not become the
+    // recorded release's time.
+    let mut both: Vec<Value> = serde_json::from_str(&published()).unwrap();
+    for f in &mut both {
+        f["name"] = json!("arthexis");
+        f["version"] = json!("0.1.33");
+    }
+    both.push(json!({"name": "arthexis-plugin", "version": "2.0",
+        "filename": "arthexis_plugin-2.0-py3-none-any.whl",
+        "upload_time": "2025-11-01T00:00:00Z", "status": "uploaded"}));
+    let published = Value::Array(both).to_string();
+
+    let error = run(&RecordArgs {
+        published: published.clone(),
+        ..args(dir.path())
+    })
+    .unwrap_err();
+    assert!(
+        format!("{error:#}").contains(
+            "--published holds several releases (arthexis 0.1.33, arthexis-plugin 2.0): pass \
+             --name"
+        ),
+        "{error:#}"
+    );
+
+    run(&RecordArgs {
+        published,
+        name: Some("Arthexis".to_owned()),
+        ..args(dir.path())
+    })
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+}

@@ -5,12 +5,12 @@ use crate::artifacts::{self, Downloaded};
 use crate::attest::SigstoreUrls;
 use crate::auth::{self, Auth, CredentialsError, TrustedPublishing};
 use crate::cli::{PublishArgs, PublishConfig, SourceChoice};
-use crate::distribution::{self, Release};
+use crate::distribution::{self, CheckFailure, Release, Skipped};
 use crate::hashing::Digests;
 use crate::index::Index;
 use crate::oidc::{MintError, RunnerOidc};
 use crate::publish::{self, Plan, PlanError, Step, Uploader, Uploads};
-use crate::report::{FileStatus, Notice, Report, RunSource};
+use crate::report::{FileStatus, Notice, ReleaseReport, Report, RunSource};
 use crate::reporting::{self, outputs, progress, summary, Level};
 use crate::runner::Runner;
 
@@ -57,18 +57,21 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
     }
     let sigstore = attestation_sigstore(&cfg, &auth);
 
-    // Check: every file, before anything is uploaded.
-    let release = check(&source.paths)?;
-    tracing::info!(
-        "{} {}: {} file{} to publish to {}",
-        release.name,
-        release.version,
-        release.distributions.len(),
-        plural(release.distributions.len()),
-        cfg.index.repository_url
-    );
+    // Check: every file of every release, before anything is uploaded.
+    let releases = check_releases(&source.paths)?;
+    for release in &releases {
+        tracing::info!(
+            "{} {}: {} file{} to publish to {}",
+            release.name,
+            release.version,
+            release.distributions.len(),
+            plural(release.distributions.len()),
+            cfg.index.repository_url
+        );
+    }
 
-    // Plan: what the index already holds.
+    // Plan: what the index already holds, release by release; any conflict in any release
+    // stops the publish before the first upload.
     let api = Index::new(http, &cfg.index.index_url, cfg.index.simple.as_ref());
     match &cfg.index.simple {
         Some(simple) => tracing::info!("simple index: {} ({})", simple.url, simple.why),
@@ -82,59 +85,42 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
             ),
         )),
     }
-    let Plan {
-        mut steps,
-        new_release,
-        read_from,
-        notices,
-    } = match publish::plan(&api, &release).await {
-        Ok(plan) => plan,
-        Err(PlanError::Conflicts(conflicts)) => {
-            for c in &conflicts {
-                reporting::annotate(Level::Error, "File conflicts with the index", c);
-            }
-            return Err(Failure::Told(format!(
-                "{}\nnothing was uploaded",
-                conflicts.join("\n")
-            )));
-        }
-        Err(PlanError::ReleaseClosed(why)) => {
-            reporting::annotate(Level::Error, "The release is closed to new files", &why);
-            return Err(Failure::Told(why));
-        }
-        Err(PlanError::Failed(e)) => return Err(e.into()),
-    };
-    if let Some(read) = &read_from {
-        tracing::info!("plan: read {}", reporting::shown(read));
-    }
-    notices.iter().for_each(reporting::tell);
-    tell_plan(&steps, new_release);
+    let mut planned = plan_all(&api, &releases).await?;
     let mut report = Report {
-        name: release.name.clone(),
-        version: release.version.clone(),
         repository_url: cfg.index.repository_url.to_string(),
-        release_url: String::new(),
-        files: Vec::new(),
+        releases: releases
+            .iter()
+            .map(|r| ReleaseReport {
+                name: r.name.clone(),
+                version: r.version.clone(),
+                release_url: String::new(),
+                files: Vec::new(),
+            })
+            .collect(),
         source: source.run,
     };
     if cfg.hash_first || sigstore.is_some() || (cfg.dry_run && cfg.print_hash) {
-        publish::hash_pending(&mut steps).await?;
+        for p in &mut planned {
+            publish::hash_pending(&mut p.steps).await?;
+        }
     }
     if cfg.dry_run {
-        for step in &steps {
-            if let (true, Some(d)) = (cfg.print_hash, &step.digests) {
-                print_hash(&step.dist.filename, d);
+        for (p, rr) in planned.iter().zip(&mut report.releases) {
+            for step in &p.steps {
+                if let (true, Some(d)) = (cfg.print_hash, &step.digests) {
+                    print_hash(&step.dist.filename, d);
+                }
+                let status = match step.already_there() {
+                    Some(_) => FileStatus::AlreadyThere,
+                    None => FileStatus::WouldUpload,
+                };
+                rr.files.push(publish::file_report(
+                    step.dist,
+                    status,
+                    step.digests.as_ref(),
+                    step.already_there(),
+                ));
             }
-            let status = match step.already_there() {
-                Some(_) => FileStatus::AlreadyThere,
-                None => FileStatus::WouldUpload,
-            };
-            report.files.push(publish::file_report(
-                step.dist,
-                status,
-                step.digests.as_ref(),
-                step.already_there(),
-            ));
         }
         tracing::info!("dry run: nothing was uploaded");
         return emit(&report, true, cfg.report_file.as_deref());
@@ -143,42 +129,173 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
     // Attestations, signed before the first upload: a failure leaves the index untouched.
     if let Some(urls) = &sigstore {
         tokio::select! {
-            r = sign(&cfg, runner, urls, &mut steps, source.from_artifacts) => r?,
+            r = sign(&cfg, runner, urls, &mut planned, source.from_artifacts) => r?,
             signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
         }
     }
 
-    // Credentials, then the uploads.
-    let to_upload: Vec<&Step> = steps
+    // Credentials, then the uploads: one release after another.
+    let uploads = upload(&cfg, &api, &auth, &planned).await?;
+    let cancelled = uploads.iter().find_map(|u| u.cancelled);
+    for (p, (done, rr)) in planned
         .iter()
-        .filter(|s| s.already_there().is_none())
-        .collect();
-    let mut uploads = Uploads::default();
-    if !to_upload.is_empty() {
-        tokio::select! {
-            a = auth.authenticate(&release.name) => tell_authenticated(a)?,
-            signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
+        .zip(uploads.into_iter().zip(&mut report.releases))
+    {
+        // A release the cancellation kept from starting is told as cancelled too.
+        let done = Uploads { cancelled, ..done };
+        let (files, notices) = publish::file_reports(&p.steps, done);
+        notices.iter().for_each(reporting::tell);
+        for f in &files {
+            if let (Some(e), FileStatus::Failed) = (&f.error, f.status) {
+                reporting::annotate(Level::Error, &format!("Upload of {} failed", f.filename), e);
+            }
+            if let (true, Some(sha), Some(blake)) = (cfg.print_hash, &f.sha256, &f.blake2_256) {
+                print_hash(
+                    &f.filename,
+                    &Digests {
+                        sha256: sha.clone(),
+                        blake2_256: blake.clone(),
+                    },
+                );
+            }
         }
-        let _group = reporting::group(&format!(
-            "Uploading {} file{}",
-            to_upload.len(),
-            plural(to_upload.len())
-        ));
-        let bar = progress::start(to_upload.iter().map(|s| s.dist.size).sum());
+        rr.files = files;
+    }
+
+    // Confirm: every file on the index with the sha256 that was sent.
+    if cancelled.is_none() {
+        for (p, rr) in planned.iter().zip(&mut report.releases) {
+            if let Some(n) = publish::confirm(&api, p.release, rr, cfg.confirm_timeout).await {
+                reporting::tell(&n);
+            }
+        }
+    }
+
+    // Report.
+    emit(&report, false, cfg.report_file.as_deref())?;
+    tell_index_read(&cfg, &report, &api);
+    verdict(&report)
+}
+
+/// One release and what its plan found.
+struct Planned<'a> {
+    release: &'a Release,
+    steps: Vec<Step<'a>>,
+    new_release: bool,
+}
+
+/// Plan every release; the conflicts and closed releases of all of them are told together,
+/// and any one stops the publish before the first upload.
+async fn plan_all<'a>(
+    api: &Index<'_>,
+    releases: &'a [Release],
+) -> Result<Vec<Planned<'a>>, Failure> {
+    let mut planned = Vec::with_capacity(releases.len());
+    let (mut conflicts, mut closed) = (Vec::new(), Vec::new());
+    for release in releases {
+        let Plan {
+            steps,
+            new_release,
+            read_from,
+            notices,
+        } = match publish::plan(api, release).await {
+            Ok(plan) => plan,
+            Err(PlanError::Conflicts(found)) => {
+                for c in &found {
+                    reporting::annotate(Level::Error, "File conflicts with the index", c);
+                }
+                conflicts.extend(found);
+                continue;
+            }
+            Err(PlanError::ReleaseClosed(why)) => {
+                reporting::annotate(Level::Error, "The release is closed to new files", &why);
+                closed.push(why);
+                continue;
+            }
+            Err(PlanError::Failed(e)) => return Err(e.into()),
+        };
+        if let Some(read) = &read_from {
+            tracing::info!("plan: read {}", reporting::shown(read));
+        }
+        notices.iter().for_each(reporting::tell);
+        let label = match releases {
+            [_] => "plan".to_owned(),
+            _ => format!("plan of {} {}", release.name, release.version),
+        };
+        tell_plan(&label, &steps, new_release);
+        planned.push(Planned {
+            release,
+            steps,
+            new_release,
+        });
+    }
+    if conflicts.is_empty() && closed.is_empty() {
+        return Ok(planned);
+    }
+    // A closed release's message already says that nothing was uploaded.
+    if conflicts.is_empty() {
+        return Err(Failure::Told(closed.join("\n")));
+    }
+    conflicts.extend(closed);
+    Err(Failure::Told(format!(
+        "{}\nnothing was uploaded",
+        conflicts.join("\n")
+    )))
+}
+
+/// Mint (or take) the credentials, then upload every release's files, one release after
+/// another: each release keeps the uploader's order (a new release's first file alone, its
+/// sdist last) and its failures are explained against its own files on the index. A
+/// cancellation stops the releases still to come. One outcome per release.
+async fn upload(
+    cfg: &PublishConfig,
+    api: &Index<'_>,
+    auth: &Auth,
+    planned: &[Planned<'_>],
+) -> Result<Vec<Uploads>, Failure> {
+    let to_upload = planned
+        .iter()
+        .flat_map(|p| p.steps.iter())
+        .filter(|s| s.already_there().is_none());
+    let (count, bytes) = to_upload.fold((0, 0), |(n, b), s| (n + 1, b + s.dist.size));
+    let mut uploads: Vec<Uploads> = planned.iter().map(|_| Uploads::default()).collect();
+    if count == 0 {
+        return Ok(uploads);
+    }
+    // One minted token serves every project that registered this workflow as its trusted
+    // publisher; the first project to upload only names where a refusal is fixed.
+    let first = planned
+        .iter()
+        .find(|p| p.steps.iter().any(|s| s.already_there().is_none()))
+        .map_or("", |p| p.release.name.as_str());
+    tokio::select! {
+        a = auth.authenticate(first) => tell_authenticated(a)?,
+        signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
+    }
+    let _group = reporting::group(&format!("Uploading {count} file{}", plural(count)));
+    let bar = progress::start(bytes);
+    for (p, done) in planned.iter().zip(&mut uploads) {
+        let steps: Vec<&Step> = p
+            .steps
+            .iter()
+            .filter(|s| s.already_there().is_none())
+            .collect();
+        if steps.is_empty() {
+            continue;
+        }
         let uploader = Uploader {
-            http,
+            http: &cfg.http,
             repository_url: &cfg.index.repository_url,
-            api: &api,
-            release: &release,
-            auth: &auth,
+            api,
+            release: p.release,
+            auth,
             concurrency: cfg.concurrency,
             skip_existing: cfg.skip_existing,
-            new_release,
+            new_release: p.new_release,
             progress: bar.as_ref(),
         };
-        uploads = uploader.upload_all(&to_upload).await;
-        progress::finish(bar);
-        if let Some(signal) = uploads.cancelled {
+        *done = uploader.upload_all(&steps).await;
+        if let Some(signal) = done.cancelled {
             reporting::annotate(
                 Level::Error,
                 "Publish cancelled",
@@ -187,38 +304,11 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
                      reached the index"
                 ),
             );
+            break;
         }
     }
-    let cancelled = uploads.cancelled.is_some();
-    let (files, notices) = publish::file_reports(&steps, uploads);
-    notices.iter().for_each(reporting::tell);
-    for f in &files {
-        if let (Some(e), FileStatus::Failed) = (&f.error, f.status) {
-            reporting::annotate(Level::Error, &format!("Upload of {} failed", f.filename), e);
-        }
-        if let (true, Some(sha), Some(blake)) = (cfg.print_hash, &f.sha256, &f.blake2_256) {
-            print_hash(
-                &f.filename,
-                &Digests {
-                    sha256: sha.clone(),
-                    blake2_256: blake.clone(),
-                },
-            );
-        }
-    }
-    report.files = files;
-
-    // Confirm: every file on the index with the sha256 that was sent.
-    if !cancelled {
-        if let Some(n) = publish::confirm(&api, &release, &mut report, cfg.confirm_timeout).await {
-            reporting::tell(&n);
-        }
-    }
-
-    // Report.
-    emit(&report, false, cfg.report_file.as_deref())?;
-    tell_index_read(&cfg, &report, &api);
-    verdict(&report)
+    progress::finish(bar);
+    Ok(uploads)
 }
 
 /// The files to publish, and the run they came from.
@@ -292,49 +382,61 @@ fn run_source(d: &Downloaded) -> RunSource {
     }
 }
 
-/// Run every distribution check; on failure, nothing may be uploaded.
+/// Run every distribution check of a one-release command; on failure, nothing may be
+/// uploaded.
 pub(super) fn check(paths: &[PathBuf]) -> Result<Release, Failure> {
     let _group = reporting::group("Checking distributions");
-    match distribution::collect(paths) {
-        Ok((release, skipped)) => {
-            for s in &skipped {
-                tracing::info!(
-                    "skipping {}: {}",
-                    reporting::shown(s.path.display()),
-                    reporting::shown(&s.reason)
-                );
-            }
-            for d in &release.distributions {
-                tracing::info!(
-                    "  {} ({})",
-                    reporting::shown(&d.filename),
-                    reporting::human_size(d.size)
-                );
-            }
-            Ok(release)
-        }
-        Err(failure) => {
-            // In Actions each problem also becomes an annotation on the run; the final error
-            // lists them all either way.
-            if reporting::in_actions() {
-                for p in &failure.problems {
-                    reporting::annotate(Level::Error, &p.path.display().to_string(), &p.message);
-                }
-            }
-            let list = failure.to_string();
-            Err(Failure::Told(format!(
-                "{}\nnothing was uploaded: fix the problem{} above and run again",
-                list.trim_end(),
-                plural(failure.problems.len())
-            )))
-        }
+    let (release, skipped) = distribution::collect(paths).map_err(check_failure)?;
+    tell_checked(&skipped, std::slice::from_ref(&release));
+    Ok(release)
+}
+
+/// Run every distribution check of every release (one per project); on failure, nothing may
+/// be uploaded.
+fn check_releases(paths: &[PathBuf]) -> Result<Vec<Release>, Failure> {
+    let _group = reporting::group("Checking distributions");
+    let (releases, skipped) = distribution::collect_releases(paths).map_err(check_failure)?;
+    tell_checked(&skipped, &releases);
+    Ok(releases)
+}
+
+fn tell_checked(skipped: &[Skipped], releases: &[Release]) {
+    for s in skipped {
+        tracing::info!(
+            "skipping {}: {}",
+            reporting::shown(s.path.display()),
+            reporting::shown(&s.reason)
+        );
+    }
+    for d in releases.iter().flat_map(|r| &r.distributions) {
+        tracing::info!(
+            "  {} ({})",
+            reporting::shown(&d.filename),
+            reporting::human_size(d.size)
+        );
     }
 }
 
-fn tell_plan(steps: &[Step<'_>], new_release: bool) {
+fn check_failure(failure: CheckFailure) -> Failure {
+    // In Actions each problem also becomes an annotation on the run; the final error lists
+    // them all either way.
+    if reporting::in_actions() {
+        for p in &failure.problems {
+            reporting::annotate(Level::Error, &p.path.display().to_string(), &p.message);
+        }
+    }
+    let list = failure.to_string();
+    Failure::Told(format!(
+        "{}\nnothing was uploaded: fix the problem{} above and run again",
+        list.trim_end(),
+        plural(failure.problems.len())
+    ))
+}
+
+fn tell_plan(label: &str, steps: &[Step<'_>], new_release: bool) {
     let there = steps.iter().filter(|s| s.already_there().is_some()).count();
     tracing::info!(
-        "plan: {} to upload, {there} already on the index{}",
+        "{label}: {} to upload, {there} already on the index{}",
         steps.len() - there,
         if new_release { " (a new release)" } else { "" }
     );
@@ -367,7 +469,8 @@ fn tell_index_read(cfg: &PublishConfig, report: &Report, api: &Index<'_>) {
     } else {
         simple
     };
-    let why = if !report.release_url.is_empty() {
+    let pages = report.releases.iter().all(|r| !r.release_url.is_empty());
+    let why = if pages {
         String::new()
     } else if api.is_warehouse() {
         " The index did not name a release page.".to_owned()
@@ -376,7 +479,7 @@ fn tell_index_read(cfg: &PublishConfig, report: &Report, api: &Index<'_>) {
          `release-url` is empty; the file links above are the downloads."
             .to_owned()
     };
-    if report.release_url.is_empty() {
+    if !pages {
         tracing::info!(
             "no release page: `release-url` is empty (only Warehouse and devpi have one)"
         );
@@ -413,30 +516,38 @@ fn attestation_sigstore(cfg: &PublishConfig, auth: &Auth) -> Option<SigstoreUrls
     Some(cfg.attestations.sigstore())
 }
 
-/// Sign the attestations; a failure is told here and stops the publish.
+/// Sign the attestations of every release; a failure is told here and stops the publish.
 async fn sign(
     cfg: &PublishConfig,
     runner: &Runner,
     urls: &SigstoreUrls,
-    steps: &mut [Step<'_>],
+    planned: &mut [Planned<'_>],
     from_artifacts: bool,
 ) -> Result<(), Failure> {
-    if steps.iter().all(|s| s.already_there().is_some()) {
+    let steps = || planned.iter().flat_map(|p| p.steps.iter());
+    if steps().all(|s| s.already_there().is_some()) {
         return Ok(());
     }
     let _group = reporting::group("Signing PEP 740 attestations");
     let dir = attestation_dir(cfg.report_file.as_deref(), from_artifacts);
     let signed = match RunnerOidc::for_job(runner) {
         Ok(oidc) => {
-            publish::sign(
-                &cfg.http,
-                &oidc,
-                urls,
-                steps,
-                cfg.concurrency.fixed_or(4),
-                dir.as_deref(),
-            )
-            .await
+            let mut signed = Ok(0);
+            for p in planned.iter_mut() {
+                signed = publish::sign(
+                    &cfg.http,
+                    &oidc,
+                    urls,
+                    &mut p.steps,
+                    cfg.concurrency.fixed_or(4),
+                    dir.as_deref(),
+                )
+                .await;
+                if signed.is_err() {
+                    break;
+                }
+            }
+            signed
         }
         Err(e) => Err(e),
     };
@@ -451,7 +562,7 @@ async fn sign(
              `attestations: false` to publish without them)"
         )));
     }
-    for step in steps.iter() {
+    for step in planned.iter().flat_map(|p| p.steps.iter()) {
         if let Some(a) = step.attestation() {
             tracing::info!("signed {} -> {}", step.dist.filename, a.file.display());
         }
@@ -538,33 +649,57 @@ fn emit(report: &Report, dry_run: bool, report_file: Option<&Path>) -> Result<()
     Ok(())
 }
 
-/// The run's verdict: every file on the index, or an error that says which are not.
+/// The run's verdict: every file on the index, or an error that says which are not, release
+/// by release.
 fn verdict(report: &Report) -> Result<(), Failure> {
     if report.complete() {
         return Ok(());
     }
-    let on: Vec<_> = report
-        .files
-        .iter()
-        .filter(|f| f.status.on_index())
-        .map(|f| f.filename.as_str())
-        .collect();
-    let off: Vec<_> = report
-        .files
-        .iter()
-        .filter(|f| !f.status.on_index())
-        .map(|f| f.filename.as_str())
-        .collect();
-    if on.is_empty() {
-        return Err(
-            anyhow::anyhow!("nothing was published: {} not uploaded", off.join(", ")).into(),
-        );
+    let names = |r: &ReleaseReport, on: bool| -> Vec<String> {
+        r.files
+            .iter()
+            .filter(|f| f.status.on_index() == on)
+            .map(|f| f.filename.clone())
+            .collect()
+    };
+    if let Some(r) = report.single() {
+        let (on, off) = (names(r, true), names(r, false));
+        if on.is_empty() {
+            return Err(
+                anyhow::anyhow!("nothing was published: {} not uploaded", off.join(", ")).into(),
+            );
+        }
+        return Err(anyhow::anyhow!(
+            "the release is incomplete: on the index: {}; NOT on the index: {}. Fix the cause \
+             and re-run: files already on the index are not sent again.",
+            on.join(", "),
+            off.join(", ")
+        )
+        .into());
     }
+    let lines: Vec<String> = report
+        .releases
+        .iter()
+        .map(|r| {
+            let (on, off) = (names(r, true), names(r, false));
+            let state = if r.complete() {
+                "complete".to_owned()
+            } else if on.is_empty() {
+                format!("nothing published: {} not uploaded", off.join(", "))
+            } else {
+                format!(
+                    "incomplete: on the index: {}; NOT on the index: {}",
+                    on.join(", "),
+                    off.join(", ")
+                )
+            };
+            format!("  {} {}: {state}", r.name, r.version)
+        })
+        .collect();
     Err(anyhow::anyhow!(
-        "the release is incomplete: on the index: {}; NOT on the index: {}. Fix the cause and \
-         re-run: files already on the index are not sent again.",
-        on.join(", "),
-        off.join(", ")
+        "the publish is incomplete:\n{}\nFix the cause and re-run: files already on the index \
+         are not sent again.",
+        lines.join("\n")
     )
     .into())
 }

@@ -40,6 +40,28 @@ struct Inspected {
 /// empty set or any failed check is a [`Problem`]. All problems of all files are reported
 /// together, and nothing is returned for upload unless there are none.
 pub fn collect(paths: &[PathBuf]) -> Result<(Release, Vec<Skipped>), CheckFailure> {
+    let (mut releases, skipped) = gather_releases(paths, false)?;
+    match releases.pop() {
+        // With `several_projects` false every file is of one release.
+        Some(release) if releases.is_empty() => Ok((release, skipped)),
+        _ => Err(CheckFailure {
+            problems: nothing_to_publish(paths, &skipped),
+        }),
+    }
+}
+
+/// Like [`collect`], for several projects at once (a monorepo, a package and its plugins):
+/// one [`Release`] per project, sorted by normalised name, each checked on its own (one
+/// version, at most one sdist). Several versions of one project stay a problem: that is a
+/// stale file, not a monorepo.
+pub fn collect_releases(paths: &[PathBuf]) -> Result<(Vec<Release>, Vec<Skipped>), CheckFailure> {
+    gather_releases(paths, true)
+}
+
+fn gather_releases(
+    paths: &[PathBuf],
+    several_projects: bool,
+) -> Result<(Vec<Release>, Vec<Skipped>), CheckFailure> {
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
     let mut candidates = gather(paths, &mut skipped, &mut problems);
@@ -70,41 +92,40 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Release, Vec<Skipped>), CheckFailur
             distribution,
         });
     }
-    problems.extend(check_together(&inspected));
+    problems.extend(check_together(&inspected, several_projects));
     if !problems.is_empty() {
         return Err(CheckFailure { problems });
     }
 
-    let mut release: Option<(String, String, String)> = None;
-    let mut distributions = Vec::with_capacity(inspected.len());
+    // The checks above leave one version per project (and one project unless
+    // `several_projects`), so grouping by project name groups by release.
+    let mut releases: Vec<Release> = Vec::new();
     for item in inspected {
         let (Some(identity), Some(distribution)) = (item.identity, item.distribution) else {
             // Unreachable in practice: a file without both has reported a problem.
             continue;
         };
-        release.get_or_insert_with(|| {
-            (
-                distribution.metadata.name.clone(),
-                identity.name.to_string(),
-                distribution.metadata.version.clone(),
-            )
-        });
-        distributions.push(distribution);
+        let normalized_name = identity.name.to_string();
+        match releases
+            .iter_mut()
+            .find(|r| r.normalized_name == normalized_name)
+        {
+            Some(release) => release.distributions.push(distribution),
+            None => releases.push(Release {
+                name: distribution.metadata.name.clone(),
+                normalized_name,
+                version: distribution.metadata.version.clone(),
+                distributions: vec![distribution],
+            }),
+        }
     }
-    let Some((name, normalized_name, version)) = release else {
+    if releases.is_empty() {
         return Err(CheckFailure {
             problems: nothing_to_publish(paths, &skipped),
         });
-    };
-    Ok((
-        Release {
-            name,
-            normalized_name,
-            version,
-            distributions,
-        },
-        skipped,
-    ))
+    }
+    releases.sort_by(|a, b| a.normalized_name.cmp(&b.normalized_name));
+    Ok((releases, skipped))
 }
 
 fn problem(path: &Path, message: String) -> Problem {
@@ -474,50 +495,76 @@ fn names_release(folder: &str, identity: &Identity) -> bool {
     })
 }
 
-/// Checks across files: one project, one version, at most one sdist.
-fn check_together(inspected: &[Inspected]) -> Vec<Problem> {
+/// Checks across files: one version per project and at most one sdist per project; and one
+/// project, unless `several_projects`.
+fn check_together(inspected: &[Inspected], several_projects: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut reference: Option<(&Candidate, &Identity)> = None;
+    // The first file of each project (of the run, unless `several_projects`).
+    let mut firsts: Vec<(&Candidate, &Identity)> = Vec::new();
     for item in inspected {
         let Some(identity) = &item.identity else {
             continue;
         };
-        let Some((first, first_identity)) = reference else {
-            reference = Some((&item.candidate, identity));
+        let reference = if several_projects {
+            firsts.iter().find(|(_, i)| i.name == identity.name)
+        } else {
+            firsts.first()
+        };
+        let Some(&(first, first_identity)) = reference else {
+            firsts.push((&item.candidate, identity));
             continue;
         };
         let same_name = identity.name == first_identity.name;
         let same_version = identity.version == first_identity.version;
-        if !same_name || !same_version {
-            let what = if same_name { "version" } else { "project" };
-            problems.push(problem(
-                &item.candidate.path,
-                format!(
-                    "is {} {} but {} is {} {}: one run publishes one release, so this is \
-                     another {what}; remove the files of other releases from the packages \
-                     folder or publish them in separate runs",
-                    identity.name,
-                    identity.version,
-                    shown(&first.filename),
-                    first_identity.name,
-                    first_identity.version
-                ),
-            ));
+        if same_name && same_version {
+            continue;
         }
+        let why = if several_projects {
+            "several versions of one project in one publish are refused (a file left over \
+             from another build, most likely); remove the files of the other version from the \
+             packages folder or publish it in a separate run"
+                .to_owned()
+        } else {
+            let what = if same_name { "version" } else { "project" };
+            format!(
+                "one run publishes one release, so this is another {what}; remove the files of \
+                 other releases from the packages folder or publish them in separate runs"
+            )
+        };
+        problems.push(problem(
+            &item.candidate.path,
+            format!(
+                "is {} {} but {} is {} {}: {why}",
+                identity.name,
+                identity.version,
+                shown(&first.filename),
+                first_identity.name,
+                first_identity.version
+            ),
+        ));
     }
-    let mut sdists = inspected
+    // One sdist per project: a file whose identity is unknown has reported its problem, and
+    // without `several_projects` every sdist counts.
+    let mut first_sdists: Vec<(Option<&PackageName>, &Candidate)> = Vec::new();
+    for item in inspected
         .iter()
-        .filter(|i| i.candidate.kind == DistKind::Sdist);
-    if let Some(first) = sdists.next() {
-        for extra in sdists {
-            problems.push(problem(
-                &extra.candidate.path,
+        .filter(|i| i.candidate.kind == DistKind::Sdist)
+    {
+        let project = match (several_projects, &item.identity) {
+            (false, _) => None,
+            (true, Some(identity)) => Some(&identity.name),
+            (true, None) => continue,
+        };
+        match first_sdists.iter().find(|(p, _)| *p == project) {
+            Some((_, first)) => problems.push(problem(
+                &item.candidate.path,
                 format!(
                     "is a second sdist besides {}, and PyPI accepts only one sdist per release: \
                      keep one",
-                    shown(&first.candidate.filename)
+                    shown(&first.filename)
                 ),
-            ));
+            )),
+            None => first_sdists.push((project, &item.candidate)),
         }
     }
     problems

@@ -24,7 +24,7 @@ mod differential;
 #[cfg(test)]
 mod tests;
 
-pub use collect::collect;
+pub use collect::{collect, collect_releases};
 pub use filename::{is_distribution, name_and_version, normalized_name};
 pub use metadata::{CoreMetadata, ParseError};
 

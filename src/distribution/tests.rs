@@ -654,6 +654,75 @@ fn one_run_is_one_project_one_version_and_one_sdist() {
 }
 
 #[test]
+fn several_projects_make_one_release_each() {
+    let dir = tempdir();
+    let plugin = Project::new("demo-plugin", "0.3");
+    write_wheel(&plugin, dir.path(), "py3").unwrap();
+    write_sdist(&plugin, dir.path()).unwrap();
+    write_wheel(&demo(), dir.path(), "py3").unwrap();
+    write_sdist(&demo(), dir.path()).unwrap();
+    let (releases, _) = collect_releases(&[dir.path().to_path_buf()]).unwrap();
+    let found: Vec<_> = releases
+        .iter()
+        .map(|r| {
+            let files: Vec<_> = r
+                .distributions
+                .iter()
+                .map(|d| d.filename.as_str())
+                .collect();
+            (r.name.as_str(), r.version.as_str(), files)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "Demo.Pkg",
+                "1.0",
+                vec!["demo_pkg-1.0-py3-none-any.whl", "demo_pkg-1.0.tar.gz"]
+            ),
+            (
+                "demo-plugin",
+                "0.3",
+                vec!["demo_plugin-0.3-py3-none-any.whl", "demo_plugin-0.3.tar.gz"]
+            ),
+        ]
+    );
+    // The one-release reading still refuses the second project.
+    assert_problem(
+        &problems(&[dir.path().to_path_buf()]),
+        "demo_plugin-0.3-py3-none-any.whl",
+        "this is another project",
+    );
+}
+
+#[test]
+fn several_projects_still_one_version_and_one_sdist_each() {
+    let dir = tempdir();
+    write_wheel(&demo(), dir.path(), "py3").unwrap();
+    write_wheel(&Project::new("other", "1.0"), dir.path(), "py3").unwrap();
+    write_sdist(&Project::new("other", "1.0"), dir.path()).unwrap();
+    write_sdist(&Project::new("Demo.Pkg", "2.0"), dir.path()).unwrap();
+    write_sdist(&demo(), dir.path()).unwrap();
+    let found = match collect_releases(&[dir.path().to_path_buf()]) {
+        Ok((releases, _)) => panic!("expected problems, got {releases:#?}"),
+        Err(failure) => failure.problems,
+    };
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_problem(
+        &found,
+        "demo_pkg-2.0.tar.gz",
+        "is demo-pkg 2.0 but demo_pkg-1.0-py3-none-any.whl is demo-pkg 1.0: several versions \
+         of one project in one publish are refused",
+    );
+    assert_problem(
+        &found,
+        "demo_pkg-2.0.tar.gz",
+        "is a second sdist besides demo_pkg-1.0.tar.gz",
+    );
+}
+
+#[test]
 fn license_files_must_ship_in_the_archives() {
     let dir = tempdir();
     let project = demo().with_header("License-File", "LICENSE");

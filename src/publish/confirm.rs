@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use crate::distribution::Release;
 use crate::index::Index;
 use crate::report::Notice;
-use crate::report::Report;
+use crate::report::ReleaseReport;
 
 /// Wait, bounded, until the index lists every file that is on it with the sha256 that was
 /// sent, and take each file's download URL from it (Warehouse's JSON API is cached and may
@@ -14,10 +14,10 @@ use crate::report::Report;
 pub async fn confirm(
     api: &Index<'_>,
     release: &Release,
-    report: &mut Report,
+    report: &mut ReleaseReport,
     timeout: Duration,
 ) -> Option<Notice> {
-    let pending = |r: &Report| {
+    let pending = |r: &ReleaseReport| {
         r.files
             .iter()
             .filter(|f| f.status.on_index() && !f.confirmed)

@@ -1,5 +1,6 @@
 //! Explain: turn an upload that failed into what the release manager needs to know and do,
 //! settling first whether the index holds exactly this file after all.
+use crate::auth::Auth;
 use crate::distribution::{DistKind, Distribution, Release};
 use crate::hashing::{self, Digests};
 use crate::index::{Index, IndexFile};
@@ -21,6 +22,7 @@ pub enum Settled {
 /// Turn an upload error into what the release manager needs to know and do.
 pub async fn explain_failure(
     api: &Index<'_>,
+    auth: &Auth,
     release: &Release,
     dist: &Distribution,
     err: UploadError,
@@ -70,6 +72,22 @@ pub async fn explain_failure(
         .as_ref()
         .is_some_and(|f| f.digests.sha256.is_some() && !same(f))
         || (index_blake.is_some() && !blake_same);
+    // One minted token serves every project that registered this workflow as its trusted
+    // publisher: a project that refuses it has not.
+    if let (
+        Refusal::Auth { message } | Refusal::Forbidden { message },
+        Some((publisher, register_at)),
+    ) = (refusal, auth.trusted_publisher(&release.name))
+    {
+        let project = shown(&release.name);
+        return Settled::Failed(format!(
+            "{name}: the index refused the upload to project {project} with the token minted \
+             through trusted publishing (\"{message}\"): this workflow is not a trusted \
+             publisher of {project}. Add it on {project}'s publishing settings, {register_at}: \
+             {}.",
+            publisher.one_line()
+        ));
+    }
     let msg = match refusal {
         Refusal::FileExists { .. } | Refusal::Conflict { .. } | Refusal::SdistExists { .. }
             if on_index.as_ref().is_some_and(same) || blake_same =>

@@ -107,6 +107,7 @@ impl Uploader<'_> {
                     Err(e) => {
                         let settled = explain_failure(
                             self.api,
+                            self.auth,
                             self.release,
                             step.dist,
                             e,

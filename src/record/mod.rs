@@ -125,7 +125,10 @@ impl fmt::Display for RecordOutcome {
 
 /// Records the published release in the fixtures folder.
 pub fn run(args: &RecordArgs) -> Result<RecordOutcome> {
-    let files = published::load(&args.published)?;
+    let files = published::of_release(
+        published::load(&args.published)?,
+        given(&args.name).as_deref(),
+    )?;
     let release = published::release(
         &files,
         given(&args.name).as_deref(),

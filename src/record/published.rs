@@ -45,6 +45,45 @@ pub fn load(file_or_json: &str) -> Result<Vec<PublishedFile>> {
     })
 }
 
+/// The files of the release to record. A publish of several projects lists the files of
+/// each: `--name` says which release is recorded, and is required then.
+pub fn of_release(files: Vec<PublishedFile>, name: Option<&str>) -> Result<Vec<PublishedFile>> {
+    let mut projects: Vec<String> = Vec::new();
+    let mut named = Vec::with_capacity(files.len());
+    for file in files {
+        let (project, version) = name_and_version(&file.filename)?;
+        let label = format!("{} {}", normalize_name(&project), version);
+        if !projects.contains(&label) {
+            projects.push(label);
+        }
+        named.push((normalize_name(&project), file));
+    }
+    let several: std::collections::HashSet<&str> = named.iter().map(|(p, _)| p.as_str()).collect();
+    if several.len() < 2 {
+        return Ok(named.into_iter().map(|(_, f)| f).collect());
+    }
+    let listed = crate::reporting::shown(projects.join(", "));
+    let Some(name) = name else {
+        bail!(
+            "--published holds several releases ({listed}): pass --name to say which one to \
+             record (one record step per release)"
+        );
+    };
+    let wanted = normalize_name(name);
+    let kept: Vec<PublishedFile> = named
+        .into_iter()
+        .filter(|(p, _)| *p == wanted)
+        .map(|(_, f)| f)
+        .collect();
+    if kept.is_empty() {
+        bail!(
+            "--name {} is none of the releases in --published ({listed}): fix --name",
+            crate::reporting::shown(name)
+        );
+    }
+    Ok(kept)
+}
+
 /// The earliest upload time among the files (the release's first file), if any file has one.
 pub fn first_upload(files: &[PublishedFile]) -> Result<Option<UtcTime>> {
     let mut earliest: Option<UtcTime> = None;
@@ -202,6 +241,36 @@ mod tests {
                 .unwrap()
                 .name,
             "arthexis"
+        );
+    }
+
+    #[test]
+    fn several_releases_need_name_to_pick_one() {
+        let files = || {
+            vec![
+                file("demo_core-1.0-py3-none-any.whl", None),
+                file("demo_core-1.0.tar.gz", None),
+                file("demo_plugin-0.3.tar.gz", None),
+            ]
+        };
+        let kept = of_release(files(), Some("Demo.Plugin")).unwrap();
+        let names: Vec<_> = kept.iter().map(|f| f.filename.as_str()).collect();
+        assert_eq!(names, ["demo_plugin-0.3.tar.gz"]);
+        assert_eq!(of_release(files(), Some("demo-core")).unwrap().len(), 2);
+        let missing = of_release(files(), None).unwrap_err().to_string();
+        assert!(
+            missing.contains("several releases (demo-core 1.0, demo-plugin 0.3): pass --name"),
+            "{missing}"
+        );
+        let wrong = of_release(files(), Some("other")).unwrap_err().to_string();
+        assert!(
+            wrong.contains("--name other is none of the releases"),
+            "{wrong}"
+        );
+        // One release: every file, whatever --name says (release() judges it).
+        assert_eq!(
+            of_release(files()[..2].to_vec(), Some("x")).unwrap().len(),
+            2
         );
     }
 

@@ -9,14 +9,22 @@ use crate::report::Report;
 /// Append the step outputs to `$GITHUB_OUTPUT` (no-op outside Actions).
 pub fn write_github_output(report: &Report) -> anyhow::Result<()> {
     let published = report.published_json()?;
+    let releases = report.releases_json()?;
     let complete = if report.complete() { "true" } else { "false" };
     let urls = report.urls().join("\n");
+    // One release's name, version and page; empty when the publish held several (see
+    // `releases`).
+    let (name, version, release_url) = report
+        .single()
+        .map(|r| (r.name.as_str(), r.version.as_str(), r.release_url.as_str()))
+        .unwrap_or_default();
     write_named_outputs(&[
         ("urls", &urls),
-        ("release-url", &report.release_url),
+        ("release-url", release_url),
         ("published", &published),
-        ("name", &report.name),
-        ("version", &report.version),
+        ("releases", &releases),
+        ("name", name),
+        ("version", version),
         ("complete", complete),
     ])
 }
@@ -55,7 +63,7 @@ pub(super) fn append(path: &Path, text: &str) -> anyhow::Result<()> {
 
 /// Write the `--report` file (the `published` JSON, pretty-printed), atomically.
 pub fn write_report_file(path: &Path, report: &Report) -> anyhow::Result<()> {
-    let json = serde_json::to_string_pretty(&report.files).context("serialising the report")?;
+    let json = report.published_json_pretty()?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -1,37 +1,86 @@
 //! The job summary (`$GITHUB_STEP_SUMMARY`): markdown in which every value from outside is
 //! inert.
-use crate::report::Report;
+use crate::report::{ReleaseReport, Report};
 
 use anyhow::Context;
 
 use super::human_size;
 use super::outputs::append;
 
-/// The job summary of a publish. Every value in it is outside data (names, URLs, run
-/// metadata, index messages) and goes through [`md`]; links are HTML anchors so a URL cannot
-/// end one early.
+/// The job summary of a publish: one table per release. Every value in it is outside data
+/// (names, URLs, run metadata, index messages) and goes through [`md`]; links are HTML anchors
+/// so a URL cannot end one early.
 pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
     let mut md_out = String::new();
-    let on_index = report.files.iter().filter(|f| f.status.on_index()).count();
-    let (name, version) = (md(&report.name), md(&report.version));
+    match report.releases.as_slice() {
+        [one] => {
+            release_heading(&mut md_out, "##", one, &report.repository_url, dry_run);
+            source_line(&mut md_out, report);
+            release_files(&mut md_out, "###", one);
+        }
+        releases => {
+            let done = releases.iter().filter(|r| r.complete()).count();
+            let title = if dry_run {
+                format!("Dry run: {} releases", releases.len())
+            } else if report.complete() {
+                format!("Published {} releases", releases.len())
+            } else {
+                format!(
+                    "Publish incomplete: {done} of {} releases complete",
+                    releases.len()
+                )
+            };
+            md_out.push_str(&format!("## {title}\n\n"));
+            source_line(&mut md_out, report);
+            for r in releases {
+                release_heading(&mut md_out, "###", r, &report.repository_url, dry_run);
+                release_files(&mut md_out, "####", r);
+                md_out.push('\n');
+            }
+        }
+    }
+    if !dry_run && !report.complete() {
+        md_out.push_str(
+            "\nFiles marked uploaded or already there are on the index. Re-running the job is \
+             safe: files already on the index with the same hash are not sent again.\n",
+        );
+    }
+    md_out.push('\n');
+    md_out
+}
+
+/// A release's title and page.
+fn release_heading(
+    md_out: &mut String,
+    level: &str,
+    release: &ReleaseReport,
+    repository_url: &str,
+    dry_run: bool,
+) {
+    let on_index = release.files.iter().filter(|f| f.status.on_index()).count();
+    let (name, version) = (md(&release.name), md(&release.version));
     let title = if dry_run {
         format!("Dry run: {name} {version}")
-    } else if report.complete() {
+    } else if release.complete() {
         format!("Published {name} {version}")
     } else {
         format!(
             "Publish of {name} {version} incomplete: {on_index} of {} files on the index",
-            report.files.len()
+            release.files.len()
         )
     };
-    md_out.push_str(&format!("## {title}\n\n"));
-    if !report.release_url.is_empty() {
+    md_out.push_str(&format!("{level} {title}\n\n"));
+    if !release.release_url.is_empty() {
         md_out.push_str(&format!(
             "Release page: {}  \nIndex: <code>{}</code>\n\n",
-            link(&report.release_url, &md(&report.release_url)),
-            md(&report.repository_url)
+            link(&release.release_url, &md(&release.release_url)),
+            md(repository_url)
         ));
     }
+}
+
+/// The run the artifacts came from, if they did.
+fn source_line(md_out: &mut String, report: &Report) {
     if let Some(src) = &report.source {
         let run_text = format!("run {}", src.run_id);
         let run = match &src.run_url {
@@ -53,8 +102,12 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
                 .join(", ")
         ));
     }
+}
+
+/// A release's table of files, its attestations and what went wrong.
+fn release_files(md_out: &mut String, level: &str, release: &ReleaseReport) {
     md_out.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");
-    for f in &report.files {
+    for f in &release.files {
         let code = format!("<code>{}</code>", md(&f.filename));
         let name = match &f.url {
             Some(url) => link(url, &code),
@@ -70,7 +123,7 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
             human_size(f.size)
         ));
     }
-    let attested = report
+    let attested = release
         .files
         .iter()
         .filter(|f| f.attestation_file.is_some())
@@ -81,25 +134,17 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
             if attested == 1 { "" } else { "s" }
         ));
     }
-    let failures: Vec<_> = report
+    let failures: Vec<_> = release
         .files
         .iter()
         .filter_map(|f| f.error.as_ref().map(|e| (f, e)))
         .collect();
     if !failures.is_empty() {
-        md_out.push_str("\n### What went wrong\n\n");
+        md_out.push_str(&format!("\n{level} What went wrong\n\n"));
         for (f, e) in failures {
             md_out.push_str(&format!("- <code>{}</code>: {}\n", md(&f.filename), md(e)));
         }
     }
-    if !dry_run && !report.complete() {
-        md_out.push_str(
-            "\nFiles marked uploaded or already there are on the index. Re-running the job is \
-             safe: files already on the index with the same hash are not sent again.\n",
-        );
-    }
-    md_out.push('\n');
-    md_out
 }
 
 /// Outside data as inert text of the job summary (markdown with inline HTML): one line
@@ -178,10 +223,9 @@ mod tests {
 
     #[test]
     fn summary_of_hostile_report_has_one_table_row_per_file() {
-        let report = Report {
+        let release = ReleaseReport {
             name: "demo".into(),
             version: "1.0".into(),
-            repository_url: "https://upload.example/legacy/".into(),
             release_url: "javascript:alert(1)".into(),
             files: vec![FileReport {
                 filename: "x|y`<b>\n| evil | row |".into(),
@@ -197,6 +241,10 @@ mod tests {
                 error: Some("HTTP 400 <img src=x onerror=alert(1)>\n::stop-commands::t".into()),
                 attestation_file: None,
             }],
+        };
+        let report = Report {
+            repository_url: "https://upload.example/legacy/".into(),
+            releases: vec![release],
             source: None,
         };
         let md_text = summary_markdown(&report, false);
