@@ -29,7 +29,7 @@ pub struct Release {
     #[serde(default)]
     pub name: Option<String>,
     /// Kept only when it is an http(s) URL: it becomes a step output.
-    #[serde(default, deserialize_with = "web_url_field")]
+    #[serde(default, deserialize_with = "crate::http::web_url_field")]
     pub html_url: Option<String>,
     /// A URI template: `https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}`.
     pub upload_url: String,
@@ -45,7 +45,7 @@ pub struct Asset {
     /// `sha256:<hex>`; absent on assets uploaded before GitHub computed digests.
     #[serde(default)]
     pub digest: Option<String>,
-    #[serde(default, deserialize_with = "web_url_field")]
+    #[serde(default, deserialize_with = "crate::http::web_url_field")]
     pub browser_download_url: Option<String>,
 }
 
@@ -598,22 +598,6 @@ fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
         _ => "",
     };
     anyhow!("{what}: GitHub answered HTTP {status}: {message}.{hint}")
-}
-
-/// A URL from GitHub's answer, kept only when it is an absolute http(s) URL, without a
-/// fragment: it reaches the outputs and the log.
-fn web_url(s: &str) -> Option<String> {
-    let mut url = Url::parse(s)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "https" | "http") && u.has_host())?;
-    url.set_fragment(None);
-    Some(url.into())
-}
-
-fn web_url_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?
-        .as_deref()
-        .and_then(web_url))
 }
 
 #[cfg(test)]

@@ -376,6 +376,28 @@ pub fn snippet(body: &str) -> String {
     format!(": {}{more}", crate::reporting::shown(&cut))
 }
 
+/// A URL from an answer (an index's file or release page, GitHub's release or asset), kept
+/// only when it is an absolute http(s) URL, and then in its parsed form: it reaches outputs,
+/// the summary and the log, and a `javascript:` link or a line break in it must not.
+///
+/// The fragment is dropped: a download needs none, and without one no `#` (nor the runner's
+/// `##[` command syntax) can remain in the URL.
+pub fn web_url(s: &str) -> Option<String> {
+    let mut url = url::Url::parse(s)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.has_host())?;
+    url.set_fragment(None);
+    Some(url.into())
+}
+
+/// [`web_url`] as a serde field reader.
+pub fn web_url_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<String>::deserialize(d)?
+        .as_deref()
+        .and_then(web_url))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,5 +502,23 @@ mod tests {
         assert_eq!(snippet(""), "");
         assert_eq!(snippet("a\n b"), ": a b");
         assert!(snippet(&"x".repeat(1000)).ends_with('…'));
+    }
+
+    #[test]
+    fn urls_from_answers_are_kept_only_when_they_are_web_urls() {
+        assert_eq!(
+            web_url("https://files.example/a b.whl").as_deref(),
+            Some("https://files.example/a%20b.whl")
+        );
+        assert_eq!(
+            web_url("https://x.example/\n::stop-commands::y").as_deref(),
+            Some("https://x.example/::stop-commands::y")
+        );
+        assert_eq!(
+            web_url("https://x.example/a.whl#sha256=00 ##[add-mask]z").as_deref(),
+            Some("https://x.example/a.whl")
+        );
+        assert_eq!(web_url("javascript:alert(1)"), None);
+        assert_eq!(web_url("/relative/path.whl"), None);
     }
 }

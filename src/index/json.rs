@@ -5,7 +5,8 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use url::Url;
 
-use super::{web_url, IndexFile, ReleaseState};
+use super::{IndexFile, ReleaseState};
+use crate::http::web_url;
 use crate::http::{self, Failure, Http};
 
 #[derive(Clone, Debug, Deserialize)]

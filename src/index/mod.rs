@@ -31,7 +31,7 @@ pub fn index_url_for(upload_url: &Url) -> Url {
 pub struct IndexFile {
     pub filename: String,
     /// Only an absolute http(s) URL is kept (see [`web_url`]).
-    #[serde(deserialize_with = "web_url_field")]
+    #[serde(deserialize_with = "crate::http::web_url_field")]
     pub url: Option<String>,
     #[serde(default)]
     pub size: u64,
@@ -210,51 +210,13 @@ impl<'a> Index<'a> {
             .header(reqwest::header::ACCEPT, "text/html, application/json;q=0.9")
             .timeout(self.json.http.timeout);
         let ok = request.send().await.is_ok_and(|r| r.status().is_success());
-        ok.then(|| web_url(page.as_str())).flatten()
+        ok.then(|| crate::http::web_url(page.as_str())).flatten()
     }
-}
-
-/// A URL from the index's answer, kept only when it is an absolute http(s) URL, and then in
-/// its parsed form: it reaches outputs, the summary and the log, and a `javascript:` link or
-/// a line break in it must not.
-///
-/// The fragment is dropped: a download needs none, and without one no `#` (nor the runner's
-/// `##[` command syntax) can remain in the URL.
-fn web_url(s: &str) -> Option<String> {
-    let mut url = Url::parse(s)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "https" | "http") && u.has_host())?;
-    url.set_fragment(None);
-    Some(url.into())
-}
-
-fn web_url_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?
-        .as_deref()
-        .and_then(web_url))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn index_urls_are_kept_only_when_they_are_web_urls() {
-        assert_eq!(
-            web_url("https://files.example/a b.whl").as_deref(),
-            Some("https://files.example/a%20b.whl")
-        );
-        assert_eq!(
-            web_url("https://x.example/\n::stop-commands::y").as_deref(),
-            Some("https://x.example/::stop-commands::y")
-        );
-        assert_eq!(
-            web_url("https://x.example/a.whl#sha256=00 ##[add-mask]z").as_deref(),
-            Some("https://x.example/a.whl")
-        );
-        assert_eq!(web_url("javascript:alert(1)"), None);
-        assert_eq!(web_url("/relative/path.whl"), None);
-    }
 
     #[test]
     fn index_urls() {

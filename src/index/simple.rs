@@ -12,8 +12,8 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use url::Url;
 
-use super::{web_url, IndexDigests, IndexFile};
-use crate::http::{self, Failure, Http};
+use super::{IndexDigests, IndexFile};
+use crate::http::{self, web_url, Failure, Http};
 use crate::reporting::shown;
 
 const JSON_TYPE: &str = "application/vnd.pypi.simple.v1+json";
