@@ -105,25 +105,7 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
         }
     }
     if cfg.dry_run {
-        for (p, rr) in planned.iter().zip(&mut report.releases) {
-            for step in &p.steps {
-                if let (true, Some(d)) = (cfg.print_hash, &step.digests) {
-                    print_hash(&step.dist.filename, d);
-                }
-                let status = match step.already_there() {
-                    Some(_) => FileStatus::AlreadyThere,
-                    None => FileStatus::WouldUpload,
-                };
-                rr.files.push(publish::file_report(
-                    step.dist,
-                    status,
-                    step.digests.as_ref(),
-                    step.already_there(),
-                ));
-            }
-        }
-        tracing::info!("dry run: nothing was uploaded");
-        return emit(&report, true, cfg.report_file.as_deref());
+        return dry_run(&cfg, &planned, report);
     }
 
     // Attestations, signed before the first upload: a failure leaves the index untouched.
@@ -309,6 +291,33 @@ async fn upload(
     }
     progress::finish(bar);
     Ok(uploads)
+}
+
+/// A dry run ends after the plan: what would be uploaded, reported as a publish would.
+fn dry_run(
+    cfg: &PublishConfig,
+    planned: &[Planned<'_>],
+    mut report: Report,
+) -> Result<(), Failure> {
+    for (p, rr) in planned.iter().zip(&mut report.releases) {
+        for step in &p.steps {
+            if let (true, Some(d)) = (cfg.print_hash, &step.digests) {
+                print_hash(&step.dist.filename, d);
+            }
+            let status = match step.already_there() {
+                Some(_) => FileStatus::AlreadyThere,
+                None => FileStatus::WouldUpload,
+            };
+            rr.files.push(publish::file_report(
+                step.dist,
+                status,
+                step.digests.as_ref(),
+                step.already_there(),
+            ));
+        }
+    }
+    tracing::info!("dry run: nothing was uploaded");
+    emit(&report, true, cfg.report_file.as_deref())
 }
 
 /// The files to publish, and the run they came from.
