@@ -4,7 +4,6 @@ use pep440_rs::Version;
 
 use crate::cli::{PreflightArgs, PreflightSubject};
 use crate::distribution;
-use crate::record::published::normalize_name;
 use crate::report::Notice;
 use crate::reporting::{self, outputs, shown, summary, Level};
 use crate::runner::Runner;
@@ -20,7 +19,7 @@ pub async fn preflight(args: PreflightArgs, runner: &Runner) -> Result<(), Failu
         PreflightSubject::Given { name, version } => (name, version),
         PreflightSubject::Files { paths, why } => {
             tracing::info!("{why}");
-            let release = read_distributions(&paths)?;
+            let release = super::publish::check(&paths)?;
             (release.name, release.version)
         }
     };
@@ -30,14 +29,13 @@ pub async fn preflight(args: PreflightArgs, runner: &Runner) -> Result<(), Failu
             shown(&version_text)
         )
     })?;
-    if !is_project_name(&name) {
+    let Some(normalized) = distribution::normalized_name(&name) else {
         return Err(anyhow::anyhow!(
             "{} is not a project name (letters, digits, and `.`, `_`, `-` inside): fix --name",
             shown(&name)
         )
         .into());
-    }
-    let normalized = normalize_name(&name);
+    };
     let index = &cfg.index.index_url;
 
     // What the index holds.
@@ -137,38 +135,4 @@ pub async fn preflight(args: PreflightArgs, runner: &Runner) -> Result<(), Failu
         reporting::annotate(Level::Error, "Version preflight failed", &line);
         Err(Failure::Told(line))
     }
-}
-
-/// The release the distributions hold, every file checked as publish checks it.
-fn read_distributions(paths: &[std::path::PathBuf]) -> Result<distribution::Release, Failure> {
-    match distribution::collect(paths) {
-        Ok((release, _skipped)) => {
-            for d in &release.distributions {
-                tracing::info!("  {}", shown(&d.filename));
-            }
-            Ok(release)
-        }
-        Err(failure) => {
-            if reporting::in_actions() {
-                for p in &failure.problems {
-                    reporting::annotate(Level::Error, &p.path.display().to_string(), &p.message);
-                }
-            }
-            Err(Failure::Told(format!(
-                "{}\nfix the problem{} above, or give --name and --version",
-                failure.to_string().trim_end(),
-                plural(failure.problems.len())
-            )))
-        }
-    }
-}
-
-/// PEP 508's project name: it goes into the index's URL as it is once normalised.
-fn is_project_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    !b.is_empty()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
 }
