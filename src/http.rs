@@ -301,6 +301,32 @@ impl Answer {
 }
 
 impl Http {
+    /// GET a JSON document that may not exist: `None` for a 404, the value for a 2xx, a
+    /// permanent failure quoting the answer otherwise (a non-JSON page is transient, as a
+    /// CDN's error page is).
+    pub async fn get_json_if_any(
+        &self,
+        what: &str,
+        url: url::Url,
+    ) -> Result<Option<serde_json::Value>, Failure> {
+        let request = self
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        let answer = self.send_text(what, request).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !answer.status.is_success() {
+            return Err(Failure::Permanent(anyhow!(
+                "{what}: HTTP {}{}",
+                answer.status,
+                snippet(&answer.text)
+            )));
+        }
+        answer.json_value(what).map(Some)
+    }
+
     /// Send one request with the small-request timeout and read its answer (bounded):
     /// transport errors, 429 and 5xx come back as [`Failure::Transient`], every other status
     /// as an [`Answer`] for the caller to judge. The one way every API call of this program

@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Context};
 use pep440_rs::Version;
-use reqwest::StatusCode;
+
 use serde::Deserialize;
 use url::Url;
 
-use crate::http::{self, Failure, Http};
+use crate::http::{Failure, Http};
 use crate::reporting::shown;
 
 /// One version the index lists with at least one file.
@@ -67,22 +67,10 @@ pub async fn read_project(
 }
 
 async fn read_once(http: &Http, url: Url, what: &str) -> Result<Option<ProjectVersions>, Failure> {
-    let request = http
-        .client
-        .get(url)
-        .header(reqwest::header::ACCEPT, "application/json");
-    let answer = http.send_text(what, request).await?;
-    if answer.status == StatusCode::NOT_FOUND {
+    let Some(value) = http.get_json_if_any(what, url).await? else {
         return Ok(None);
-    }
-    if !answer.status.is_success() {
-        return Err(Failure::Permanent(anyhow!(
-            "{what}: HTTP {}{}",
-            answer.status,
-            http::snippet(&answer.text)
-        )));
-    }
-    let parsed: ProjectJson = serde_json::from_value(answer.json_value(what)?).map_err(|e| {
+    };
+    let parsed: ProjectJson = serde_json::from_value(value).map_err(|e| {
         Failure::Permanent(anyhow!(
             "{what}: not a project JSON ({{\"releases\": {{VERSION: [FILE, ...]}}}}): {}",
             shown(e)

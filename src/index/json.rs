@@ -1,13 +1,13 @@
 //! Warehouse's JSON API (`/pypi/{name}/{version}/json`): only Warehouse has it, and only it
 //! carries a release's page and each file's upload time.
 use anyhow::{anyhow, Context};
-use reqwest::StatusCode;
+
 use serde::Deserialize;
 use url::Url;
 
 use super::{IndexFile, ReleaseState};
 use crate::http::web_url;
-use crate::http::{self, Failure, Http};
+use crate::http::{Failure, Http};
 
 #[derive(Clone, Debug, Deserialize)]
 struct ReleaseJson {
@@ -57,25 +57,11 @@ impl JsonApi<'_> {
 
     async fn read(&self, url: Url, what: &str) -> Result<Option<ReleaseState>, Failure> {
         let read_from = url.to_string();
-        let request = self
-            .http
-            .client
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json");
-        let answer = self.http.send_text(what, request).await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        let Some(value) = self.http.get_json_if_any(what, url).await? else {
             return Ok(None);
-        }
-        if !answer.status.is_success() {
-            return Err(Failure::Permanent(anyhow!(
-                "{what}: HTTP {}{}",
-                answer.status,
-                http::snippet(&answer.text)
-            )));
-        }
-        // A CDN error page with a 200 is transient; JSON of the wrong shape is not something
-        // a retry fixes.
-        let parsed: ReleaseJson = serde_json::from_value(answer.json_value(what)?)
+        };
+        // JSON of the wrong shape is not something a retry fixes.
+        let parsed: ReleaseJson = serde_json::from_value(value)
             .map_err(|e| Failure::Permanent(anyhow!("{what}: unexpected JSON: {e}")))?;
         Ok(Some(ReleaseState {
             release_url: parsed.info.release_url.as_deref().and_then(web_url),
