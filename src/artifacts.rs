@@ -192,15 +192,21 @@ impl<'a> Api<'a> {
     }
 }
 
-fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
-    let message = serde_json::from_str::<serde_json::Value>(body)
+/// GitHub's own words for a refusal: the `message` of its JSON error body, else the body's
+/// start; shown as data.
+pub(crate) fn github_message(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|v| {
             v.get("message")
                 .and_then(|m| m.as_str())
                 .map(|m| crate::reporting::shown(m).to_string())
         })
-        .unwrap_or_else(|| http::snippet(body).trim_start_matches(": ").to_owned());
+        .unwrap_or_else(|| http::snippet(body).trim_start_matches(": ").to_owned())
+}
+
+fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
+    let message = github_message(body);
     let hint = match status.as_u16() {
         401 => " Check the GitHub token (github-token input or GITHUB_TOKEN).",
         403 => " The token needs `actions: read` on this repository.",

@@ -583,14 +583,7 @@ fn already_exists(text: &str) -> bool {
 }
 
 fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
-    let message = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("message")
-                .and_then(|m| m.as_str())
-                .map(|m| shown(m).to_string())
-        })
-        .unwrap_or_else(|| http::snippet(body).trim_start_matches(": ").to_owned());
+    let message = crate::artifacts::github_message(body);
     let hint = match status.as_u16() {
         401 => " Check the GitHub token (github-token input or GITHUB_TOKEN).",
         403 => " The job needs `permissions: contents: write` (and `actions: read` for run artifacts).",
