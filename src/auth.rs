@@ -154,6 +154,17 @@ impl Auth {
     }
 }
 
+impl Auth {
+    /// The job's ID-token endpoint, which attestations are signed with too: only trusted
+    /// publishing has one (and reads it once, with its mask).
+    pub fn job_oidc(&self) -> anyhow::Result<&RunnerOidc> {
+        match self {
+            Auth::Trusted(tp) => tp.oidc.as_ref().map_err(|why| anyhow::anyhow!("{why}")),
+            _ => anyhow::bail!("attestations are signed only with trusted publishing"),
+        }
+    }
+}
+
 /// Whether the index offers trusted publishing, so that an API token there is a secret that
 /// need not exist.
 pub async fn trusted_publishing_available(http: &Http, index_url: &Url) -> bool {

@@ -8,7 +8,7 @@ use crate::cli::{PublishArgs, PublishConfig, SourceChoice};
 use crate::distribution::{self, CheckFailure, Release, Skipped};
 use crate::hashing::Digests;
 use crate::index::Index;
-use crate::oidc::{MintError, RunnerOidc};
+use crate::oidc::MintError;
 use crate::publish::{self, Plan, PlanError, Step, Uploader, Uploads};
 use crate::report::{FileStatus, Notice, ReleaseReport, Report, RunSource};
 use crate::reporting::{self, outputs, progress, summary, Level};
@@ -111,7 +111,7 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
     // Attestations, signed before the first upload: a failure leaves the index untouched.
     if let Some(urls) = &sigstore {
         tokio::select! {
-            r = sign(&cfg, runner, urls, &mut planned, source.from_artifacts) => r?,
+            r = sign(&cfg, &auth, urls, &mut planned, source.from_artifacts) => r?,
             signal = crate::signals::cancelled() => return Err(cancelled_before_upload(signal)),
         }
     }
@@ -528,7 +528,7 @@ fn attestation_sigstore(cfg: &PublishConfig, auth: &Auth) -> Option<SigstoreUrls
 /// Sign the attestations of every release; a failure is told here and stops the publish.
 async fn sign(
     cfg: &PublishConfig,
-    runner: &Runner,
+    auth: &Auth,
     urls: &SigstoreUrls,
     planned: &mut [Planned<'_>],
     from_artifacts: bool,
@@ -539,24 +539,17 @@ async fn sign(
     }
     let _group = reporting::group("Signing PEP 740 attestations");
     let dir = attestation_dir(cfg.report_file.as_deref(), from_artifacts);
-    let signed = match RunnerOidc::for_job(runner) {
+    let signed = match auth.job_oidc() {
         Ok(oidc) => {
-            let mut signed = Ok(0);
-            for p in planned.iter_mut() {
-                signed = publish::sign(
-                    &cfg.http,
-                    &oidc,
-                    urls,
-                    &mut p.steps,
-                    cfg.concurrency.fixed_or(4),
-                    dir.as_deref(),
-                )
-                .await;
-                if signed.is_err() {
-                    break;
-                }
-            }
-            signed
+            publish::sign(
+                &cfg.http,
+                oidc,
+                urls,
+                planned.iter_mut().flat_map(|p| p.steps.iter_mut()),
+                cfg.concurrency.fixed_or(4),
+                dir.as_deref(),
+            )
+            .await
         }
         Err(e) => Err(e),
     };

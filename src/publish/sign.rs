@@ -10,19 +10,22 @@ use crate::oidc::RunnerOidc;
 
 use super::plan::{Action, Attestation, Step};
 
-/// Sign every file still to upload and write each attestation to `<file>.publish.attestation`
-/// in `dir` (else beside the file). Returns how many were signed.
-pub async fn sign(
+/// Sign every file still to upload, of every release, with one signing certificate, and
+/// write each attestation to `<file>.publish.attestation` in `dir` (else beside the file).
+/// Returns how many were signed.
+pub async fn sign<'a, 's: 'a>(
     http: &Http,
     oidc: &RunnerOidc,
     urls: &SigstoreUrls,
-    steps: &mut [Step<'_>],
+    steps: impl IntoIterator<Item = &'a mut Step<'s>>,
     concurrency: usize,
     dir: Option<&Path>,
 ) -> anyhow::Result<usize> {
-    let pending: Vec<usize> = (0..steps.len())
-        .filter(|&i| matches!(steps[i].action, Action::Upload(_)))
+    let mut steps: Vec<&mut Step<'s>> = steps
+        .into_iter()
+        .filter(|s| matches!(s.action, Action::Upload(_)))
         .collect();
+    let pending: Vec<usize> = (0..steps.len()).collect();
     if pending.is_empty() {
         return Ok(0);
     }
