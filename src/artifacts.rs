@@ -55,6 +55,91 @@ pub struct Selection {
     pub allow_run_events: Vec<String>,
     /// The workflow file the run must come from, e.g. `.github/workflows/build.yml`.
     pub build_workflow: Option<String>,
+    /// The refs the run may have built; empty: any.
+    pub build_refs: BuildRefs,
+}
+
+/// `refs/tags/<glob>` or `refs/heads/<glob>` patterns (`*` stays within one `/`-separated
+/// part, `**` crosses them), as `build-refs` gives them: the refs a run may have built.
+///
+/// The run object names its ref only as `head_branch`, a bare name that is a branch's or a
+/// tag's. A tag pattern therefore admits a run only when the tag of that name exists and
+/// names the run's `head_sha` (a branch named like a tag, or a tag moved after the build,
+/// does not pass); a branch pattern only when no tag of that name exists (so the name cannot
+/// be a tag's).
+#[derive(Clone, Debug, Default)]
+pub struct BuildRefs(Vec<RefPattern>);
+
+#[derive(Clone, Debug)]
+struct RefPattern {
+    kind: RefKind,
+    /// The pattern of the name after `refs/tags/` or `refs/heads/`.
+    name: glob::Pattern,
+    text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RefKind {
+    Tag,
+    Branch,
+}
+
+impl BuildRefs {
+    /// Comma- or newline-separated patterns; an error names the one that is not usable.
+    pub fn parse<S: AsRef<str>>(given: &[S]) -> anyhow::Result<BuildRefs> {
+        let mut patterns = Vec::new();
+        for text in given
+            .iter()
+            .flat_map(|g| g.as_ref().split([',', '\n']))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let (kind, rest) = if let Some(rest) = text.strip_prefix("refs/tags/") {
+                (RefKind::Tag, rest)
+            } else if let Some(rest) = text.strip_prefix("refs/heads/") {
+                (RefKind::Branch, rest)
+            } else {
+                bail!(
+                    "build-refs (--build-refs) pattern {:?} names neither a tag nor a branch: \
+                     write refs/tags/<pattern> (e.g. refs/tags/v*) or refs/heads/<branch> \
+                     (e.g. refs/heads/main)",
+                    text
+                );
+            };
+            let name = glob::Pattern::new(rest).map_err(|e| {
+                anyhow!("build-refs (--build-refs) pattern {text:?} is not a valid glob: {e}")
+            })?;
+            patterns.push(RefPattern {
+                kind,
+                name,
+                text: text.to_owned(),
+            });
+        }
+        Ok(BuildRefs(patterns))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn allows(&self, kind: RefKind, name: &str) -> bool {
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        self.0
+            .iter()
+            .any(|p| p.kind == kind && p.name.matches_with(name, options))
+    }
+
+    fn shown(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -118,6 +203,9 @@ pub struct Downloaded {
     /// What was let through only by an override (`allow-untrusted-run`, `allow-run-events`),
     /// to be told as warnings.
     pub notices: Vec<crate::report::Notice>,
+    /// The ref the run built, as `build-refs` checked it (`refs/tags/v1.0`); None when
+    /// build-refs was not given.
+    pub build_ref: Option<String>,
 }
 
 struct Api<'a> {
@@ -153,6 +241,26 @@ impl<'a> Api<'a> {
         url: Url,
         what: &str,
     ) -> anyhow::Result<(serde_json::Value, Option<String>)> {
+        self.get_json_as(url, what, false)
+            .await?
+            .ok_or_else(|| anyhow!("{what}: GitHub answered HTTP 404"))
+    }
+
+    /// The document, or None when GitHub answers 404 (something that does not exist).
+    async fn get_json_if_any(
+        &self,
+        url: Url,
+        what: &str,
+    ) -> anyhow::Result<Option<serde_json::Value>> {
+        Ok(self.get_json_as(url, what, true).await?.map(|(v, _)| v))
+    }
+
+    async fn get_json_as(
+        &self,
+        url: Url,
+        what: &str,
+        missing_ok: bool,
+    ) -> anyhow::Result<Option<(serde_json::Value, Option<String>)>> {
         if !self.is_api(&url) {
             bail!(
                 "{what}: refusing to send the GitHub token to {}, which is not the API host",
@@ -173,6 +281,9 @@ impl<'a> Api<'a> {
                         .header(ACCEPT, "application/vnd.github+json")
                         .header("X-GitHub-Api-Version", "2022-11-28");
                     let answer = self.http.send_text(what, request).await?;
+                    if missing_ok && answer.status == StatusCode::NOT_FOUND {
+                        return Ok(None);
+                    }
                     if !answer.status.is_success() {
                         return Err(Failure::Permanent(github_error(
                             what,
@@ -185,7 +296,7 @@ impl<'a> Api<'a> {
                         .get(LINK)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
-                    Ok((answer.json_value(what)?, link))
+                    Ok(Some((answer.json_value(what)?, link)))
                 }
             })
             .await
@@ -209,7 +320,7 @@ fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
     let message = github_message(body);
     let hint = match status.as_u16() {
         401 => " Check the GitHub token (github-token input or GITHUB_TOKEN).",
-        403 => " The token needs `actions: read` on this repository.",
+        403 => " The token needs `actions: read` (runs, artifacts) or `contents: read` (tags) on this repository.",
         404 => " Check the run id and that the token can see this repository (`actions: read`).",
         _ => "",
     };
@@ -370,6 +481,152 @@ pub async fn fetch_run(http: &Http, source: &Source, run_id: u64) -> anyhow::Res
         .with_context(|| format!("workflow run {run_id}: unexpected answer"))
 }
 
+/// Tags of tags are followed this deep before giving up: a release tag names a commit, or
+/// a tag object that does.
+const MAX_TAG_DEPTH: usize = 4;
+
+#[derive(Deserialize)]
+struct GitRef {
+    #[serde(rename = "ref")]
+    name: String,
+    object: GitObject,
+}
+
+#[derive(Deserialize)]
+struct GitTag {
+    object: GitObject,
+}
+
+#[derive(Deserialize)]
+struct GitObject {
+    #[serde(rename = "type")]
+    kind: String,
+    sha: String,
+}
+
+/// The commit the tag names, through annotated tags (`GET git/ref/tags/{tag}`, then
+/// `GET git/tags/{sha}` while it names a tag object); None when there is no such tag.
+/// `tag` must pass [`crate::github_release::check_tag`], so it can go into a path as it is.
+pub async fn tag_commit(http: &Http, source: &Source, tag: &str) -> anyhow::Result<Option<String>> {
+    use crate::reporting::shown;
+    crate::github_release::check_tag(tag)?;
+    let api = Api::new(http, source)?;
+    let what = format!("reading tag {}", shown(tag));
+    let Some(json) = api
+        .get_json_if_any(api.endpoint(&format!("git/ref/tags/{tag}"))?, &what)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let reference: GitRef = serde_json::from_value(json)
+        .map_err(|e| anyhow!("{what}: unexpected answer from GitHub: {}", shown(e)))?;
+    if reference.name != format!("refs/tags/{tag}") {
+        bail!(
+            "{what}: GitHub answered with the ref {}, not refs/tags/{}",
+            shown(&reference.name),
+            shown(tag)
+        );
+    }
+    let mut object = reference.object;
+    for _ in 0..=MAX_TAG_DEPTH {
+        let sha = object.sha.trim().to_ascii_lowercase();
+        if !matches!(sha.len(), 40 | 64) || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!(
+                "{what}: GitHub names the object {}, which is not a git object id",
+                shown(&object.sha)
+            );
+        }
+        match object.kind.as_str() {
+            "commit" => return Ok(Some(sha)),
+            "tag" => {
+                let what = format!("{what}: reading its tag object {sha}");
+                let json = api
+                    .get_json_if_any(api.endpoint(&format!("git/tags/{sha}"))?, &what)
+                    .await?
+                    .ok_or_else(|| anyhow!("{what}: GitHub does not show that tag object"))?;
+                let tag_object: GitTag = serde_json::from_value(json)
+                    .map_err(|e| anyhow!("{what}: unexpected answer from GitHub: {}", shown(e)))?;
+                object = tag_object.object;
+            }
+            other => bail!(
+                "tag {} names a {}, not a commit: a release tag must name the commit that was \
+                 built",
+                shown(tag),
+                shown(other)
+            ),
+        }
+    }
+    bail!(
+        "tag {} is a tag of a tag more than {MAX_TAG_DEPTH} deep before it names a commit: tag \
+         the commit that was built",
+        shown(tag)
+    )
+}
+
+/// The ref the run built, when `build-refs` allows it (see [`BuildRefs`]); `Err` says why
+/// not. Asks GitHub for the tag of the run's `head_branch` name.
+async fn check_build_ref(
+    http: &Http,
+    source: &Source,
+    run: &Run,
+    refs: &BuildRefs,
+) -> anyhow::Result<String> {
+    use crate::reporting::shown;
+    let id = run.id;
+    let refuse = |why: String| {
+        anyhow!(
+            "refusing to publish from workflow run {id}: {why}; the `build-refs` input \
+             (--build-refs) allows only {}. Publish a run of an allowed ref, or correct \
+             build-refs. Nothing was downloaded.",
+            refs.shown()
+        )
+    };
+    let Some(name) = run.head_branch.as_deref().filter(|n| !n.is_empty()) else {
+        return Err(refuse(
+            "GitHub does not say which branch or tag it built".to_owned(),
+        ));
+    };
+    let as_tag = refs.allows(RefKind::Tag, name);
+    let as_branch = refs.allows(RefKind::Branch, name);
+    if !as_tag && !as_branch {
+        return Err(refuse(format!(
+            "it built {} (a branch or a tag of that name), which no pattern matches",
+            shown(name)
+        )));
+    }
+    // A name that cannot be a tag's: only a branch pattern can admit it.
+    let tag = if crate::github_release::check_tag(name).is_ok() {
+        tag_commit(http, source, name).await?
+    } else {
+        None
+    };
+    let built = &run.head_sha;
+    match tag {
+        Some(commit) if as_tag && commit.eq_ignore_ascii_case(built) => {
+            Ok(format!("refs/tags/{name}"))
+        }
+        None if as_branch => Ok(format!("refs/heads/{name}")),
+        Some(commit) if as_tag => Err(refuse(format!(
+            "it built commit {} for {}, but the tag {} names commit {} now (the tag moved \
+             after the build, or the run built a branch of that name)",
+            shown(built),
+            shown(name),
+            shown(name),
+            commit
+        ))),
+        Some(_) => Err(refuse(format!(
+            "it built {}, and a tag of that name exists, so the run cannot be shown to have \
+             built the branch",
+            shown(name)
+        ))),
+        None => Err(refuse(format!(
+            "it built {}, but no tag of that name exists: the run built a branch named like a \
+             tag (or the tag was deleted)",
+            shown(name)
+        ))),
+    }
+}
+
 /// Read and vet the run, then list, pick, download, verify and extract its artifacts into
 /// `dest` (which must not exist yet, or be empty).
 pub async fn download(
@@ -408,6 +665,17 @@ pub async fn download(
         .into_iter()
         .map(|c| crate::report::Notice::warning(c.title, c.message))
         .collect();
+    let build_ref = if sel.build_refs.is_empty() {
+        None
+    } else {
+        let checked = check_build_ref(http, source, &run, &sel.build_refs).await?;
+        tracing::info!(
+            "run {} built {}, which build-refs allows",
+            run.id,
+            crate::reporting::shown(&checked)
+        );
+        Some(checked)
+    };
     if let Some(expected) = &sel.expect_sha {
         if !run.head_sha.eq_ignore_ascii_case(expected.trim()) {
             bail!(
@@ -465,6 +733,7 @@ pub async fn download(
         other_files,
         dir: dest.to_owned(),
         notices,
+        build_ref,
     })
 }
 
@@ -966,6 +1235,7 @@ mod tests {
             allow_untrusted_run: false,
             allow_run_events: Vec::new(),
             build_workflow: None,
+            build_refs: BuildRefs::default(),
         }
     }
 
@@ -1084,6 +1354,28 @@ mod tests {
         assert!(vet(&r, &sel).is_err());
         sel.build_workflow = None;
         assert!(vet(&r, &sel).is_ok());
+    }
+
+    #[test]
+    fn build_refs_patterns_are_tags_or_branches_with_git_style_globs() {
+        let refs =
+            BuildRefs::parse(&["refs/tags/v*, refs/heads/main", "refs/heads/release/**"]).unwrap();
+        assert!(refs.allows(RefKind::Tag, "v1.0.0"));
+        assert!(
+            !refs.allows(RefKind::Tag, "v1/evil"),
+            "`*` stays within a part"
+        );
+        assert!(!refs.allows(RefKind::Branch, "v1.0.0"));
+        assert!(refs.allows(RefKind::Branch, "main"));
+        assert!(!refs.allows(RefKind::Branch, "mainly"));
+        assert!(refs.allows(RefKind::Branch, "release/1.x/hotfix"));
+        assert!(!refs.allows(RefKind::Tag, "main"));
+        assert!(BuildRefs::parse::<&str>(&[]).unwrap().is_empty());
+        assert!(BuildRefs::parse(&[" ,\n"]).unwrap().is_empty());
+        for bad in ["v*", "tags/v*", "refs/pull/1/head", "refs/tags/[v"] {
+            let err = BuildRefs::parse(&[bad]).unwrap_err().to_string();
+            assert!(err.contains(bad), "{bad}: {err}");
+        }
     }
 
     #[test]

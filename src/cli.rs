@@ -386,6 +386,13 @@ pub struct ArtifactArgs {
     /// `.github/workflows/build.yml` (a bare file name means one in .github/workflows/).
     #[arg(long, env = "INPUT_BUILD-WORKFLOW")]
     pub build_workflow: Option<String>,
+
+    /// Refuse a run that built any other ref than these patterns (repeatable; the input takes
+    /// one per line or comma-separated): `refs/tags/<glob>` (the tag must exist and name the
+    /// commit the run built) or `refs/heads/<glob>` (no tag of that name may exist); `*`
+    /// stays within one `/`-separated part, `**` crosses them. [default: any ref]
+    #[arg(long = "build-refs", env = "INPUT_BUILD-REFS", value_delimiter = ',')]
+    pub build_refs: Vec<String>,
 }
 
 /// The arguments as given: `pypi-oidc-publish action` (the container's entrypoint) runs the
@@ -531,6 +538,11 @@ pub struct PreflightConfig {
 
 pub struct GithubReleaseConfig {
     pub source: SourceChoice,
+    /// `--expect-sha`: the commit the files were built from, for files from a folder (files
+    /// of a run are the run's `head_sha`, which publish checked against it).
+    pub expect_sha: Option<String>,
+    /// `GITHUB_SHA` and `GITHUB_REF` of this job.
+    pub job_commit: Option<(String, String)>,
     /// The repository, the API and the token (`contents: write`).
     pub github: artifacts::Source,
     pub published: String,
@@ -720,6 +732,8 @@ impl GithubReleaseArgs {
         )?;
         Ok(GithubReleaseConfig {
             source,
+            expect_sha: non_empty(self.artifacts.expect_sha.clone()).map(|s| s.trim().to_owned()),
+            job_commit: runner.sha.clone().zip(runner.git_ref.clone()),
             github,
             published: self.published,
             tag: non_empty(self.tag).map(|t| t.trim().to_owned()),
@@ -771,7 +785,7 @@ impl ArtifactArgs {
     fn resolve(&self, run_id: u64, runner: &Runner) -> anyhow::Result<RunArtifacts> {
         Ok(RunArtifacts {
             source: self.source(runner)?,
-            selection: self.selection(run_id),
+            selection: self.selection(run_id)?,
         })
     }
 
@@ -796,8 +810,8 @@ impl ArtifactArgs {
         }
     }
 
-    fn selection(&self, run_id: u64) -> artifacts::Selection {
-        artifacts::Selection {
+    fn selection(&self, run_id: u64) -> anyhow::Result<artifacts::Selection> {
+        Ok(artifacts::Selection {
             run_id,
             patterns: self
                 .artifact_patterns
@@ -816,7 +830,8 @@ impl ArtifactArgs {
                 .filter(|e| !e.is_empty())
                 .collect(),
             build_workflow: non_empty(self.build_workflow.clone()),
-        }
+            build_refs: artifacts::BuildRefs::parse(&self.build_refs)?,
+        })
     }
 }
 

@@ -299,18 +299,6 @@ impl<'a> Releases<'a> {
         Ok(url)
     }
 
-    /// Whether the tag exists in the repository (`GET /repos/{o}/{r}/git/ref/tags/{tag}`).
-    pub async fn tag_exists(&self, tag: &str) -> anyhow::Result<bool> {
-        let url = self.endpoint(&["git/ref/tags", tag])?;
-        let what = format!("reading tag {tag}");
-        let answer = self.call(Method::GET, url, &what, None).await?;
-        match answer.status {
-            StatusCode::OK => Ok(true),
-            StatusCode::NOT_FOUND => Ok(false),
-            s => Err(github_error(&what, s, &answer.text)),
-        }
-    }
-
     /// The published release of the tag, if there is one.
     pub async fn by_tag(&self, tag: &str) -> anyhow::Result<Option<Release>> {
         let url = self.endpoint(&["releases/tags", tag])?;

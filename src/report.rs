@@ -91,6 +91,9 @@ pub struct RunSource {
     pub event: String,
     pub head_sha: String,
     pub head_branch: Option<String>,
+    /// The ref the run built, as `build-refs` checked it (`refs/tags/v1.0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_ref: Option<String>,
     pub artifacts: Vec<String>,
 }
 

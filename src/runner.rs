@@ -27,6 +27,10 @@ pub struct Runner {
     pub pypi_api_token: Option<Secret>,
     /// `GITHUB_EVENT_NAME`: `workflow_run`, `push`, `pull_request`, ...
     pub event_name: Option<String>,
+    /// `GITHUB_SHA`: the commit this job runs for.
+    pub sha: Option<String>,
+    /// `GITHUB_REF`: the ref this job runs for (`refs/tags/v1.0`, `refs/heads/main`).
+    pub git_ref: Option<String>,
     /// The parts of `GITHUB_EVENT_PATH`'s payload this tool uses.
     pub event: Event,
     /// `RUNNER_TEMP`, only when it exists here: inside a container action it names the host's
@@ -99,6 +103,8 @@ impl Runner {
             github_token: secret("GITHUB_TOKEN"),
             pypi_api_token: secret("PYPI_API_TOKEN"),
             event_name: var("GITHUB_EVENT_NAME"),
+            sha: var("GITHUB_SHA"),
+            git_ref: var("GITHUB_REF"),
             event: path("GITHUB_EVENT_PATH")
                 .and_then(|p| read_event(&p))
                 .unwrap_or_default(),

@@ -831,3 +831,144 @@ async fn archive_limits_are_enforced_and_named() {
 
     assert!(stack.warehouse.uploads().is_empty(), "nothing uploaded");
 }
+
+/// `build-refs`: a run whose ref is not allowed is refused before anything is downloaded. The
+/// run names its ref only as `head_branch`, a bare name: a tag pattern admits it only when
+/// that tag exists and names the commit the run built.
+#[tokio::test(flavor = "multi_thread")]
+async fn build_refs_admit_only_a_run_of_an_allowed_tag_at_the_commit_it_built() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let files = dist_files(&stack, "15.0.0");
+    let tags = [("INPUT_BUILD-REFS", "refs/tags/v*")];
+    let add_run = |head_branch: &str| {
+        let mut build = WorkflowRun::push_success(stack.github.config());
+        build.head_branch = head_branch.to_owned();
+        let sha = build.head_sha.clone();
+        let run = stack.github.add_run(build);
+        stack.github.add_artifact(run, "dist", zip_files(&files));
+        (run, sha)
+    };
+    let refused = |out: &common::Outcome, why: &str| {
+        assert!(!out.ok(), "{}", out.debug());
+        assert!(
+            out.stderr.contains(why)
+                && out.stderr.contains("allows only refs/tags/v*")
+                && out.stderr.contains("Nothing was downloaded"),
+            "{why}: {}",
+            out.debug()
+        );
+    };
+
+    // A branch build.
+    let (main, _) = add_run("main");
+    refused(
+        &download(&stack, main, &tags).await,
+        "it built main (a branch or a tag of that name), which no pattern matches",
+    );
+    // A branch named like a tag: no such tag exists.
+    let (branch, _) = add_run("v15.0.0");
+    refused(
+        &download(&stack, branch, &tags).await,
+        "no tag of that name exists",
+    );
+    // The tag exists, on another commit (moved after the build, or a branch of that name).
+    let (tagged, built) = add_run("v15.0.0");
+    stack
+        .github
+        .add_annotated_tag("v15.0.0", "89abcdef0123456789abcdef0123456789abcdef");
+    refused(
+        &download(&stack, tagged, &tags).await,
+        &format!(
+            "it built commit {built} for v15.0.0, but the tag v15.0.0 names commit \
+             89abcdef0123456789abcdef0123456789abcdef now"
+        ),
+    );
+    assert_eq!(zip_downloads(&stack), 0, "nothing downloaded");
+
+    // The tag names the commit the run built: published, and the summary names the ref.
+    stack.github.move_tag("v15.0.0", &built);
+    let mut env = env_for(&stack, tagged, &runner_temp(&stack));
+    env.push((
+        "INPUT_BUILD-REFS",
+        "refs/heads/main\nrefs/tags/v*".to_owned(),
+    ));
+    let out = stack.publish(&[], &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.warehouse.files(PROJECT, "15.0.0").len(), 2);
+    assert!(
+        out.summary.contains(&format!(
+            "of <code>refs/tags/v15.0.0</code>, which build-refs allows), commit <code>{built}</code>"
+        )),
+        "{}",
+        out.summary
+    );
+
+    // Moved after the build (and after that publish): a re-run is refused.
+    stack
+        .github
+        .move_tag("v15.0.0", "0123456789abcdef0123456789abcdef01234567");
+    refused(
+        &download(&stack, tagged, &tags).await,
+        "the tag v15.0.0 names commit 0123456789abcdef0123456789abcdef01234567 now",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn build_refs_admit_a_branch_only_when_no_tag_has_its_name() {
+    let stack = Stack::start().await;
+    let files = dist_files(&stack, "16.0.0");
+    let mut build = WorkflowRun::push_success(stack.github.config());
+    build.head_branch = "main".to_owned();
+    let run = stack.github.add_run(build);
+    stack.github.add_artifact(run, "dist", zip_files(&files));
+    let main = [("INPUT_BUILD-REFS", "refs/heads/main")];
+
+    let out = download(&stack, run, &main).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr
+            .contains("built refs/heads/main, which build-refs allows"),
+        "{}",
+        out.debug()
+    );
+    // Unset: today's behaviour, no tag is even asked for.
+    let out = download(&stack, run, &[]).await;
+    assert!(out.ok(), "{}", out.debug());
+
+    // A tag named `main` makes the name ambiguous.
+    stack
+        .github
+        .add_tag("main", "0123456789abcdef0123456789abcdef01234567");
+    let out = download(&stack, run, &main).await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr.contains(
+            "a tag of that name exists, so the run cannot be shown to have built the branch"
+        ),
+        "{}",
+        out.debug()
+    );
+    assert!(
+        stack
+            .github
+            .requests()
+            .iter()
+            .filter(|r| r.path.contains("/git/ref/tags/"))
+            .count()
+            == 2,
+        "the tag is asked for only when build-refs is given"
+    );
+
+    // A pattern that names neither a tag nor a branch is refused before any request.
+    let before = stack.github.requests().len();
+    let out = download(&stack, run, &[("INPUT_BUILD-REFS", "v*")]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr
+            .contains("pattern \"v*\" names neither a tag nor a branch"),
+        "{}",
+        out.debug()
+    );
+    assert_eq!(stack.github.requests().len(), before);
+}

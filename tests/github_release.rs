@@ -408,9 +408,6 @@ async fn a_missing_tag_is_not_created_on_the_default_branch() {
 #[tokio::test(flavor = "multi_thread")]
 async fn files_come_from_the_run_artifacts_digest_checked() {
     let stack = Stack::start().await;
-    stack
-        .github
-        .add_tag("v1.0.0", "0123456789abcdef0123456789abcdef01234567");
     let dist = stack.dists(PROJECT, "1.0.0");
     let files = dist_files(&dist);
     let contents: Vec<(String, Vec<u8>)> = files
@@ -421,9 +418,9 @@ async fn files_come_from_the_run_artifacts_digest_checked() {
         .iter()
         .map(|(n, b)| (n.as_str(), b.as_slice()))
         .collect();
-    let run = stack
-        .github
-        .add_run(WorkflowRun::push_success(stack.github.config()));
+    let build = WorkflowRun::push_success(stack.github.config());
+    stack.github.add_tag("v1.0.0", &build.head_sha);
+    let run = stack.github.add_run(build);
     let artifact = stack.github.add_artifact(run, "dist", zip_of(&entries));
     let published = published_of(&files);
 
@@ -451,4 +448,205 @@ async fn files_come_from_the_run_artifacts_digest_checked() {
     assert_eq!(stack.github.release_assets(release).len(), 2);
     assert!(stack.github.blob_auth_violations() == 0);
     token_stayed_home(&stack);
+}
+
+const OTHER_COMMIT: &str = "89abcdef0123456789abcdef0123456789abcdef";
+
+/// A successful build run of `version`'s distributions (tagged by the caller); returns the
+/// run id, its commit and the `published` output of its files.
+fn build_run(stack: &Stack, version: &str) -> (u64, String, String) {
+    let dist = stack.dists(PROJECT, version);
+    let files = dist_files(&dist);
+    let contents: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|f| (name_of(f), std::fs::read(f).unwrap()))
+        .collect();
+    let entries: Vec<(&str, &[u8])> = contents
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let build = WorkflowRun::push_success(stack.github.config());
+    let sha = build.head_sha.clone();
+    let run = stack.github.add_run(build);
+    stack.github.add_artifact(run, "dist", zip_of(&entries));
+    (run, sha, published_of(&files))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tag_on_another_commit_than_the_build_is_refused_and_nothing_is_written() {
+    let stack = Stack::start().await;
+    let (run, built, published) = build_run(&stack, "1.0.0");
+    stack.github.add_tag("v1.0.0", OTHER_COMMIT);
+    let run_id = run.to_string();
+    let args = ["--published", published.as_str(), "--run-id", &run_id];
+
+    let out = github_release(&stack, &args).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr.contains(&format!(
+            "tag v1.0.0 names commit {OTHER_COMMIT}, but run {run} built commit {built}"
+        )),
+        "{}",
+        out.debug()
+    );
+    assert!(
+        out.stderr
+            .contains("nothing was written to the GitHub Release"),
+        "{}",
+        out.debug()
+    );
+    assert!(stack.github.releases().is_empty());
+    assert!(writes(&stack).is_empty(), "{:?}", writes(&stack));
+
+    // The release exists already and the tag was moved after the build: no asset either.
+    let release = stack.github.add_release("v1.0.0", None, None);
+    let out = github_release(&stack, &args).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(out.stderr.contains(OTHER_COMMIT), "{}", out.debug());
+    assert!(stack.github.release_assets(release).is_empty());
+    assert!(writes(&stack).is_empty(), "{:?}", writes(&stack));
+
+    // Moved back to the commit that was built: attached.
+    stack.github.move_tag("v1.0.0", &built);
+    let out = github_release(&stack, &args).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.github.release_assets(release).len(), 2);
+    token_stayed_home(&stack);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_annotated_tag_of_the_built_commit_passes_and_the_summary_names_the_commit() {
+    let stack = Stack::start().await;
+    let (run, built, published) = build_run(&stack, "1.0.0");
+    let tag_object = stack.github.add_annotated_tag("v1.0.0", &built);
+    let run_id = run.to_string();
+    let args = ["--published", published.as_str(), "--run-id", &run_id];
+
+    let out = github_release(&stack, &args).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.github.releases().len(), 1);
+    assert!(
+        stack
+            .github
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with(&format!("/git/tags/{tag_object}"))),
+        "the annotated tag was never dereferenced"
+    );
+    assert!(
+        out.summary.contains(&format!(
+            "Tag <code>v1.0.0</code> names commit <code>{built}</code>; run {run} built commit {built}"
+        )),
+        "{}",
+        out.summary
+    );
+
+    // A tag of a tag of the commit passes too; a chain deeper than the bound does not.
+    stack.github.wrap_tag("v1.0.0").unwrap();
+    let out = github_release(&stack, &args).await;
+    assert!(out.ok(), "{}", out.debug());
+    for _ in 0..4 {
+        stack.github.wrap_tag("v1.0.0").unwrap();
+    }
+    let out = github_release(&stack, &args).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr.contains("a tag of a tag more than 4 deep"),
+        "{}",
+        out.debug()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_from_a_folder_are_bound_by_expect_sha_or_the_jobs_own_tag() {
+    let stack = Stack::start().await;
+    let built = "0123456789abcdef0123456789abcdef01234567";
+    stack.github.add_tag("v1.0.0", built);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let published = published_of(&dist_files(&dist));
+    let folder = dist.to_str().unwrap();
+
+    // expect-sha names another commit than the tag's: refused, nothing written.
+    let out = github_release(
+        &stack,
+        &[
+            "--published",
+            &published,
+            "--expect-sha",
+            OTHER_COMMIT,
+            folder,
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr.contains(&format!(
+            "tag v1.0.0 names commit {built}, but expect-sha names commit {OTHER_COMMIT}"
+        )),
+        "{}",
+        out.debug()
+    );
+    assert!(writes(&stack).is_empty(), "{:?}", writes(&stack));
+
+    // A job that runs for the tag compares with its own GITHUB_SHA.
+    let job = |sha: &str| {
+        let mut e = env(&stack);
+        e.push(("GITHUB_REF", "refs/tags/v1.0.0".to_owned()));
+        e.push(("GITHUB_SHA", sha.to_owned()));
+        e
+    };
+    let args = ["github-release", "--published", &published, folder];
+    let out = common::run(stack.tmp.path(), &args, &job(OTHER_COMMIT)).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr.contains(&format!(
+            "but this job runs for the tag at commit {OTHER_COMMIT}"
+        )),
+        "{}",
+        out.debug()
+    );
+    assert!(writes(&stack).is_empty(), "{:?}", writes(&stack));
+
+    let out = common::run(stack.tmp.path(), &args, &job(built)).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        !out.stderr.contains("Cannot tell which commit was built"),
+        "{}",
+        out.debug()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_from_a_folder_with_nothing_to_compare_are_attached_with_a_warning() {
+    let stack = Stack::start().await;
+    stack
+        .github
+        .add_tag("v1.0.0", "0123456789abcdef0123456789abcdef01234567");
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let published = published_of(&dist_files(&dist));
+
+    // A job for another ref (a branch) says nothing about the tag's build.
+    let mut e = env(&stack);
+    e.push(("GITHUB_REF", "refs/heads/main".to_owned()));
+    e.push(("GITHUB_SHA", OTHER_COMMIT.to_owned()));
+    let out = common::run(
+        stack.tmp.path(),
+        &[
+            "github-release",
+            "--published",
+            &published,
+            dist.to_str().unwrap(),
+        ],
+        &e,
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stdout
+            .contains("::warning title=Cannot tell which commit was built::tag v1.0.0 names commit 0123456789abcdef0123456789abcdef01234567, but nothing says"),
+        "{}",
+        out.debug()
+    );
+    assert!(out.stdout.contains("pass expect-sha"), "{}", out.debug());
+    assert_eq!(stack.github.releases().len(), 1);
 }

@@ -1,5 +1,6 @@
-//! `github-release`: the published files -> checked against `published` -> the release of
-//! the tag (created when missing) -> its assets planned -> attached -> outputs.
+//! `github-release`: the published files -> checked against `published` -> the tag checked
+//! to name the commit they were built from -> the release of the tag (created when missing)
+//! -> its assets planned -> attached -> outputs.
 use std::path::PathBuf;
 
 use crate::artifacts;
@@ -37,7 +38,7 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
     );
 
     // The files, from the same sources as the publish, each the very file that was published.
-    let (candidates, _extraction) = fetch(&cfg, runner).await?;
+    let (candidates, built, _extraction) = fetch(&cfg, runner, &tag).await?;
     let files = match github_release::match_published(&published_files, &candidates) {
         Ok(files) => files,
         Err(refused) => {
@@ -53,6 +54,9 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
         tracing::info!("  {} (sha256 {}): as published", shown(&f.name), f.sha256);
     }
 
+    // The tag names what was built, or nothing is written.
+    let tag_commit = bind_tag(&cfg, &tag, &built).await?;
+
     // The release of the tag: found, or created (only for a tag that exists: GitHub would
     // otherwise tag the default branch's head, which is not what was built).
     let api = Releases::new(&cfg.http, &cfg.github);
@@ -66,15 +70,6 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
             r
         }
         None => {
-            if !api.tag_exists(&tag).await? {
-                return Err(anyhow::anyhow!(
-                    "tag {} does not exist in {}: push the release tag first, or pass --tag \
-                     (input `tag`) with the tag that was built; nothing was attached",
-                    shown(&tag),
-                    shown(&cfg.github.repository)
-                )
-                .into());
-            }
             let notes = github_release::release_notes(
                 &release.name,
                 &release.version,
@@ -151,12 +146,15 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
         ("github-asset-urls", &asset_urls),
     ])?;
     summary::write_step_summary(&format!(
-        "## GitHub Release {}\n\n{}: {} file{} attached now, {} already there\n\n",
+        "## GitHub Release {}\n\n{}: {} file{} attached now, {} already there\n\nTag \
+         <code>{}</code> names commit <code>{tag_commit}</code>; {}\n\n",
         summary::md(&tag),
         summary::md(&release_page),
         uploaded.len(),
         plural(uploaded.len()),
-        plan.keep.len()
+        plan.keep.len(),
+        summary::md(&tag),
+        summary::md(built.to_string())
     ))?;
     tracing::info!(
         "release {}: {} of {} file{} attached now, the rest already there",
@@ -179,17 +177,109 @@ fn names(attached: &[(String, Option<String>)]) -> String {
         .join(", ")
 }
 
+/// The commit the files were built from, as far as this job can tell.
+enum Built {
+    /// The run whose artifacts they are built this commit.
+    Run { id: u64, sha: String },
+    /// `--expect-sha` names it.
+    Expected(String),
+    /// This job runs for the tag (`GITHUB_REF`), at this commit (`GITHUB_SHA`).
+    ThisJob(String),
+    /// Files from a folder, and nothing says which commit they were built from.
+    Unknown,
+}
+
+impl Built {
+    /// For files from a folder: `--expect-sha`, else this job's commit when it runs for the
+    /// tag.
+    fn for_folder(cfg: &GithubReleaseConfig, tag: &str) -> Built {
+        if let Some(sha) = &cfg.expect_sha {
+            return Built::Expected(sha.clone());
+        }
+        match &cfg.job_commit {
+            Some((sha, git_ref)) if *git_ref == format!("refs/tags/{tag}") => {
+                Built::ThisJob(sha.clone())
+            }
+            _ => Built::Unknown,
+        }
+    }
+
+    fn sha(&self) -> Option<&str> {
+        match self {
+            Built::Run { sha, .. } | Built::Expected(sha) | Built::ThisJob(sha) => Some(sha),
+            Built::Unknown => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Built::Run { id, sha } => write!(f, "run {id} built commit {}", shown(sha)),
+            Built::Expected(sha) => write!(f, "expect-sha names commit {}", shown(sha)),
+            Built::ThisJob(sha) => write!(f, "this job runs for the tag at commit {}", shown(sha)),
+            Built::Unknown => f.write_str("nothing says which commit the files were built from"),
+        }
+    }
+}
+
+/// The commit the tag names, after checking that it is the one the files were built from
+/// (a warning when that cannot be told). Nothing has been written yet when it fails.
+async fn bind_tag(cfg: &GithubReleaseConfig, tag: &str, built: &Built) -> Result<String, Failure> {
+    let Some(commit) = artifacts::tag_commit(&cfg.http, &cfg.github, tag).await? else {
+        return Err(anyhow::anyhow!(
+            "tag {} does not exist in {}: push the release tag first, or pass --tag (input \
+             `tag`) with the tag that was built; nothing was attached",
+            shown(tag),
+            shown(&cfg.github.repository)
+        )
+        .into());
+    };
+    match built.sha() {
+        Some(sha) if sha.eq_ignore_ascii_case(&commit) => {
+            tracing::info!("tag {} names commit {commit}: {built}", shown(tag));
+        }
+        Some(_) => {
+            let problem = format!(
+                "tag {} names commit {commit}, but {built}: these files are not a build of \
+                 the tag. Attach the build of the tagged commit, or move the tag to the commit \
+                 that was built",
+                shown(tag)
+            );
+            reporting::annotate(Level::Error, "The tag is not what was built", &problem);
+            return Err(Failure::Told(format!(
+                "{problem}\nnothing was written to the GitHub Release"
+            )));
+        }
+        None => reporting::annotate(
+            Level::Warning,
+            "Cannot tell which commit was built",
+            &format!(
+                "tag {} names commit {commit}, but nothing says which commit these files were \
+                 built from, so the release may hold a build of another commit: pass \
+                 expect-sha (the build's commit, e.g. ${{{{ \
+                 github.event.workflow_run.head_sha }}}}), or attach the artifacts of the \
+                 build's run (run-id)",
+                shown(tag)
+            ),
+        ),
+    }
+    Ok(commit)
+}
+
 /// The candidate files: every file of the given paths (a folder's own files), or the
-/// distributions of the run's artifacts, downloaded and digest-checked as publish does. The
-/// temporary folder of the artifacts lives as long as the second value.
+/// distributions of the run's artifacts, downloaded and digest-checked as publish does; and
+/// the commit they were built from. The temporary folder of the artifacts lives as long as
+/// the last value.
 async fn fetch(
     cfg: &GithubReleaseConfig,
     runner: &Runner,
-) -> Result<(Vec<PathBuf>, Option<tempfile::TempDir>), Failure> {
+    tag: &str,
+) -> Result<(Vec<PathBuf>, Built, Option<tempfile::TempDir>), Failure> {
     match &cfg.source {
         SourceChoice::Paths { paths, why } => {
             tracing::info!("{why}");
-            Ok((files_of(paths)?, None))
+            Ok((files_of(paths)?, Built::for_folder(cfg, tag), None))
         }
         SourceChoice::Run {
             artifacts: run,
@@ -211,7 +301,11 @@ async fn fetch(
                 artifacts::download(&cfg.http, &run.source, &run.selection, dir.path()).await?
             };
             downloaded.notices.iter().for_each(reporting::tell);
-            Ok((downloaded.files, Some(dir)))
+            let built = Built::Run {
+                id: downloaded.run.id,
+                sha: downloaded.run.head_sha.clone(),
+            };
+            Ok((downloaded.files, built, Some(dir)))
         }
     }
 }

@@ -387,6 +387,7 @@ fn run_source(d: &Downloaded) -> RunSource {
         event: d.run.event.clone(),
         head_sha: d.run.head_sha.clone(),
         head_branch: d.run.head_branch.clone(),
+        build_ref: d.build_ref.clone(),
         artifacts: d.artifacts.iter().map(|a| a.name.clone()).collect(),
     }
 }

@@ -90,10 +90,11 @@ fn source_line(md_out: &mut String, report: &Report) {
         md_out.push_str(&format!(
             "From {run} (<code>{}</code>{}), commit <code>{}</code>, artifacts: {}\n\n",
             md(&src.event),
-            src.head_branch
-                .as_deref()
-                .map(|b| format!(" on <code>{}</code>", md(b)))
-                .unwrap_or_default(),
+            match (&src.build_ref, &src.head_branch) {
+                (Some(r), _) => format!(" of <code>{}</code>, which build-refs allows", md(r)),
+                (None, Some(b)) => format!(" on <code>{}</code>", md(b)),
+                (None, None) => String::new(),
+            },
             md(&src.head_sha),
             src.artifacts
                 .iter()

@@ -10,7 +10,9 @@
 //!   `/repositories/{repository_id}/...` (GitHub's `Link` headers point there).
 //! - Releases: `/repos/{owner}/{repo}/releases` (create), `.../releases/tags/{tag}`,
 //!   `.../releases/{id}/assets` (list), `.../releases/assets/{id}` (delete),
-//!   `.../git/ref/tags/{tag}`; uploads go to a third host, the one `upload_url` names.
+//!   uploads go to a third host, the one `upload_url` names.
+//! - Tags: `/repos/{owner}/{repo}/git/ref/tags/{tag}` and `.../git/tags/{tag_sha}`
+//!   (lightweight and annotated tags, which tests may move).
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -23,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 mod blob;
+mod git;
 mod model;
 mod oidc;
 mod releases;
@@ -35,6 +38,7 @@ mod zips;
 #[cfg(test)]
 mod tests;
 
+pub use git::{GitTarget, ObjectKind};
 pub use model::{random_github_token, Artifact, GitHubConfig, JobClaims, WorkflowRun};
 pub use releases::{Release, ReleaseAsset};
 pub use state::RecordedRequest;
@@ -111,6 +115,7 @@ impl GitHub {
                 next_release_id: 231_000_001,
                 next_release_asset_id: 2_810_000_001,
                 tags: Default::default(),
+                tag_objects: Default::default(),
                 default_branch_sha: model::random_hex(20),
                 release_upload_base: None,
                 upload_answers_to_lose: 0,
@@ -174,10 +179,8 @@ impl GitHub {
                 "/repos/{o}/{r}/releases/assets/{id}",
                 delete(releases::delete_asset),
             )
-            .route(
-                "/repos/{o}/{r}/git/ref/{*reference}",
-                get(releases::git_ref),
-            )
+            .route("/repos/{o}/{r}/git/ref/{*reference}", get(git::get_ref))
+            .route("/repos/{o}/{r}/git/tags/{sha}", get(git::get_tag))
             .fallback(rest::not_found)
             .layer(axum::middleware::from_fn_with_state(
                 shared.clone(),
@@ -379,13 +382,54 @@ impl GitHub {
         self.shared.state.lock().contents_write = granted;
     }
 
-    /// Tags `commit` as `tag`.
+    /// Tags `commit` as `tag` (a lightweight tag: the ref names the commit).
     pub fn add_tag(&self, tag: &str, commit: &str) {
         self.shared
             .state
             .lock()
             .tags
-            .insert(tag.to_owned(), commit.to_owned());
+            .insert(tag.to_owned(), GitTarget::commit(commit));
+    }
+
+    /// Tags `commit` as `tag` with an annotated tag (the ref names a tag object, which names
+    /// the commit); returns the tag object's sha.
+    pub fn add_annotated_tag(&self, tag: &str, commit: &str) -> String {
+        let mut state = self.shared.state.lock();
+        let sha = state.new_tag_object(tag, GitTarget::commit(commit));
+        state.tags.insert(
+            tag.to_owned(),
+            GitTarget {
+                kind: git::ObjectKind::Tag,
+                sha: sha.clone(),
+            },
+        );
+        sha
+    }
+
+    /// Makes `tag` (which must exist) a tag of what it names now: one more tag object on the
+    /// way to its commit. Returns the new tag object's sha, None for a missing tag.
+    pub fn wrap_tag(&self, tag: &str) -> Option<String> {
+        let mut state = self.shared.state.lock();
+        let inner = state.tags.get(tag)?.clone();
+        let sha = state.new_tag_object(tag, inner);
+        state.tags.insert(
+            tag.to_owned(),
+            GitTarget {
+                kind: git::ObjectKind::Tag,
+                sha: sha.clone(),
+            },
+        );
+        Some(sha)
+    }
+
+    /// Moves `tag` to `commit` (a forced push of the tag); an annotated tag stays annotated.
+    pub fn move_tag(&self, tag: &str, commit: &str) {
+        self.shared.state.lock().move_tag(tag, commit);
+    }
+
+    /// The commit `tag` names, through any tag objects.
+    pub fn tag_commit(&self, tag: &str) -> Option<String> {
+        self.shared.state.lock().peeled(tag)
     }
 
     pub fn tags(&self) -> Vec<String> {
@@ -397,7 +441,7 @@ impl GitHub {
     pub fn add_release(&self, tag: &str, name: Option<&str>, body: Option<&str>) -> u64 {
         let mut state = self.shared.state.lock();
         if !state.tags.contains_key(tag) {
-            let head = state.default_branch_sha.clone();
+            let head = GitTarget::commit(&state.default_branch_sha);
             state.tags.insert(tag.to_owned(), head);
         }
         let id = state.next_release_id;

@@ -2,7 +2,7 @@
 //! creation (which tags the default branch when the tag is missing, as GitHub does), assets
 //! listed with `Link` pagination, uploads on a separate upload host (`upload_url`, a URI
 //! template) with `digest: "sha256:<hex>"`, 422 `already_exists` for a taken tag or asset
-//! name, asset deletion; and `GET /repos/{o}/{r}/git/ref/tags/{tag}`.
+//! name, asset deletion.
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use sha2::Digest as _;
 
+use super::git::GitTarget;
 use super::model::node_id;
 use super::rest::{self, authenticate, error, Caller, RepoRef};
 use super::state::Shared;
@@ -20,7 +21,6 @@ use crate::faults::route;
 
 const DOC_RELEASES: &str = "https://docs.github.com/rest/releases/releases";
 const DOC_ASSETS: &str = "https://docs.github.com/rest/releases/assets";
-const DOC_REFS: &str = "https://docs.github.com/rest/git/refs#get-a-reference";
 
 /// A release as GitHub stores it.
 #[derive(Clone, Debug)]
@@ -68,7 +68,7 @@ impl ReleaseAsset {
     }
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
@@ -91,7 +91,7 @@ fn validation_failed(resource: &str, code: &str, field: &str, doc: &str) -> Resp
 
 /// Reads may be anonymous on a public repository; writes need the token with
 /// `contents: write`.
-fn authorize(
+pub(crate) fn authorize(
     shared: &Shared,
     headers: &HeaderMap,
     write: bool,
@@ -250,7 +250,7 @@ pub(crate) async fn create(
         let target = text("target_commitish").unwrap_or_else(|| "main".to_owned());
         // GitHub creates a missing tag from `target_commitish` (the default branch).
         if !state.tags.contains_key(&tag) {
-            let head = state.default_branch_sha.clone();
+            let head = GitTarget::commit(&state.default_branch_sha);
             state.tags.insert(tag.clone(), head);
         }
         let id = state.next_release_id;
@@ -457,38 +457,4 @@ pub(crate) async fn upload(
         return error(StatusCode::BAD_GATEWAY, "Server Error", DOC_ASSETS);
     }
     json_response(StatusCode::CREATED, &asset_json(&shared, &asset, &tag))
-}
-
-/// `GET /repos/{o}/{r}/git/ref/tags/{tag}` (other refs: not found).
-pub(crate) async fn git_ref(
-    State(shared): State<Arc<Shared>>,
-    Path((o, r, reference)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = authorize(&shared, &headers, false, DOC_REFS) {
-        return *resp;
-    }
-    let sha = reference
-        .strip_prefix("tags/")
-        .filter(|_| RepoRef::Name(o, r).is_ours(&shared))
-        .and_then(|tag| shared.state.lock().tags.get(tag).cloned());
-    match sha {
-        Some(sha) => {
-            let repo = &shared.config.repository;
-            json_response(
-                StatusCode::OK,
-                &json!({
-                    "ref": format!("refs/{reference}"),
-                    "node_id": node_id("Ref", sha.len() as u64),
-                    "url": format!("{}/repos/{repo}/git/refs/{reference}", shared.api_base),
-                    "object": {
-                        "sha": sha,
-                        "type": "commit",
-                        "url": format!("{}/repos/{repo}/git/commits/{sha}", shared.api_base),
-                    },
-                }),
-            )
-        }
-        None => error(StatusCode::NOT_FOUND, "Not Found", DOC_REFS),
-    }
 }

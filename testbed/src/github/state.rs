@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use parking_lot::Mutex;
 
+use super::git::{GitTarget, TagObject};
 use super::model::{Artifact, GitHubConfig, JobClaims, WorkflowRun};
 use super::oidc::Signer;
 use super::releases::{Release, ReleaseAsset};
@@ -47,8 +48,10 @@ pub(crate) struct Mutable {
     pub release_assets: BTreeMap<u64, ReleaseAsset>,
     pub next_release_id: u64,
     pub next_release_asset_id: u64,
-    /// Tag name -> commit.
-    pub tags: BTreeMap<String, String>,
+    /// Tag name -> what `refs/tags/{name}` points at: a commit, or an annotated tag object.
+    pub tags: BTreeMap<String, GitTarget>,
+    /// Annotated tag objects by sha.
+    pub tag_objects: BTreeMap<String, TagObject>,
     /// The default branch's head, which a release for a missing tag tags.
     pub default_branch_sha: String,
     /// Another origin to name in `upload_url` (a test of where the token may go).

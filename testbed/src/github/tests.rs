@@ -843,3 +843,77 @@ fn hostile_zips_are_what_they_claim() {
         assert!(central_names(&zip).contains(&"ok.txt".to_owned()));
     }
 }
+
+async fn get_json(gh: &GitHub, path: &str) -> (StatusCode, Value) {
+    let resp = client()
+        .get(format!("{}{path}", gh.api_url()))
+        .header(AUTHORIZATION, auth(gh))
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn tags_resolve_as_githubs_git_database_serves_them() {
+    let gh = start().await;
+    let repo = gh.config().repository.clone();
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let other = "89abcdef0123456789abcdef0123456789abcdef";
+
+    // A lightweight tag: the ref names the commit.
+    gh.add_tag("v1.0.0", commit);
+    let (status, body) = get_json(&gh, &format!("/repos/{repo}/git/ref/tags/v1.0.0")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["ref"], "refs/tags/v1.0.0");
+    assert_eq!(body["object"]["type"], "commit");
+    assert_eq!(body["object"]["sha"], commit);
+
+    // An annotated tag: the ref names a tag object, whose `object` is the commit.
+    let tag_sha = gh.add_annotated_tag("v2.0.0", commit);
+    let (_, body) = get_json(&gh, &format!("/repos/{repo}/git/ref/tags/v2.0.0")).await;
+    assert_eq!(body["object"]["type"], "tag");
+    assert_eq!(body["object"]["sha"], tag_sha.as_str());
+    let (status, tag) = get_json(&gh, &format!("/repos/{repo}/git/tags/{tag_sha}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tag["sha"], tag_sha.as_str());
+    assert_eq!(tag["tag"], "v2.0.0");
+    assert_eq!(tag["object"]["type"], "commit");
+    assert_eq!(tag["object"]["sha"], commit);
+    assert!(tag["tagger"]["date"].is_string() && tag["verification"].is_object());
+
+    // A tag of a tag: two tag objects on the way.
+    let outer = gh.wrap_tag("v2.0.0").unwrap();
+    let (_, tag) = get_json(&gh, &format!("/repos/{repo}/git/tags/{outer}")).await;
+    assert_eq!(tag["object"]["type"], "tag");
+    assert_eq!(tag["object"]["sha"], tag_sha.as_str());
+    assert_eq!(gh.tag_commit("v2.0.0").as_deref(), Some(commit));
+
+    // Moved: the lightweight tag is rewritten, the annotated one gets a new tag object.
+    gh.move_tag("v1.0.0", other);
+    gh.move_tag("v2.0.0", other);
+    let (_, body) = get_json(&gh, &format!("/repos/{repo}/git/ref/tags/v1.0.0")).await;
+    assert_eq!(body["object"]["sha"], other);
+    let (_, body) = get_json(&gh, &format!("/repos/{repo}/git/ref/tags/v2.0.0")).await;
+    assert_eq!(body["object"]["type"], "tag");
+    assert_eq!(gh.tag_commit("v2.0.0").as_deref(), Some(other));
+
+    // Missing: exactly the ref asked for (no prefix match), GitHub's 404 body; a commit's sha
+    // is not a tag object.
+    for path in [
+        format!("/repos/{repo}/git/ref/tags/v1"),
+        format!("/repos/{repo}/git/ref/heads/main"),
+        format!("/repos/{repo}/git/tags/{commit}"),
+    ] {
+        let (status, body) = get_json(&gh, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["message"], "Not Found", "{path}");
+        assert!(
+            body["documentation_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://docs.github.com/rest/git/"),
+            "{path}: {body}"
+        );
+    }
+}
