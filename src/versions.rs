@@ -8,6 +8,8 @@
 //! carries the same, and indexes without that API (pypiserver, devpi) would answer 404 there
 //! for a project they hold. Only a 404 of the simple page itself makes a new project; any
 //! answer that is not a readable page is an error.
+use std::collections::BTreeMap;
+
 use anyhow::anyhow;
 use pep440_rs::Version;
 
@@ -64,37 +66,33 @@ fn versions_of<'a>(
     files: impl Iterator<Item = (&'a str, bool)>,
 ) -> ProjectVersions {
     let mut out = ProjectVersions::default();
-    // (version, any live file)
-    let mut found: Vec<(IndexVersion, bool)> = Vec::new();
-    let mut add = |text: &str, live: Option<bool>, out: &mut ProjectVersions| {
-        let Ok(version) = text.parse::<Version>() else {
-            out.unparsable.push(text.to_owned());
-            return;
-        };
-        match found.iter_mut().find(|(v, _)| v.version == version) {
-            Some((_, any_live)) => *any_live |= live.unwrap_or(false),
-            None => found.push((
-                IndexVersion {
-                    text: text.to_owned(),
-                    version,
-                    yanked: true,
-                },
-                live.unwrap_or(false),
-            )),
-        }
-    };
-    for text in listed.unwrap_or_default() {
-        add(text, None, &mut out);
-    }
+    // (version as written, a live file of it)
+    let mut seen: Vec<(String, bool)> = listed
+        .unwrap_or_default()
+        .iter()
+        .map(|text| (text.clone(), false))
+        .collect();
     for (filename, yanked) in files {
         match distribution::name_and_version(filename) {
-            Some((_, text)) => add(&text, Some(!yanked), &mut out),
+            Some((_, text)) => seen.push((text, !yanked)),
             None => out.unparsable.push(filename.to_owned()),
+        }
+    }
+    // Keyed by PEP 440 order, in which `1.0` and `1.0.0` are one; the first writing is kept.
+    let mut found: BTreeMap<Version, (String, bool)> = BTreeMap::new();
+    for (text, live) in seen {
+        match text.parse::<Version>() {
+            Ok(version) => found.entry(version).or_insert_with(|| (text, false)).1 |= live,
+            Err(_) => out.unparsable.push(text),
         }
     }
     out.versions = found
         .into_iter()
-        .map(|(v, live)| IndexVersion { yanked: !live, ..v })
+        .map(|(version, (text, live))| IndexVersion {
+            text,
+            version,
+            yanked: !live,
+        })
         .collect();
     out
 }
@@ -255,8 +253,8 @@ mod tests {
         assert_eq!(
             p.unparsable,
             [
-                "not a version\n::x".to_owned(),
-                "demo_package-1.0-py2.7.egg".to_owned()
+                "demo_package-1.0-py2.7.egg".to_owned(),
+                "not a version\n::x".to_owned()
             ]
         );
     }
