@@ -72,6 +72,7 @@ pub struct SimplePage {
     pub described: String,
     /// PEP 700's `versions` (PEP 691 API version 1.1 and later), when the page has it.
     pub versions: Option<Vec<String>>,
+    /// What the answer said it is.
     pub format: PageFormat,
 }
 
@@ -250,14 +251,14 @@ impl SimpleApi<'_> {
                 )));
             }
             let text = String::from_utf8_lossy(&bytes);
-            let (files, versions, format) = if json {
+            let (files, versions, label) = if json {
                 let (files, versions) =
                     parse_json(&text, &url).map_err(|e| anyhow!("{what}: {e}"))?;
                 (files, versions, "PEP 691 JSON")
             } else {
                 (parse_html(&text, &url), None, "PEP 503 HTML")
             };
-            let format_read = if json {
+            let format = if json {
                 PageFormat::Json
             } else {
                 html_format(content_type.as_deref(), !files.is_empty(), &text)
@@ -265,9 +266,9 @@ impl SimpleApi<'_> {
             return Ok(PageRead::Page(SimplePage {
                 files,
                 warehouse,
-                described: format!("{url} ({format})"),
+                described: format!("{url} ({label})"),
                 versions,
-                format: format_read,
+                format,
             }));
         }
         Err(Failure::Permanent(anyhow!(
