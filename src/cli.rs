@@ -84,9 +84,17 @@ pub struct PreflightArgs {
     #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
     pub repository_url: String,
 
-    /// Web root of the index, for its JSON API [default: derived from --repository-url].
+    /// Web root of the index (not read by preflight: the simple index is) [default: derived
+    /// from --repository-url].
     #[arg(long, env = "INPUT_INDEX-URL")]
     pub index_url: Option<String>,
+
+    /// The index's simple index (PEP 503/691), whose project page says which versions are
+    /// there [default: derived from --repository-url for PyPI, TestPyPI, Warehouse's
+    /// /legacy/, pypiserver's / and devpi's /{user}/{index}/ layouts]. Needed for any other
+    /// layout.
+    #[arg(long, env = "INPUT_SIMPLE-URL")]
+    pub simple_url: Option<String>,
 
     /// Seconds a request may stall without a byte before it is retried (and a small API
     /// request may take in all).
@@ -563,17 +571,10 @@ pub struct DownloadConfig {
 impl PublishArgs {
     pub fn resolve(self, runner: &Runner) -> anyhow::Result<PublishConfig> {
         let password = api_token(self.password.clone(), runner);
-        let mut index = index_target(&self.repository_url, self.index_url.clone())?;
-        if let Some(u) = non_empty(self.simple_url.clone()) {
-            let mut url = parse_url("--simple-url", &u)?;
-            if !url.path().ends_with('/') {
-                url.set_path(&format!("{}/", url.path()));
-            }
-            index.simple = Some(crate::index::SimpleIndex {
-                url,
-                why: "given with --simple-url".to_owned(),
-            });
-        }
+        let index = with_simple_url(
+            index_target(&self.repository_url, self.index_url.clone())?,
+            self.simple_url.clone(),
+        )?;
         let http = http_client(runner, self.timeout)?;
         let source = self.source(runner)?;
         let attestations = AttestationRequest {
@@ -708,7 +709,10 @@ impl PreflightArgs {
         };
         Ok(PreflightConfig {
             subject,
-            index: index_target(&self.repository_url, self.index_url)?,
+            index: with_simple_url(
+                index_target(&self.repository_url, self.index_url)?,
+                self.simple_url,
+            )?,
             allow_older: self.allow_older,
             http: http_client(runner, self.timeout)?,
         })
@@ -922,6 +926,24 @@ fn index_target(repository_url: &str, index_url: Option<String>) -> anyhow::Resu
         index_url,
         simple,
     })
+}
+
+/// The index, with `--simple-url` as its simple index when given.
+fn with_simple_url(
+    mut index: IndexTarget,
+    simple_url: Option<String>,
+) -> anyhow::Result<IndexTarget> {
+    if let Some(u) = non_empty(simple_url) {
+        let mut url = parse_url("--simple-url", &u)?;
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        index.simple = Some(crate::index::SimpleIndex {
+            url,
+            why: "given with --simple-url".to_owned(),
+        });
+    }
+    Ok(index)
 }
 
 /// The API token, from the flag/input or `PYPI_API_TOKEN`, masked before anything can print it.

@@ -1,101 +1,113 @@
 //! What the index already holds of a project, and whether a version may be released next
 //! (`preflight`).
 //!
-//! The reader speaks Warehouse's project JSON (`GET {index}/pypi/{name}/json`, 404 for a
-//! project the index does not know). Indexes without the JSON API (pypiserver, Artifactory)
-//! answer 404 there too, so the verdict would be "new project"; once the crate reads the
-//! Simple API (PEP 691 / PEP 503, `crate::index`), [`read_project`] should take the versions
-//! from there instead: every index serves it, and its file names carry the versions.
+//! The versions come from the project's page on the index's simple index, read as a publish
+//! reads it (`crate::index::simple`), on every index: PEP 700's `versions` when the PEP 691
+//! page has them, and the versions in the file names (PEP 691 JSON or PEP 503 HTML) in any
+//! case, each file yanked or not (PEP 592). Warehouse's JSON API is not read: its simple page
+//! carries the same, and indexes without that API (pypiserver, devpi) would answer 404 there
+//! for a project they hold. Only a 404 of the simple page itself makes a new project; any
+//! answer that is not a readable page is an error.
 use std::collections::BTreeMap;
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use pep440_rs::Version;
 
-use serde::Deserialize;
-use url::Url;
+use crate::distribution;
+use crate::http::Http;
+use crate::index::{SimpleApi, SimpleIndex};
 
-use crate::http::{Failure, Http};
-use crate::reporting::shown;
-
-/// One version the index lists with at least one file.
+/// One version the index lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexVersion {
     /// As the index writes it (for messages).
     pub text: String,
     pub version: Version,
-    /// Every file of the release is yanked.
+    /// No file of it installs: every file is yanked, or the index lists the version without
+    /// a file (its files were deleted; their names stay taken). It still holds its version.
     pub yanked: bool,
 }
 
-/// The versions of a project on the index, and those it lists that are not PEP 440 versions
-/// (old projects have some); these cannot be compared and are left out of every judgement.
+/// The versions of a project on the index, and the texts it lists that carry no PEP 440
+/// version (old projects have some); these cannot be compared and are left out of every
+/// judgement.
 #[derive(Clone, Debug, Default)]
 pub struct ProjectVersions {
     pub versions: Vec<IndexVersion>,
     pub unparsable: Vec<String>,
+    /// The page read and its format, for the log.
+    pub read_from: String,
 }
 
-#[derive(Deserialize)]
-struct ProjectJson {
-    #[serde(default)]
-    releases: BTreeMap<String, Vec<FileJson>>,
-}
-
-#[derive(Deserialize)]
-struct FileJson {
-    #[serde(default)]
-    yanked: bool,
-}
-
-/// `{index}/pypi/{normalised name}/json`.
-pub fn project_json_url(index_url: &Url, normalized_name: &str) -> anyhow::Result<Url> {
-    index_url
-        .join(&format!("pypi/{normalized_name}/json"))
-        .with_context(|| format!("bad index URL {index_url}"))
-}
-
-/// The project's versions, or `None` when the index does not know the project (404).
+/// The project's versions as its simple page lists them, or `None` when that page answers
+/// 404 (the index does not know the project).
 pub async fn read_project(
     http: &Http,
-    index_url: &Url,
+    simple: &SimpleIndex,
     normalized_name: &str,
 ) -> anyhow::Result<Option<ProjectVersions>> {
-    let url = project_json_url(index_url, normalized_name)?;
-    let what = format!("reading {url}");
-    http.retry(&what, |_| read_once(http, url.clone(), &what))
-        .await
-}
-
-async fn read_once(http: &Http, url: Url, what: &str) -> Result<Option<ProjectVersions>, Failure> {
-    let Some(value) = http.get_json_if_any(what, url).await? else {
+    let api = SimpleApi {
+        http,
+        url: &simple.url,
+    };
+    let Some(page) = api.listing(normalized_name).await? else {
         return Ok(None);
     };
-    let parsed: ProjectJson = serde_json::from_value(value).map_err(|e| {
-        Failure::Permanent(anyhow!(
-            "{what}: not a project JSON ({{\"releases\": {{VERSION: [FILE, ...]}}}}): {}",
-            shown(e)
-        ))
-    })?;
-    Ok(Some(versions_of(parsed.releases)))
+    let files = page.files.iter().map(|f| (f.filename.as_str(), f.yanked));
+    let mut project = versions_of(page.versions.as_deref(), files);
+    project.read_from = page.described;
+    Ok(Some(project))
 }
 
-fn versions_of(releases: BTreeMap<String, Vec<FileJson>>) -> ProjectVersions {
+/// The versions of PEP 700's list (when given) and of the file names, with whether any file
+/// of each is live (not yanked). A version written two ways (`1.0`, `1.0.0`) is one.
+fn versions_of<'a>(
+    listed: Option<&[String]>,
+    files: impl Iterator<Item = (&'a str, bool)>,
+) -> ProjectVersions {
     let mut out = ProjectVersions::default();
-    for (text, files) in releases {
-        // A release without files holds no file name yet and nothing installs from it.
-        if files.is_empty() {
-            continue;
+    // (version as written, a live file of it)
+    let mut seen: Vec<(String, bool)> = listed
+        .unwrap_or_default()
+        .iter()
+        .map(|text| (text.clone(), false))
+        .collect();
+    for (filename, yanked) in files {
+        match distribution::name_and_version(filename) {
+            Some((_, text)) => seen.push((text, !yanked)),
+            None => out.unparsable.push(filename.to_owned()),
         }
+    }
+    // Keyed by PEP 440 order, in which `1.0` and `1.0.0` are one; the first writing is kept.
+    let mut found: BTreeMap<Version, (String, bool)> = BTreeMap::new();
+    for (text, live) in seen {
         match text.parse::<Version>() {
-            Ok(version) => out.versions.push(IndexVersion {
-                yanked: files.iter().all(|f| f.yanked),
-                text,
-                version,
-            }),
+            Ok(version) => found.entry(version).or_insert_with(|| (text, false)).1 |= live,
             Err(_) => out.unparsable.push(text),
         }
     }
+    out.versions = found
+        .into_iter()
+        .map(|(version, (text, live))| IndexVersion {
+            text,
+            version,
+            yanked: !live,
+        })
+        .collect();
     out
+}
+
+/// The simple index preflight reads, or an error saying how to name it.
+pub fn simple_index<'a>(
+    simple: Option<&'a SimpleIndex>,
+    repository_url: &url::Url,
+) -> anyhow::Result<&'a SimpleIndex> {
+    simple.ok_or_else(|| {
+        anyhow!(
+            "the simple index of {repository_url} is not known (its layout is none of PyPI's, \
+             Warehouse's, pypiserver's or devpi's): give --simple-url (input `simple-url`)"
+        )
+    })
 }
 
 /// Whether `candidate` may be released next.
@@ -149,12 +161,13 @@ pub fn judge(candidate: &Version, project: Option<&ProjectVersions>, allow_older
 mod tests {
     use super::*;
 
+    /// A project whose page lists one wheel per version, yanked or not.
     fn project(list: &[(&str, bool)]) -> ProjectVersions {
-        let releases = list
+        let names: Vec<(String, bool)> = list
             .iter()
-            .map(|(v, yanked)| (v.to_string(), vec![FileJson { yanked: *yanked }]))
+            .map(|(v, yanked)| (format!("demo_package-{v}-py3-none-any.whl"), *yanked))
             .collect();
-        versions_of(releases)
+        versions_of(None, names.iter().map(|(n, y)| (n.as_str(), *y)))
     }
 
     fn v(s: &str) -> Version {
@@ -226,16 +239,59 @@ mod tests {
     }
 
     #[test]
-    fn unknown_projects_and_empty_or_unparsable_releases() {
+    fn unknown_projects_and_unparsable_names() {
         assert_eq!(judge(&v("0.1"), None, false), Verdict::NewProject);
-        let p = versions_of(BTreeMap::from([
-            ("0.9".to_owned(), vec![]),
-            (
-                "not a version\n::x".to_owned(),
-                vec![FileJson { yanked: false }],
-            ),
-        ]));
+        let p = versions_of(
+            None,
+            [
+                ("demo_package-not a version\n::x.tar.gz", false),
+                ("demo_package-1.0-py2.7.egg", false),
+            ]
+            .into_iter(),
+        );
         assert!(p.versions.is_empty());
-        assert_eq!(p.unparsable, vec!["not a version\n::x".to_owned()]);
+        assert_eq!(
+            p.unparsable,
+            [
+                "demo_package-1.0-py2.7.egg".to_owned(),
+                "not a version\n::x".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn versions_come_from_pep_700_and_from_the_file_names() {
+        let listed = ["1.0".to_owned(), "2.0".to_owned(), "3.0".to_owned()];
+        let p = versions_of(
+            Some(&listed),
+            [
+                ("demo_package-1.0.0-py3-none-any.whl", false),
+                ("demo_package-2.0.tar.gz", true),
+                ("demo_package-2.0-py3-none-any.whl", false),
+                // Not in `versions`: the file says it is there all the same.
+                ("demo_package-4.0.tar.gz", true),
+            ]
+            .into_iter(),
+        );
+        let seen: Vec<(&str, bool)> = p
+            .versions
+            .iter()
+            .map(|v| (v.text.as_str(), v.yanked))
+            .collect();
+        // 3.0 has no file left: it holds its version, and is not the highest release.
+        assert_eq!(
+            seen,
+            [("1.0", false), ("2.0", false), ("3.0", true), ("4.0", true)]
+        );
+        assert_eq!(
+            judge(&v("3.0.0"), Some(&p), false),
+            Verdict::AlreadyThere {
+                on_index: p.versions[2].clone()
+            }
+        );
+        assert!(matches!(
+            judge(&v("2.1"), Some(&p), false),
+            Verdict::Ok { latest: Some(l), older: false } if l.text == "2.0"
+        ));
     }
 }

@@ -618,21 +618,22 @@ async fn github_release_answers_stay_data() {
     assert_inert(&out, &[]);
 }
 
-/// Versions the index lists (`preflight` reads the project JSON).
+/// Versions and file names the index lists (`preflight` reads the project's simple page).
 #[tokio::test(flavor = "multi_thread")]
 async fn index_versions_stay_data() {
     let stack = Stack::start().await;
+    let file = |name: &str| serde_json::json!({"filename": name, "url": name, "hashes": {}});
     let body = serde_json::json!({
-        "info": {"name": HOSTILE, "version": HOSTILE},
-        "releases": {
-            HOSTILE: [{"filename": HOSTILE, "yanked": false}],
-            "1.0": [{"filename": "demo_package-1.0.tar.gz", "yanked": false}],
-        },
+        "meta": {"api-version": "1.1"},
+        "name": HOSTILE,
+        "versions": [HOSTILE, "1.0"],
+        "files": [file(HOSTILE), file(&format!("demo_package-{HOSTILE}.tar.gz")), file("demo_package-1.0.tar.gz")],
     });
     stack.warehouse.faults().inject(
-        route::JSON_API,
-        Fault::Status {
+        route::SIMPLE,
+        Fault::Body {
             status: 200,
+            content_type: "application/vnd.pypi.simple.v1+json".into(),
             body: body.to_string(),
         },
         1,

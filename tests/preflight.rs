@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Outcome, Stack, PROJECT};
+use testbed::faults::{route, Fault};
 
 async fn token_stack() -> (Stack, Vec<(&'static str, String)>) {
     let stack = Stack::start().await;
@@ -54,7 +55,7 @@ async fn a_project_the_index_does_not_know_passes() {
         .into_iter()
         .map(|(m, p, _)| format!("{m} {p}"))
         .collect();
-    assert_eq!(asked, ["GET /pypi/brand-new-project/json"], "{asked:?}");
+    assert_eq!(asked, ["GET /simple/brand-new-project/"], "{asked:?}");
     assert!(stack.warehouse.uploads().is_empty());
 }
 
@@ -150,4 +151,115 @@ async fn half_a_subject_or_a_bad_version_is_a_clear_error() {
     assert_eq!(out.code, 1, "{}", out.debug());
     assert!(out.stderr.contains("not a project name"), "{}", out.debug());
     assert!(stack.warehouse.requests().is_empty());
+}
+
+/// The version is on the index's simple page; the JSON API (which pypiserver and devpi lack,
+/// and whose `releases` key Warehouse deprecates) says nothing, or nothing usable.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_on_the_simple_index_is_refused_whatever_the_json_api_says() {
+    let (stack, env) = token_stack().await;
+    release(&stack, &env, "1.0.0").await;
+    for (what, fault) in [
+        (
+            "no JSON API (404)",
+            Fault::Status {
+                status: 404,
+                body: "Not Found".into(),
+            },
+        ),
+        (
+            "a JSON answer without `releases`",
+            Fault::Status {
+                status: 200,
+                body: r#"{"info": {"name": "demo-package"}}"#.into(),
+            },
+        ),
+    ] {
+        stack.warehouse.faults().clear();
+        stack.warehouse.faults().inject(route::JSON_API, fault, 10);
+        let out = preflight(&stack, &["--name", PROJECT, "--version", "1.0"]).await;
+        assert_eq!(out.code, 1, "{what}: {}", out.debug());
+        assert!(
+            out.stderr.contains("demo-package 1.0 is already on"),
+            "{what}: {}",
+            out.debug()
+        );
+        assert_eq!(out.output("latest"), "1.0.0", "{what}");
+    }
+}
+
+/// An answer of the simple page that says nothing readable is an error naming the page and
+/// what was wrong: never "a new project".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_simple_page_it_cannot_read_is_an_error_never_a_pass() {
+    let stack = Stack::start().await;
+    let page = format!("{}demo-package/", stack.warehouse.simple_url());
+    let json = "application/vnd.pypi.simple.v1+json";
+    let cases = [
+        (
+            "garbage",
+            Fault::Status {
+                status: 200,
+                body: "garbage".into(),
+            },
+            1,
+            "not a simple page",
+        ),
+        (
+            "a PEP 691 page without `files`",
+            Fault::Body {
+                status: 200,
+                content_type: json.into(),
+                body: r#"{"meta": {"api-version": "1.1"}, "name": "demo-package"}"#.into(),
+            },
+            1,
+            "not a PEP 691 project page",
+        ),
+        (
+            "a JSON answer that is no simple page",
+            Fault::Status {
+                status: 200,
+                body: r#"{"releases": {}}"#.into(),
+            },
+            1,
+            "application/json",
+        ),
+        (
+            "a redirect to another origin",
+            Fault::Redirect {
+                status: 302,
+                location: "http://127.0.0.2:9/simple/demo-package/".into(),
+            },
+            1,
+            "http://127.0.0.2:9/simple/demo-package/",
+        ),
+        (
+            "5xx on every attempt",
+            Fault::Status {
+                status: 503,
+                body: "busy".into(),
+            },
+            5,
+            "after 5 attempts",
+        ),
+    ];
+    for (what, fault, times, says) in cases {
+        stack.warehouse.faults().clear();
+        stack.warehouse.faults().inject(route::SIMPLE, fault, times);
+        let out = preflight(&stack, &["--name", PROJECT, "--version", "1.0.0"]).await;
+        assert_eq!(out.code, 1, "{what}: {}", out.debug());
+        assert!(out.stderr.contains(&page), "{what}: {}", out.debug());
+        assert!(out.stderr.contains(says), "{what}: {}", out.debug());
+        assert!(!out.stderr.contains("will be its first release"), "{what}");
+        assert!(out.outputs().is_empty(), "{what}: {}", out.debug());
+    }
+    // Without a fault the same page answers 404: a new project.
+    stack.warehouse.faults().clear();
+    let out = preflight(&stack, &["--name", PROJECT, "--version", "1.0.0"]).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr.contains("will be its first release"),
+        "{}",
+        out.debug()
+    );
 }

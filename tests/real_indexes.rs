@@ -334,6 +334,23 @@ async fn pypiserver_publish_rerun_conflict_and_pip_install() {
     let upload = server.url("/");
     let simple = server.url("/simple/");
     story(&server, &upload, &simple, "<LocalRequest: POST ").await;
+    preflight_after_publish(&server, &upload).await;
+    // pypiserver sends a project it does not hold to PyPI (its fallback): another index's
+    // page says nothing about this one, so preflight cannot call the project new.
+    let out = preflight(
+        &server,
+        &upload,
+        &["--name", "never-published", "--version", "1.0"],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr
+            .contains("https://pypi.org/simple/never-published/")
+            && out.stderr.contains("--disable-fallback"),
+        "{}",
+        out.debug()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -342,4 +359,91 @@ async fn devpi_publish_rerun_conflict_and_pip_install() {
     let upload = server.url(&format!("/{USER}/dev/"));
     let simple = server.url(&format!("/{USER}/dev/+simple/"));
     story(&server, &upload, &simple, &format!("POST /{USER}/dev/\n")).await;
+    preflight_after_publish(&server, &upload).await;
+    // devpi answers 404 for a project the index does not hold: a new project.
+    let out = preflight(
+        &server,
+        &upload,
+        &["--name", "never-published", "--version", "1.0"],
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr.contains("will be its first release"),
+        "{}",
+        out.debug()
+    );
+}
+
+async fn preflight(server: &Server, repository_url: &str, args: &[&str]) -> Outcome {
+    let mut full = vec!["preflight", "--repository-url", repository_url];
+    full.extend_from_slice(args);
+    run(
+        server.dir.path(),
+        &full,
+        &[("GITHUB_ACTIONS", "true".to_owned())],
+    )
+    .await
+}
+
+/// After `story` published real-demo 1.0.0: preflight reads the index's simple page as the
+/// publish did, so the published version is refused (also written `1.0`), a higher one passes
+/// and a lower one needs `--allow-older`.
+async fn preflight_after_publish(server: &Server, repository_url: &str) {
+    for taken in ["1.0.0", "1.0"] {
+        let out = preflight(
+            server,
+            repository_url,
+            &["--name", "real-demo", "--version", taken],
+        )
+        .await;
+        assert_eq!(out.code, 1, "{}\n{}", out.debug(), server.log());
+        assert!(
+            out.stderr
+                .contains(&format!("real-demo {taken} is already on")),
+            "{}",
+            out.debug()
+        );
+        assert_eq!(out.output("latest"), "1.0.0");
+    }
+    let out = preflight(
+        server,
+        repository_url,
+        &["--name", "real-demo", "--version", "1.0.1"],
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stderr.contains("is new on")
+            && out
+                .stderr
+                .contains("higher than its highest release, 1.0.0"),
+        "{}",
+        out.debug()
+    );
+    let out = preflight(
+        server,
+        repository_url,
+        &["--name", "real-demo", "--version", "0.9"],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr.contains("0.9 is lower than 1.0.0"),
+        "{}",
+        out.debug()
+    );
+    let out = preflight(
+        server,
+        repository_url,
+        &["--name", "real-demo", "--version", "0.9", "--allow-older"],
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(
+        out.stdout
+            .contains("::warning title=Releasing an older version::"),
+        "{}",
+        out.debug()
+    );
 }

@@ -36,18 +36,21 @@ pub async fn preflight(args: PreflightArgs, runner: &Runner) -> Result<(), Failu
         )
         .into());
     };
-    let index = &cfg.index.index_url;
+    let simple = versions::simple_index(cfg.index.simple.as_ref(), &cfg.index.repository_url)?;
+    tracing::debug!("simple index {} ({})", simple.url, simple.why);
+    let index = &simple.url;
 
-    // What the index holds.
-    let project = versions::read_project(&cfg.http, index, &normalized).await?;
+    // What the index holds: its simple page, as a publish reads it.
+    let project = versions::read_project(&cfg.http, simple, &normalized).await?;
     if let Some(p) = &project {
         tracing::info!(
-            "{index} lists {} release{} of {normalized}",
+            "read {}: {} version{} of {normalized}",
+            p.read_from,
             p.versions.len(),
             plural(p.versions.len())
         );
         for text in &p.unparsable {
-            tracing::debug!("ignoring {}: not a PEP 440 version", shown(text));
+            tracing::debug!("ignoring {}: no PEP 440 version in it", shown(text));
         }
     }
     let verdict = versions::judge(&version, project.as_ref(), cfg.allow_older);
@@ -71,7 +74,10 @@ pub async fn preflight(args: PreflightArgs, runner: &Runner) -> Result<(), Failu
     let (ok, line) = match verdict {
         Verdict::NewProject => (
             true,
-            format!("{normalized} is not on {index} yet: {version} will be its first release"),
+            format!(
+                "{normalized} is not on {index} yet (its page there answers 404): {version} \
+                 will be its first release"
+            ),
         ),
         Verdict::Ok {
             latest: None,

@@ -43,6 +43,9 @@ pub struct IndexFile {
     pub digests: IndexDigests,
     #[serde(default)]
     pub upload_time_iso_8601: Option<String>,
+    /// Yanked (PEP 592): still on the index, skipped by installers that were not pinned to it.
+    #[serde(default)]
+    pub yanked: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]

@@ -70,6 +70,31 @@ pub struct SimplePage {
     pub warehouse: bool,
     /// The page and the format it came in, for the log.
     pub described: String,
+    /// PEP 700's `versions` (PEP 691 API version 1.1 and later), when the page has it.
+    pub versions: Option<Vec<String>>,
+    /// What the answer said it is.
+    pub format: PageFormat,
+}
+
+/// What the answer's `Content-Type` (and body) say the page is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageFormat {
+    /// PEP 691 JSON.
+    Json,
+    /// PEP 503 HTML.
+    Html,
+    /// Neither: another type, or HTML with no link and no HTML tag in it (a proxy's text, an
+    /// empty body). Read as HTML for a publish, which confirms each file anyway; never
+    /// trusted by preflight, for which an empty listing would mean "nothing released".
+    Unknown { what: String },
+}
+
+/// What one read of a project's page found.
+enum PageRead {
+    Page(SimplePage),
+    NotFound,
+    /// A redirect to another origin, not followed (`None`: no usable `Location`).
+    Elsewhere(Option<Url>),
 }
 
 impl SimplePage {
@@ -116,6 +141,56 @@ impl SimpleApi<'_> {
     }
 
     async fn read(&self, first: Url, what: &str) -> Result<Option<SimplePage>, Failure> {
+        match self.read_page(first, what).await? {
+            PageRead::Page(page) => Ok(Some(page)),
+            PageRead::NotFound => Ok(None),
+            PageRead::Elsewhere(other) => {
+                tracing::info!(
+                    "{what}: the index sends this project to {} (another index): not \
+                     followed; the project counts as not on this index",
+                    shown(other.map(String::from).unwrap_or_default())
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// The project's page for a verdict that must not pass on what it could not read
+    /// (preflight), with retries: `None` only when the page itself answers 404. A redirect to
+    /// another origin, or an answer that is no simple page, is an error naming the page.
+    pub async fn listing(&self, normalized_name: &str) -> anyhow::Result<Option<SimplePage>> {
+        let url = self.page_url(normalized_name)?;
+        let what = format!("reading {url}");
+        self.http
+            .retry(&what, |_| self.read_listing(url.clone(), &what))
+            .await
+    }
+
+    async fn read_listing(&self, url: Url, what: &str) -> Result<Option<SimplePage>, Failure> {
+        match self.read_page(url, what).await? {
+            PageRead::NotFound => Ok(None),
+            PageRead::Page(SimplePage {
+                format: PageFormat::Unknown { what: answer },
+                ..
+            }) => Err(Failure::Permanent(anyhow!(
+                "{what}: not a simple page: the answer is {answer}, neither PEP 691 JSON \
+                 ({JSON_TYPE}) nor a PEP 503 HTML page; check --simple-url (input `simple-url`)"
+            ))),
+            PageRead::Page(page) => Ok(Some(page)),
+            PageRead::Elsewhere(other) => Err(Failure::Permanent(anyhow!(
+                "{what}: the index sends this project to {} (another origin); not followed, as \
+                 that page tells nothing about this index. pypiserver does this for a project \
+                 it does not hold unless started with --disable-fallback; otherwise give \
+                 --simple-url (input `simple-url`) naming the index that holds the project",
+                match other {
+                    Some(url) => shown(url).to_string(),
+                    None => "no usable Location".to_owned(),
+                }
+            ))),
+        }
+    }
+
+    async fn read_page(&self, first: Url, what: &str) -> Result<PageRead, Failure> {
         let mut url = first;
         for _ in 0..=MAX_REDIRECTS {
             let resp = self
@@ -142,18 +217,11 @@ impl SimpleApi<'_> {
                         url = next;
                         continue;
                     }
-                    other => {
-                        tracing::info!(
-                            "{what}: the index sends this project to {} (another index): not \
-                             followed; the project counts as not on this index",
-                            shown(other.map(String::from).unwrap_or_default())
-                        );
-                        return Ok(None);
-                    }
+                    other => return Ok(PageRead::Elsewhere(other)),
                 }
             }
             if status == StatusCode::NOT_FOUND {
-                return Ok(None);
+                return Ok(PageRead::NotFound);
             }
             if !status.is_success() {
                 let body = http::error_text(resp).await;
@@ -163,11 +231,14 @@ impl SimpleApi<'_> {
                 )));
             }
             let warehouse = resp.headers().contains_key("x-pypi-last-serial");
-            let json = resp
+            let content_type = resp
                 .headers()
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.trim_start().starts_with(JSON_TYPE));
+                .map(|ct| ct.trim().to_ascii_lowercase());
+            let json = content_type
+                .as_deref()
+                .is_some_and(|ct| ct.starts_with(JSON_TYPE));
             let (bytes, cut) = http::read_limited(resp, SIMPLE_PAGE_LIMIT)
                 .await
                 .map_err(|e| http::transport_failure(what, e))?;
@@ -180,18 +251,24 @@ impl SimpleApi<'_> {
                 )));
             }
             let text = String::from_utf8_lossy(&bytes);
-            let (files, format) = if json {
-                (
-                    parse_json(&text, &url).map_err(|e| anyhow!("{what}: {e}"))?,
-                    "PEP 691 JSON",
-                )
+            let (files, versions, label) = if json {
+                let (files, versions) =
+                    parse_json(&text, &url).map_err(|e| anyhow!("{what}: {e}"))?;
+                (files, versions, "PEP 691 JSON")
             } else {
-                (parse_html(&text, &url), "PEP 503 HTML")
+                (parse_html(&text, &url), None, "PEP 503 HTML")
             };
-            return Ok(Some(SimplePage {
+            let format = if json {
+                PageFormat::Json
+            } else {
+                html_format(content_type.as_deref(), !files.is_empty(), &text)
+            };
+            return Ok(PageRead::Page(SimplePage {
                 files,
                 warehouse,
-                described: format!("{url} ({format})"),
+                described: format!("{url} ({label})"),
+                versions,
+                format,
             }));
         }
         Err(Failure::Permanent(anyhow!(
@@ -203,6 +280,8 @@ impl SimpleApi<'_> {
 #[derive(Deserialize)]
 struct ProjectJson {
     files: Vec<FileJson>,
+    #[serde(default)]
+    versions: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -215,13 +294,16 @@ struct FileJson {
     upload_time: Option<String>,
     #[serde(default)]
     size: Option<u64>,
+    /// `true`, or the reason as a string (PEP 691); anything else is not a yank.
+    #[serde(default)]
+    yanked: Option<serde_json::Value>,
 }
 
-/// A PEP 691 project page; URLs resolved against the page.
-fn parse_json(text: &str, page: &Url) -> anyhow::Result<Vec<IndexFile>> {
+/// A PEP 691 project page, URLs resolved against the page; and PEP 700's `versions`.
+fn parse_json(text: &str, page: &Url) -> anyhow::Result<(Vec<IndexFile>, Option<Vec<String>>)> {
     let parsed: ProjectJson =
         serde_json::from_str(text).map_err(|e| anyhow!("not a PEP 691 project page ({e})"))?;
-    Ok(parsed
+    let files = parsed
         .files
         .into_iter()
         .map(|f| IndexFile {
@@ -234,9 +316,43 @@ fn parse_json(text: &str, page: &Url) -> anyhow::Result<Vec<IndexFile>> {
                 blake2b_256: None,
             },
             upload_time_iso_8601: f.upload_time,
+            yanked: matches!(
+                f.yanked,
+                Some(serde_json::Value::Bool(true) | serde_json::Value::String(_))
+            ),
             filename: f.filename,
         })
-        .collect())
+        .collect();
+    Ok((files, parsed.versions))
+}
+
+/// Whether a page read as HTML is one: labelled HTML (or not labelled at all), with a link or
+/// at least an HTML tag (a project without files has a page without links).
+fn html_format(content_type: Option<&str>, has_links: bool, text: &str) -> PageFormat {
+    let labelled = match content_type {
+        None => true,
+        Some(ct) => {
+            ct.starts_with("text/html") || ct.starts_with("application/vnd.pypi.simple.v1+html")
+        }
+    };
+    let page_like = has_links || {
+        let lower = text.to_ascii_lowercase();
+        ["<html", "<body", "<!doctype html"]
+            .iter()
+            .any(|tag| lower.contains(tag))
+    };
+    match (labelled, page_like) {
+        (true, true) => PageFormat::Html,
+        (true, false) => PageFormat::Unknown {
+            what: format!(
+                "{} with no link and no HTML tag in it",
+                shown(content_type.unwrap_or("a body without Content-Type"))
+            ),
+        },
+        (false, _) => PageFormat::Unknown {
+            what: shown(content_type.unwrap_or_default()).to_string(),
+        },
+    }
 }
 
 /// A PEP 503 project page: one `<a href="URL#sha256=HEX">FILENAME</a>` per file. A tolerant
@@ -257,7 +373,10 @@ fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
         let Some(close) = lower[tag_end..].find("</a").map(|i| i + tag_end) else {
             break;
         };
-        let href = attribute(&text[at..tag_end], "href");
+        let tag = &text[at..tag_end];
+        let href = attribute(tag, "href");
+        // PEP 592: the attribute yanks the file whatever its value (the reason, maybe empty).
+        let yanked = find_attribute(tag, "data-yanked").is_some();
         let name = unescape(text[tag_end + 1..close].trim());
         at = close;
         let (Some(href), false) = (href, name.is_empty()) else {
@@ -281,6 +400,7 @@ fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
                 blake2b_256: None,
             },
             upload_time_iso_8601: None,
+            yanked,
             filename: name,
         });
     }
@@ -289,6 +409,11 @@ fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
 
 /// One attribute's value from the inside of a tag (`a href="x" data-y='z'`).
 fn attribute(tag: &str, name: &str) -> Option<String> {
+    find_attribute(tag, name).flatten().map(unescape)
+}
+
+/// One attribute of a tag: `Some(None)` when it is there without a value (`data-yanked`).
+fn find_attribute<'t>(tag: &'t str, name: &str) -> Option<Option<&'t str>> {
     let mut rest = tag;
     loop {
         rest = rest.trim_start();
@@ -325,7 +450,7 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
             None
         };
         if key.eq_ignore_ascii_case(name) {
-            return value.map(unescape);
+            return Some(value);
         }
     }
 }
@@ -452,7 +577,8 @@ mod tests {
             {{"filename":"demo_package-1.0.0-py3-none-any.whl","url":"../../+f/2c0/x/demo_package-1.0.0-py3-none-any.whl","hashes":{{"sha256":"{SHA}"}},"upload-time":"2026-01-02T03:04:05Z"}},
             {{"filename":"demo_package-0.9.tar.gz","url":"https://files.example/demo_package-0.9.tar.gz","hashes":{{}}}}]}}"#
         );
-        let files = parse_json(&text, &page).unwrap();
+        let (files, versions) = parse_json(&text, &page).unwrap();
+        assert_eq!(versions, None, "API version 1.0 has no `versions`");
         assert_eq!(
             files[0].url.as_deref(),
             Some("http://h/bob/dev/+f/2c0/x/demo_package-1.0.0-py3-none-any.whl")
@@ -503,6 +629,56 @@ mod tests {
     }
 
     #[test]
+    fn yanked_files_and_pep_700_versions() {
+        let page = url("http://h/simple/demo-package/");
+        let json = r#"{"meta":{"api-version":"1.1"},"name":"demo-package","versions":["1.0","2.0"],"files":[
+            {"filename":"demo_package-1.0.tar.gz","url":"a","hashes":{},"yanked":true},
+            {"filename":"demo_package-2.0.tar.gz","url":"b","hashes":{},"yanked":"broken"},
+            {"filename":"demo_package-2.0-py3-none-any.whl","url":"c","hashes":{},"yanked":false},
+            {"filename":"demo_package-2.0-py2-none-any.whl","url":"d","hashes":{}}]}"#;
+        let (files, versions) = parse_json(json, &page).unwrap();
+        let yanked: Vec<bool> = files.iter().map(|f| f.yanked).collect();
+        assert_eq!(yanked, [true, true, false, false]);
+        assert_eq!(versions.unwrap(), ["1.0", "2.0"]);
+
+        let html = "<html><body>\
+            <a href=\"a\" data-yanked>demo_package-1.0.tar.gz</a>\
+            <a data-yanked=\"\" href=\"b\">demo_package-2.0.tar.gz</a>\
+            <a href=\"c\" data-yanked=\"no good\">demo_package-3.0.tar.gz</a>\
+            <a href=\"d\" data-requires-python=\"&gt;=3\">demo_package-4.0.tar.gz</a></body></html>";
+        let yanked: Vec<bool> = parse_html(html, &page).iter().map(|f| f.yanked).collect();
+        assert_eq!(yanked, [true, true, true, false]);
+    }
+
+    #[test]
+    fn what_is_read_as_an_html_page() {
+        let html = Some("text/html; charset=utf-8");
+        assert_eq!(html_format(html, true, ""), PageFormat::Html);
+        // A project without files: a page without links.
+        assert_eq!(
+            html_format(html, false, "<!DOCTYPE html><title>x</title>"),
+            PageFormat::Html
+        );
+        assert_eq!(html_format(None, false, "<HTML></HTML>"), PageFormat::Html);
+        assert!(matches!(
+            html_format(html, false, "garbage"),
+            PageFormat::Unknown { .. }
+        ));
+        assert!(matches!(
+            html_format(None, false, ""),
+            PageFormat::Unknown { .. }
+        ));
+        assert!(matches!(
+            html_format(Some("text/plain"), true, "<html>"),
+            PageFormat::Unknown { .. }
+        ));
+        assert!(matches!(
+            html_format(Some("application/json"), false, "{}"),
+            PageFormat::Unknown { .. }
+        ));
+    }
+
+    #[test]
     fn files_of_one_version() {
         let page = SimplePage {
             files: [
@@ -522,10 +698,13 @@ mod tests {
                 python_version: String::new(),
                 digests: IndexDigests::default(),
                 upload_time_iso_8601: None,
+                yanked: false,
             })
             .collect(),
             warehouse: false,
             described: String::new(),
+            versions: None,
+            format: PageFormat::Html,
         };
         let names: Vec<_> = page
             .files_of("1.0.0")

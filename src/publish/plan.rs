@@ -230,6 +230,7 @@ mod tests {
             python_version: String::new(),
             digests: IndexDigests::default(),
             upload_time_iso_8601: time.map(str::to_owned),
+            yanked: false,
         }
     }
 

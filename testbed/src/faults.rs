@@ -51,6 +51,13 @@ pub enum Fault {
     /// Answer with a redirect (`status` 301, 302, 303, 307 or 308) to `location`, as a proxy
     /// or a moved host in front of a server does.
     Redirect { status: u16, location: String },
+    /// Answer with this status, `Content-Type` and body, as another server or a proxy in front
+    /// of the index might (a PEP 691 page that lacks a key, say).
+    Body {
+        status: u16,
+        content_type: String,
+        body: String,
+    },
     /// Answer `status` with this HTTP reason phrase (as Warehouse puts its message there) and
     /// an empty body. A reason phrase holds no CR or LF, but any other visible text.
     Reason { status: u16, reason: String },
@@ -118,6 +125,14 @@ impl Faults {
                     "text/plain; charset=utf-8"
                 };
                 Some((status, [(header::CONTENT_TYPE, ctype)], body).into_response())
+            }
+            Fault::Body {
+                status,
+                content_type,
+                body,
+            } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                Some((status, [(header::CONTENT_TYPE, content_type)], body).into_response())
             }
             Fault::Reason { status, reason } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
