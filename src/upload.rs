@@ -27,6 +27,21 @@ pub(crate) const CHUNK: usize = 512 * 1024;
 pub struct Credentials {
     pub username: String,
     pub password: Secret,
+    /// The one upload URL a minted token may be sent to: the one it was minted for.
+    pub only_to: Option<Url>,
+}
+
+impl Credentials {
+    /// A minted token goes nowhere but where it was minted for.
+    fn check_destination(&self, url: &Url) -> anyhow::Result<()> {
+        match &self.only_to {
+            Some(allowed) if allowed != url => Err(anyhow!(
+                "refusing to send the minted upload token to {url}: it was minted for uploads \
+                 to {allowed} only"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Why the index refused a file, classified so the caller can explain what to do.
@@ -182,6 +197,9 @@ pub struct UploadRequest<'a> {
 /// Upload one file, retrying transient failures. On success returns the digests of the bytes
 /// that were sent.
 pub async fn upload(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, UploadError> {
+    req.credentials
+        .check_destination(req.url)
+        .map_err(UploadError::Failed)?;
     let filename = &req.distribution.filename;
     let what = format!("upload of {filename}");
     // A refusal is an answer, not a failed attempt: it leaves the retry loop as a value.
