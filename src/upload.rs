@@ -451,6 +451,52 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn a_minted_token_is_sent_only_to_the_upload_url_it_was_minted_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo-1.0.tar.gz");
+        std::fs::write(&path, b"x").unwrap();
+        let metadata = crate::distribution::CoreMetadata::parse(
+            b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+        )
+        .unwrap();
+        let distribution = Distribution {
+            path,
+            filename: "demo-1.0.tar.gz".to_owned(),
+            kind: crate::distribution::DistKind::Sdist,
+            size: 1,
+            metadata,
+            pyversion: "source".to_owned(),
+        };
+        let minted_for = Url::parse("https://index.example/legacy/").unwrap();
+        let credentials = Credentials {
+            username: "__token__".to_owned(),
+            password: Secret::new("pypi-token"),
+            only_to: Some(minted_for),
+        };
+        // Nothing listens there: any attempt to send would fail otherwise.
+        let elsewhere = Url::parse("http://127.0.0.1:9/legacy/").unwrap();
+        let http = Http::new(
+            crate::http::RetryPolicy::with_base_delay(Duration::from_millis(1)),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let req = UploadRequest {
+            url: &elsewhere,
+            credentials: &credentials,
+            distribution: &distribution,
+            known_digests: None,
+            attestations: None,
+            progress: None,
+        };
+        let err = upload(&http, &req).await.unwrap_err().to_string();
+        assert!(
+            err.contains("refusing to send the minted upload token to http://127.0.0.1:9/legacy/")
+                && err.contains("https://index.example/legacy/ only"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn strips_html() {
         assert_eq!(
