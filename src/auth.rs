@@ -2,8 +2,11 @@
 use tokio::sync::Mutex;
 use url::Url;
 
+use crate::cli::IndexTarget;
 use crate::http::Http;
-use crate::oidc::{self, Audience, MintContext, MintError, Minted, Publisher, RunnerOidc};
+use crate::oidc::{
+    self, Audience, MintContext, MintError, MintTarget, Minted, Publisher, RunnerOidc,
+};
 use crate::report::Notice;
 use crate::runner::Runner;
 use crate::secret::Secret;
@@ -50,7 +53,7 @@ impl Auth {
         mode: TrustedPublishing,
         user: String,
         password: Option<Secret>,
-        index_url: &Url,
+        index: &IndexTarget,
     ) -> anyhow::Result<Auth> {
         match (mode, password) {
             (TrustedPublishing::Always, Some(_)) => anyhow::bail!(
@@ -65,14 +68,20 @@ impl Auth {
             (_, Some(password)) => Ok(Auth::Token(Credentials {
                 username: user,
                 password,
+                only_to: None,
             })),
             (_, None) => {
                 // Before anything is read or downloaded: a publish that could only end by
-                // sending the job's identity in clear text fails at once.
-                oidc::check_transport(index_url)?;
+                // sending the job's identity in clear text, or the minted token to another
+                // host, fails at once.
+                let target = MintTarget::new(
+                    &index.index_url,
+                    &index.repository_url,
+                    index.oidc_audience.as_deref(),
+                )?;
                 Ok(Auth::Trusted(Box::new(TrustedPublisher {
                     http: http.clone(),
-                    index_url: index_url.clone(),
+                    target,
                     oidc: RunnerOidc::for_job(runner).map_err(|e| format!("{e:#}")),
                     current: Mutex::new(None),
                     publisher: std::sync::Mutex::new(None),
@@ -96,7 +105,7 @@ impl Auth {
                     minted_expires: Some(minted.expires),
                     notices: minted.notices.clone(),
                 };
-                *tp.current.lock().await = Some(TrustedPublisher::credentials_of(minted));
+                *tp.current.lock().await = Some(tp.credentials_of(minted));
                 Ok(ready)
             }
         }
@@ -112,7 +121,7 @@ impl Auth {
                 if let Some(c) = current.as_ref() {
                     return Ok(c.clone());
                 }
-                let c = TrustedPublisher::credentials_of(tp.mint(Some(project)).await?);
+                let c = tp.credentials_of(tp.mint(Some(project)).await?);
                 *current = Some(c.clone());
                 Ok(c)
             }
@@ -129,7 +138,7 @@ impl Auth {
         let fresh = tp
             .mint(Some(project))
             .await
-            .map(TrustedPublisher::credentials_of)
+            .map(|minted| tp.credentials_of(minted))
             .map_err(CredentialsError::from);
         if let Ok(c) = &fresh {
             *current = Some(c.clone());
@@ -150,7 +159,10 @@ impl Auth {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()?;
-        Some((publisher, Publisher::register_at(&tp.index_url, project)))
+        Some((
+            publisher,
+            Publisher::register_at(tp.target.index_url(), project),
+        ))
     }
 }
 
@@ -176,7 +188,7 @@ pub async fn trusted_publishing_available(http: &Http, index_url: &Url) -> bool 
 
 pub struct TrustedPublisher {
     http: Http,
-    index_url: Url,
+    target: MintTarget,
     /// The job's ID-token endpoint, or why it has none (an error only when a token is needed).
     oidc: Result<RunnerOidc, String>,
     current: Mutex<Option<Credentials>>,
@@ -193,7 +205,7 @@ impl TrustedPublisher {
             .as_ref()
             .map_err(|why| MintError::Failed(anyhow::anyhow!("{why}")))?;
         let ctx = MintContext {
-            index_url: &self.index_url,
+            target: &self.target,
             project,
         };
         let minted = oidc::mint(&self.http, runner, &ctx).await?;
@@ -201,10 +213,12 @@ impl TrustedPublisher {
         Ok(minted)
     }
 
-    fn credentials_of(minted: Minted) -> Credentials {
+    /// The minted token, bound to the upload URL it was minted for.
+    fn credentials_of(&self, minted: Minted) -> Credentials {
         Credentials {
             username: "__token__".to_owned(),
             password: minted.token,
+            only_to: Some(self.target.upload_url().clone()),
         }
     }
 }

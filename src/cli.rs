@@ -231,6 +231,11 @@ pub struct MintTokenArgs {
     #[arg(long, env = "INPUT_INDEX-URL")]
     pub index_url: Option<String>,
 
+    /// The trusted-publishing audience of an index other than PyPI and TestPyPI, which must
+    /// equal what its `/_/oidc/audience` serves (PyPI's and TestPyPI's are known).
+    #[arg(long, env = "INPUT_OIDC-AUDIENCE")]
+    pub oidc_audience: Option<String>,
+
     /// The project the token is for (only used to point a refusal at its settings page).
     #[arg(long, env = "INPUT_PROJECT")]
     pub project: Option<String>,
@@ -315,6 +320,11 @@ pub struct PublishArgs {
     /// Use trusted publishing (OIDC): `auto` unless an API token is given.
     #[arg(long, env = "INPUT_TRUSTED-PUBLISHING", value_enum, default_value_t = TrustedPublishing::Auto)]
     pub trusted_publishing: TrustedPublishing,
+
+    /// The trusted-publishing audience of an index other than PyPI and TestPyPI, which must
+    /// equal what its `/_/oidc/audience` serves (PyPI's and TestPyPI's are known).
+    #[arg(long, env = "INPUT_OIDC-AUDIENCE")]
+    pub oidc_audience: Option<String>,
 
     /// Seconds to wait for the index's JSON API to list the uploaded files.
     #[arg(long, env = "INPUT_CONFIRM-TIMEOUT", default_value_t = 60)]
@@ -464,6 +474,9 @@ pub struct IndexTarget {
     pub index_url: Url,
     /// The simple index, when given or derived from a known layout.
     pub simple: Option<crate::index::SimpleIndex>,
+    /// The trusted-publishing audience the workflow named for an index other than PyPI and
+    /// TestPyPI (`--oidc-audience`).
+    pub oidc_audience: Option<String>,
 }
 
 /// A workflow run's artifacts to take.
@@ -571,16 +584,17 @@ pub struct DownloadConfig {
 impl PublishArgs {
     pub fn resolve(self, runner: &Runner) -> anyhow::Result<PublishConfig> {
         let password = api_token(self.password.clone(), runner);
-        let index = with_simple_url(
+        let mut index = with_simple_url(
             index_target(&self.repository_url, self.index_url.clone())?,
             self.simple_url.clone(),
         )?;
+        index.oidc_audience = non_empty(self.oidc_audience.clone());
         let http = http_client(runner, self.timeout)?;
         let source = self.source(runner)?;
         let attestations = AttestationRequest {
             wanted: self.attestations,
-            fulcio: optional_url("--fulcio-url", self.fulcio_url.clone())?,
-            rekor: optional_url("--rekor-url", self.rekor_url.clone())?,
+            fulcio: sigstore_url("--fulcio-url", "Fulcio", self.fulcio_url.clone())?,
+            rekor: sigstore_url("--rekor-url", "Rekor", self.rekor_url.clone())?,
         };
         Ok(PublishConfig {
             source,
@@ -671,8 +685,10 @@ fn choose_source(
 
 impl MintTokenArgs {
     pub fn resolve(self, runner: &Runner) -> anyhow::Result<MintTokenConfig> {
+        let mut index = index_target(&self.repository_url, self.index_url)?;
+        index.oidc_audience = non_empty(self.oidc_audience);
         Ok(MintTokenConfig {
-            index: index_target(&self.repository_url, self.index_url)?,
+            index,
             project: non_empty(self.project),
             http: http_client(runner, self.timeout)?,
         })
@@ -903,6 +919,15 @@ fn optional_url(what: &str, s: Option<String>) -> anyhow::Result<Option<Url>> {
     non_empty(s).map(|u| parse_url(what, &u)).transpose()
 }
 
+/// A Sigstore service named with `flag`, held to the transport rule of trusted publishing.
+fn sigstore_url(flag: &str, service: &str, s: Option<String>) -> anyhow::Result<Option<Url>> {
+    let url = optional_url(flag, s)?;
+    if let Some(u) = &url {
+        crate::oidc::check_sigstore_transport(u, service, flag)?;
+    }
+    Ok(url)
+}
+
 /// The upload URL and the index's web root: `--index-url` or derived from the upload URL.
 fn index_target(repository_url: &str, index_url: Option<String>) -> anyhow::Result<IndexTarget> {
     let repository_url = parse_url("--repository-url", repository_url)?;
@@ -925,6 +950,7 @@ fn index_target(repository_url: &str, index_url: Option<String>) -> anyhow::Resu
         repository_url,
         index_url,
         simple,
+        oidc_audience: None,
     })
 }
 

@@ -156,32 +156,37 @@ pub enum Audience {
     Unsupported,
 }
 
-/// The address of a trusted-publishing endpoint of the index, refused when the job's identity
-/// would travel over plain http to another machine.
+/// The address of a trusted-publishing endpoint of the index (whose transport
+/// [`MintTarget::new`] checked).
 fn endpoint(index_url: &Url, path: &str) -> anyhow::Result<Url> {
-    check_transport(index_url)?;
     index_url
         .join(path)
         .with_context(|| format!("bad index URL {index_url}"))
 }
 
-/// Trusted publishing over `https`, or over `http` to this machine only (a local test index):
-/// anything else would carry the ID token and the minted upload token in clear text.
-pub fn check_transport(index_url: &Url) -> anyhow::Result<()> {
-    match index_url.scheme() {
+/// Over `https`, or over `http` to this machine only (a local test service): anything else
+/// would carry `carried` in clear text. `action` and `fix` word the refusal.
+fn check_transport(url: &Url, action: &str, carried: &str, fix: &str) -> anyhow::Result<()> {
+    match url.scheme() {
         "https" => Ok(()),
-        "http" if is_loopback(index_url) => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
         "http" => bail!(
-            "refusing trusted publishing over plain http to {index_url}: the ID token and the \
-             minted upload token would cross the network unencrypted (http is only accepted \
-             for localhost, 127.0.0.0/8 and ::1). Use the index's https:// address in \
-             --repository-url (and --index-url)"
+            "refusing {action} over plain http to {url}: {carried} would cross the network \
+             unencrypted (http is only accepted for localhost, 127.0.0.0/8 and ::1). {fix}"
         ),
-        other => bail!(
-            "refusing trusted publishing to {index_url}: the scheme `{other}` is not https. \
-             Use the index's https:// address in --repository-url (and --index-url)"
-        ),
+        other => bail!("refusing {action} to {url}: the scheme `{other}` is not https. {fix}"),
     }
+}
+
+/// A Sigstore service (Fulcio receives the job's ID token, Rekor the signatures PyPI checks)
+/// follows the transport rule of trusted publishing; `flag` is the option that named it.
+pub fn check_sigstore_transport(url: &Url, service: &str, flag: &str) -> anyhow::Result<()> {
+    check_transport(
+        url,
+        &format!("to sign attestations with {service}"),
+        "the job's identity and what is signed with it",
+        &format!("Use {service}'s https:// address in {flag}"),
+    )
 }
 
 /// Is the URL's host this machine? Names other than `localhost` are not trusted to resolve
@@ -197,20 +202,55 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Audiences of known relying parties, with the one origin allowed to ask for them. An ID
-/// token is good at whatever service its audience names, so an index that asks for another
-/// service's audience is asking for a token it could replay there.
-const OWNED_AUDIENCES: &[(&str, &str, &str)] = &[
-    ("pypi", "PyPI", "https://pypi.org"),
-    ("testpypi", "TestPyPI", "https://test.pypi.org"),
+/// PyPI and TestPyPI: the audience each mints for, and the origins its upload URLs live on.
+/// An ID token is good at whatever service its audience names, so these audiences are
+/// accepted from these origins only.
+struct KnownIndex {
+    name: &'static str,
+    origin: &'static str,
+    audience: &'static str,
+    upload_origins: &'static [&'static str],
+}
+
+const KNOWN_INDEXES: &[KnownIndex] = &[
+    KnownIndex {
+        name: "PyPI",
+        origin: "https://pypi.org",
+        audience: "pypi",
+        upload_origins: &["https://upload.pypi.org"],
+    },
+    KnownIndex {
+        name: "TestPyPI",
+        origin: "https://test.pypi.org",
+        audience: "testpypi",
+        upload_origins: &["https://upload.test.pypi.org"],
+    },
 ];
 
-/// Audiences of services that are no package index at all (Sigstore's Fulcio, which would
-/// issue signing certificates for this workflow; the clouds' workload identity federation;
-/// GitHub's default audience, `https://github.com/OWNER`).
+impl KnownIndex {
+    /// The known index served from exactly this origin (scheme, host and port).
+    fn at(url: &Url) -> Option<&'static KnownIndex> {
+        KNOWN_INDEXES.iter().find(|k| same_origin(url, k.origin))
+    }
+
+    fn owning(audience: &str) -> Option<&'static KnownIndex> {
+        KNOWN_INDEXES.iter().find(|k| k.audience == audience)
+    }
+}
+
+fn same_origin(url: &Url, origin: &str) -> bool {
+    Url::parse(origin).is_ok_and(|o| o.origin() == url.origin())
+}
+
+/// Audiences of services that are no Python package index (Sigstore's Fulcio, which would
+/// issue signing certificates for this workflow; other registries' trusted publishing; the
+/// clouds' workload identity federation; GitHub's default audience, `https://github.com/OWNER`).
 fn foreign_service(audience: &str) -> Option<&'static str> {
     match audience {
         "sigstore" => Some("Sigstore (Fulcio)"),
+        "npm:registry.npmjs.org" => Some("npm"),
+        "crates.io" => Some("crates.io"),
+        "rubygems.org" => Some("RubyGems"),
         "sts.amazonaws.com" => Some("AWS"),
         "api://AzureADTokenExchange" => Some("Azure"),
         a if a.starts_with("//iam.googleapis.com/")
@@ -223,34 +263,168 @@ fn foreign_service(audience: &str) -> Option<&'static str> {
     }
 }
 
-/// Refuse an audience that belongs to another service than the index at `index_url`, before
-/// any ID token is requested for it.
-pub fn check_audience(index_url: &Url, audience: &str) -> anyhow::Result<()> {
-    for (owned, service, origin) in OWNED_AUDIENCES {
-        if audience != *owned {
-            continue;
+/// An audience as the index served it, for an error message: inert and of bounded length.
+fn shown_audience(audience: &str) -> String {
+    const SHOWN: usize = 200;
+    let cut: String = audience.chars().take(SHOWN).collect();
+    let more = if cut.len() < audience.len() {
+        "…"
+    } else {
+        ""
+    };
+    format!("\"{}{more}\"", shown(cut))
+}
+
+/// The service other than the index at `index_url` that `audience` belongs to, if known.
+fn owner_elsewhere(index_url: &Url, audience: &str) -> Option<String> {
+    if let Some(k) = KnownIndex::owning(audience) {
+        return (!same_origin(index_url, k.origin)).then(|| format!("{} ({}/)", k.name, k.origin));
+    }
+    foreign_service(audience).map(str::to_owned)
+}
+
+/// Where trusted publishing mints a token and where that token may then go, checked before
+/// anything is read: both over https (http only to this machine), the upload URL on the
+/// minting index's own origin or one of PyPI's or TestPyPI's own upload hosts, and an audience
+/// the workflow named that is no other service's.
+#[derive(Clone, Debug)]
+pub struct MintTarget {
+    index_url: Url,
+    upload_url: Url,
+    named_audience: Option<String>,
+}
+
+impl MintTarget {
+    pub fn new(
+        index_url: &Url,
+        upload_url: &Url,
+        named_audience: Option<&str>,
+    ) -> anyhow::Result<MintTarget> {
+        let fix = "Use the index's https:// address in --repository-url (and --index-url)";
+        check_transport(
+            index_url,
+            "trusted publishing",
+            "the ID token and the minted upload token",
+            fix,
+        )?;
+        check_transport(
+            upload_url,
+            "trusted publishing",
+            "the minted upload token",
+            fix,
+        )?;
+        if !upload_origin_allowed(index_url, upload_url) {
+            bail!(
+                "refusing trusted publishing: the upload token would be minted at {index_url} \
+                 but sent to {upload_url}, another origin. A minted token goes only to the \
+                 index that minted it: set --repository-url and --index-url to the same index"
+            );
         }
-        let allowed = Url::parse(origin).map(|u| u.origin()).ok();
-        if allowed.as_ref() == Some(&index_url.origin()) {
-            return Ok(());
+        let named_audience = named_audience.map(str::trim).filter(|a| !a.is_empty());
+        if let Some(named) = named_audience {
+            check_named_audience(index_url, named)?;
         }
+        Ok(MintTarget {
+            index_url: index_url.clone(),
+            upload_url: upload_url.clone(),
+            named_audience: named_audience.map(str::to_owned),
+        })
+    }
+
+    pub fn index_url(&self) -> &Url {
+        &self.index_url
+    }
+
+    pub fn upload_url(&self) -> &Url {
+        &self.upload_url
+    }
+}
+
+/// The index's own origin, or PyPI's (TestPyPI's) upload host for PyPI (TestPyPI).
+fn upload_origin_allowed(index_url: &Url, upload_url: &Url) -> bool {
+    upload_url.origin() == index_url.origin()
+        || KnownIndex::at(index_url).is_some_and(|k| {
+            k.upload_origins
+                .iter()
+                .any(|origin| same_origin(upload_url, origin))
+        })
+}
+
+/// An audience named by the workflow is still never another service's.
+fn check_named_audience(index_url: &Url, named: &str) -> anyhow::Result<()> {
+    if let Some(owner) = owner_elsewhere(index_url, named) {
         bail!(
-            "refusing trusted publishing: {index_url} asked for an ID token with the audience \
-             {audience:?}, which belongs to {service} ({origin}/), not to this index. A token \
-             for that audience could be replayed at {service}. Check --repository-url and \
-             --index-url: to publish to {service}, point them at {service}; a self-hosted \
-             index needs an audience of its own"
+            "refusing trusted publishing: --oidc-audience (the `oidc-audience` input) names \
+             {named:?}, the audience of {owner}, for {index_url}. A token for that audience \
+             could be replayed there in this workflow's name, whoever asks for it: name the \
+             index's own audience, or remove oidc-audience to publish to PyPI or TestPyPI"
         );
     }
-    if let Some(service) = foreign_service(audience) {
-        bail!(
-            "refusing trusted publishing: {index_url} asked for an ID token with the audience \
-             {audience:?}, which belongs to {service}, not to a package index. A token for that \
-             audience could be used there in this workflow's name. Check --repository-url and \
-             --index-url"
-        );
+    if let Some(k) = KnownIndex::at(index_url) {
+        if named != k.audience {
+            bail!(
+                "refusing trusted publishing: --oidc-audience (the `oidc-audience` input) \
+                 names {named:?}, but {} mints only for {:?}: remove oidc-audience",
+                k.name,
+                k.audience
+            );
+        }
     }
     Ok(())
+}
+
+/// The audience the index served, accepted only if it is PyPI's own at PyPI, TestPyPI's own
+/// at TestPyPI, or the one the workflow named for any other index. Checked before any ID
+/// token is requested for it.
+pub fn check_audience(target: &MintTarget, served: &str) -> anyhow::Result<()> {
+    let index_url = &target.index_url;
+    let asked = || {
+        format!(
+            "refusing trusted publishing: {index_url} asked for an ID token with the audience {}",
+            shown_audience(served)
+        )
+    };
+    if let Some(owner) = owner_elsewhere(index_url, served) {
+        bail!(
+            "{}, which belongs to {owner}, not to this index. A token for that audience could \
+             be replayed there in this workflow's name. Check --repository-url and \
+             --index-url: to publish there, point them at it; a self-hosted index needs an \
+             audience of its own",
+            asked()
+        );
+    }
+    if let Some(k) = KnownIndex::at(index_url) {
+        if served != k.audience {
+            bail!(
+                "{}, but {} mints only for {:?}: something between this job and {} answered \
+                 in its place",
+                asked(),
+                k.name,
+                k.audience,
+                k.name
+            );
+        }
+        return Ok(());
+    }
+    match &target.named_audience {
+        None => bail!(
+            "{}. Only PyPI's and TestPyPI's audiences are known; for any other index the \
+             workflow names the audience, so that no index can ask for a token meant for \
+             another service (another registry, a cloud). If that is the index's own audience \
+             (its administrators or documentation say so; it is not another service's), add \
+             `oidc-audience: {}` to the step's inputs (--oidc-audience)",
+            asked(),
+            shown_audience(served)
+        ),
+        Some(named) if named != served => bail!(
+            "{}, but the workflow named {named:?} (--oidc-audience, the `oidc-audience` \
+             input). An index that asks for another audience than the one it is known by may \
+             be asking for a token it could use elsewhere: check --repository-url, and \
+             correct oidc-audience only if the index's administrators changed its audience",
+            asked()
+        ),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Where a redirect answer points, resolved against the request's URL, for an error message.
@@ -374,9 +548,9 @@ impl Publisher {
     }
 }
 
-/// Where a refusal's explanation points: the index and the project's name.
+/// Where to mint, and where a refusal's explanation points: the project's name.
 pub struct MintContext<'a> {
-    pub index_url: &'a Url,
+    pub target: &'a MintTarget,
     pub project: Option<&'a str>,
 }
 
@@ -386,13 +560,14 @@ pub async fn mint(
     runner: &RunnerOidc,
     ctx: &MintContext<'_>,
 ) -> Result<Minted, MintError> {
-    let audience = match audience(http, ctx.index_url).await? {
+    let index_url = ctx.target.index_url();
+    let audience = match audience(http, index_url).await? {
         Audience::Supported(a) => a,
         Audience::Disabled => {
             return Err(anyhow!(
                 "trusted publishing is disabled on this index ({} answered 403 to \
                  /_/oidc/audience): use an API token, or ask the index's administrators",
-                ctx.index_url
+                index_url
             )
             .into())
         }
@@ -401,13 +576,13 @@ pub async fn mint(
                 "this index does not support trusted publishing ({} answered 404 to \
                  /_/oidc/audience): use an API token (--password, the `password` input or \
                  PYPI_API_TOKEN)",
-                ctx.index_url
+                index_url
             )
             .into())
         }
     };
-    check_audience(ctx.index_url, &audience)?;
-    let url = endpoint(ctx.index_url, "_/oidc/mint-token")?;
+    check_audience(ctx.target, &audience)?;
+    let url = endpoint(index_url, "_/oidc/mint-token")?;
     let what = format!("exchanging the ID token at {url}");
     // A refusal is an answer, not a failed attempt: it leaves the retry loop as a value.
     let answer = http
@@ -439,15 +614,15 @@ pub async fn mint(
                         explanation,
                     }));
                 }
-                let token = json
-                    .get("token")
-                    .and_then(Value::as_str)
-                    .filter(|t| !t.is_empty());
-                let Some(token) = token else {
+                let Some(token) = json.get("token").and_then(Value::as_str) else {
                     return Err(Failure::Permanent(anyhow!(
                         "{what}: the answer has no token"
                     )));
                 };
+                // Checked before it is masked: a mask of an empty, multi-line or huge string
+                // would blank the log or be cut by the runner, and such a token is no token.
+                check_token_shape(token)
+                    .map_err(|why| Failure::Permanent(anyhow!("{what}: {why}")))?;
                 reporting::add_mask(token);
                 Ok(Ok(Minted {
                     token: Secret::new(token),
@@ -459,6 +634,46 @@ pub async fn mint(
         })
         .await?;
     answer
+}
+
+/// The longest minted token accepted. Warehouse's tokens have no fixed length (caveats can
+/// be added), but one that long would not fit the Authorization header front-end servers
+/// accept (nginx takes 8 KiB per header line by default).
+const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// A minted token is a PyPI API token: `pypi-` and a serialized macaroon in URL-safe base64
+/// (Warehouse's `f"pypi-{macaroon.serialize()}"`). Why it is not one, never echoing it.
+fn check_token_shape(token: &str) -> Result<(), String> {
+    const WANT: &str = "a PyPI token is `pypi-` followed by URL-safe base64";
+    let Some(body) = token.strip_prefix("pypi-") else {
+        return Err(format!(
+            "the minted token does not start with `pypi-` ({} characters); {WANT}",
+            token.chars().count()
+        ));
+    };
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(format!(
+            "the minted token is {} bytes long, over the {MAX_TOKEN_LEN} bytes a token can be",
+            token.len()
+        ));
+    }
+    let unpadded = body.trim_end_matches('=');
+    if unpadded.is_empty() || body.len() - unpadded.len() > 2 {
+        return Err(format!(
+            "the minted token has no macaroon after `pypi-`; {WANT}"
+        ));
+    }
+    if let Some(at) = unpadded
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        return Err(format!(
+            "the minted token has a character that is not URL-safe base64 at position {}; \
+             {WANT}",
+            at + "pypi-".len()
+        ));
+    }
+    Ok(())
 }
 
 /// The JWT's claims, decoded without verification (only to explain a refusal; the index does
@@ -559,7 +774,8 @@ fn explain_refusal(
         workflow,
         environment,
     } = Publisher::from_claims(claims);
-    let index = ctx.index_url.as_str().trim_end_matches('/');
+    let index_url = ctx.target.index_url();
+    let index = index_url.as_str().trim_end_matches('/');
     out.push_str(&format!(
         "\nA trusted publisher that matches this job (GitHub tab):\n  \
          Owner:             {owner}\n  \
@@ -570,7 +786,7 @@ fn explain_refusal(
     match ctx.project {
         Some(p) => out.push_str(&format!(
             "Register it at {}.\n",
-            Publisher::register_at(ctx.index_url, p)
+            Publisher::register_at(index_url, p)
         )),
         None => out.push_str(&format!(
             "Register it in the project's settings under Publishing on {index}.\n"
@@ -613,6 +829,10 @@ mod tests {
         Url::parse(s).unwrap()
     }
 
+    fn target(index: &str, upload: &str, named: Option<&str>) -> anyhow::Result<MintTarget> {
+        MintTarget::new(&url(index), &url(upload), named)
+    }
+
     #[test]
     fn plain_http_only_to_this_machine() {
         for ok in [
@@ -625,7 +845,8 @@ mod tests {
             "http://[::1]:8080/",
             "http://[::ffff:127.0.0.1]/",
         ] {
-            assert!(check_transport(&url(ok)).is_ok(), "{ok}");
+            assert!(target(ok, ok, None).is_ok(), "{ok}");
+            assert!(check_sigstore_transport(&url(ok), "Fulcio", "--fulcio-url").is_ok());
         }
         for refused in [
             "http://example.invalid/",
@@ -636,17 +857,112 @@ mod tests {
             "http://127.0.0.1.nip.io/",
             "ftp://localhost/",
         ] {
-            let err = check_transport(&url(refused)).unwrap_err().to_string();
+            let err = target(refused, refused, None).unwrap_err().to_string();
             assert!(err.contains("https://"), "{refused}: {err}");
+            let err = check_sigstore_transport(&url(refused), "Rekor", "--rekor-url")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("Rekor's https:// address in --rekor-url"),
+                "{err}"
+            );
         }
     }
 
     #[test]
-    fn an_audience_of_another_index_is_refused() {
-        assert!(check_audience(&url("https://pypi.org/"), "pypi").is_ok());
-        assert!(check_audience(&url("https://test.pypi.org/"), "testpypi").is_ok());
-        assert!(check_audience(&url("https://index.example/"), "index-example").is_ok());
-        assert!(check_audience(&url("http://127.0.0.1:8000/"), "local").is_ok());
+    fn the_minted_token_goes_only_to_the_minting_index() {
+        for (index, upload) in [
+            ("https://pypi.org/", "https://upload.pypi.org/legacy/"),
+            ("https://pypi.org/", "https://pypi.org/legacy/"),
+            ("https://test.pypi.org/", "https://test.pypi.org/legacy/"),
+            (
+                "https://test.pypi.org/",
+                "https://upload.test.pypi.org/legacy/",
+            ),
+            ("https://index.example/", "https://index.example/legacy/"),
+            ("http://127.0.0.1:8000/", "http://127.0.0.1:8000/legacy/"),
+        ] {
+            assert!(target(index, upload, None).is_ok(), "{index} {upload}");
+        }
+        for (index, upload, says) in [
+            // PyPI's upload host over plain http: minted over https, then sent in clear.
+            (
+                "https://pypi.org/",
+                "http://upload.pypi.org/legacy/",
+                "plain http",
+            ),
+            (
+                "https://pypi.org/",
+                "https://evil.example/legacy/",
+                "another origin",
+            ),
+            (
+                "https://index.example/",
+                "https://upload.pypi.org/legacy/",
+                "another origin",
+            ),
+            (
+                "https://test.pypi.org/",
+                "https://upload.pypi.org/legacy/",
+                "another origin",
+            ),
+            (
+                "https://pypi.org/",
+                "https://upload.test.pypi.org/legacy/",
+                "another origin",
+            ),
+            (
+                "https://index.example/",
+                "https://index.example:8443/legacy/",
+                "another origin",
+            ),
+            (
+                "http://127.0.0.1:8000/",
+                "http://127.0.0.1:8001/legacy/",
+                "another origin",
+            ),
+        ] {
+            let err = target(index, upload, None).unwrap_err().to_string();
+            assert!(
+                err.contains(says) && err.contains(upload),
+                "{upload}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_audience_is_an_allowlist() {
+        let ok = |index: &str, named: Option<&str>, served: &str| {
+            let t = target(index, index, named).unwrap();
+            check_audience(&t, served)
+        };
+        assert!(ok("https://pypi.org/", None, "pypi").is_ok());
+        assert!(ok("https://pypi.org/", Some("pypi"), "pypi").is_ok());
+        assert!(ok("https://test.pypi.org/", None, "testpypi").is_ok());
+        assert!(ok(
+            "https://index.example/",
+            Some("index-example"),
+            "index-example"
+        )
+        .is_ok());
+        assert!(ok("http://127.0.0.1:8000/", Some("local"), "local").is_ok());
+        // Any other index needs its audience named, and served as named.
+        let err = ok("https://index.example/", None, "index-example")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`oidc-audience: \"index-example\"`"), "{err}");
+        let err = ok("https://index.example/", Some("mine"), "theirs")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"theirs\"") && err.contains("\"mine\""),
+            "{err}"
+        );
+        // PyPI and TestPyPI mint for their own audience only.
+        let err = ok("https://pypi.org/", None, "other")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mints only for \"pypi\""), "{err}");
         for (index, aud, service) in [
             ("http://127.0.0.1:8000/", "pypi", "PyPI"),
             ("https://pypi.org.evil.example/", "pypi", "PyPI"),
@@ -655,18 +971,75 @@ mod tests {
             ("https://pypi.org/", "testpypi", "TestPyPI"),
             ("https://index.example/", "testpypi", "TestPyPI"),
             ("https://pypi.org/", "sigstore", "Sigstore"),
+            ("https://index.example/", "npm:registry.npmjs.org", "npm"),
+            ("https://index.example/", "crates.io", "crates.io"),
+            ("https://index.example/", "rubygems.org", "RubyGems"),
             ("https://index.example/", "sts.amazonaws.com", "AWS"),
+            ("https://index.example/", "api://AzureADTokenExchange", "Azure"),
             (
                 "https://index.example/",
-                "https://github.com/octo",
-                "GitHub",
+                "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/g",
+                "Google Cloud",
             ),
+            (
+                "https://index.example/",
+                "https://iam.googleapis.com/projects/1",
+                "Google Cloud",
+            ),
+            ("https://index.example/", "https://github.com/octo", "GitHub"),
         ] {
-            let err = check_audience(&url(index), aud).unwrap_err().to_string();
+            // Served, named or not: the denylist is the second check of the allowlist.
+            let err = ok(index, None, aud).unwrap_err().to_string();
             assert!(
                 err.contains(service) && err.contains(&format!("{aud:?}")),
                 "{index} {aud}: {err}"
             );
+            // Named for any index but its owner's: refused before anything is asked.
+            let err = target(index, index, Some(aud)).unwrap_err().to_string();
+            assert!(
+                err.contains(service) && err.contains(&format!("{aud:?}")),
+                "{index} named {aud}: {err}"
+            );
+        }
+        let err = target("https://pypi.org/", "https://pypi.org/", Some("mine"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("remove oidc-audience"), "{err}");
+    }
+
+    #[test]
+    fn a_served_audience_is_shown_inert_and_bounded() {
+        let t = target("https://index.example/", "https://index.example/", None).unwrap();
+        let hostile = format!("x\n::error::y{}", "z".repeat(10_000));
+        let err = check_audience(&t, &hostile).unwrap_err().to_string();
+        assert!(!err.contains("\n::error"), "{err}");
+        assert!(err.len() < 2_000, "{}", err.len());
+    }
+
+    #[test]
+    fn a_minted_token_is_shaped_like_a_pypi_token() {
+        let body = "AgEIcHlwaS5vcmcCJGE0YjY3ZGM3LTM1ZTAtNDFkOC1hZjM3LWNmNjRjNDBlYmU0MAACKlsz";
+        for ok in [
+            format!("pypi-{body}"),
+            format!("pypi-{body}=="),
+            format!("pypi-{body}-_x"),
+        ] {
+            assert_eq!(check_token_shape(&ok), Ok(()), "{ok}");
+        }
+        let secret = "SECRETSECRETSECRET";
+        for (bad, says) in [
+            (String::new(), "does not start with `pypi-`"),
+            (format!("{secret}{body}"), "does not start with `pypi-`"),
+            ("pypi-".to_owned(), "no macaroon"),
+            ("pypi-===".to_owned(), "no macaroon"),
+            (format!("pypi-{secret}\n::warning::x"), "position 23"),
+            (format!("pypi-{secret} {body}"), "position 23"),
+            (format!("pypi-{secret}+/"), "position 23"),
+            (format!("pypi-{}", "A".repeat(MAX_TOKEN_LEN)), "bytes long"),
+        ] {
+            let why = check_token_shape(&bad).unwrap_err();
+            assert!(why.contains(says), "{bad:?}: {why}");
+            assert!(!why.contains(secret), "{why}");
         }
     }
 }

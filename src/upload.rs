@@ -27,6 +27,21 @@ pub(crate) const CHUNK: usize = 512 * 1024;
 pub struct Credentials {
     pub username: String,
     pub password: Secret,
+    /// The one upload URL a minted token may be sent to: the one it was minted for.
+    pub only_to: Option<Url>,
+}
+
+impl Credentials {
+    /// A minted token goes nowhere but where it was minted for.
+    fn check_destination(&self, url: &Url) -> anyhow::Result<()> {
+        match &self.only_to {
+            Some(allowed) if allowed != url => Err(anyhow!(
+                "refusing to send the minted upload token to {url}: it was minted for uploads \
+                 to {allowed} only"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Why the index refused a file, classified so the caller can explain what to do.
@@ -182,6 +197,9 @@ pub struct UploadRequest<'a> {
 /// Upload one file, retrying transient failures. On success returns the digests of the bytes
 /// that were sent.
 pub async fn upload(http: &Http, req: &UploadRequest<'_>) -> Result<Digests, UploadError> {
+    req.credentials
+        .check_destination(req.url)
+        .map_err(UploadError::Failed)?;
     let filename = &req.distribution.filename;
     let what = format!("upload of {filename}");
     // A refusal is an answer, not a failed attempt: it leaves the retry loop as a value.
@@ -431,6 +449,52 @@ mod tests {
             ),
             Refusal::SdistExists { .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn a_minted_token_is_sent_only_to_the_upload_url_it_was_minted_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo-1.0.tar.gz");
+        std::fs::write(&path, b"x").unwrap();
+        let metadata = crate::distribution::CoreMetadata::parse(
+            b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+        )
+        .unwrap();
+        let distribution = Distribution {
+            path,
+            filename: "demo-1.0.tar.gz".to_owned(),
+            kind: crate::distribution::DistKind::Sdist,
+            size: 1,
+            metadata,
+            pyversion: "source".to_owned(),
+        };
+        let minted_for = Url::parse("https://index.example/legacy/").unwrap();
+        let credentials = Credentials {
+            username: "__token__".to_owned(),
+            password: Secret::new("pypi-token"),
+            only_to: Some(minted_for),
+        };
+        // Nothing listens there: any attempt to send would fail otherwise.
+        let elsewhere = Url::parse("http://127.0.0.1:9/legacy/").unwrap();
+        let http = Http::new(
+            crate::http::RetryPolicy::with_base_delay(Duration::from_millis(1)),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let req = UploadRequest {
+            url: &elsewhere,
+            credentials: &credentials,
+            distribution: &distribution,
+            known_digests: None,
+            attestations: None,
+            progress: None,
+        };
+        let err = upload(&http, &req).await.unwrap_err().to_string();
+        assert!(
+            err.contains("refusing to send the minted upload token to http://127.0.0.1:9/legacy/")
+                && err.contains("https://index.example/legacy/ only"),
+            "{err}"
+        );
     }
 
     #[test]

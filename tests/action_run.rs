@@ -53,7 +53,13 @@ async fn publish_then_record_as_the_workflow_does() {
     let upload_url = stack.warehouse.upload_url();
     let mut env: Vec<(&str, String)> = stack.oidc_env();
     env.push(("GITHUB_WORKSPACE", workspace.display().to_string()));
-    let inputs = runner_inputs(&[("repository-url", &upload_url)], &token);
+    let inputs = runner_inputs(
+        &[
+            ("repository-url", &upload_url),
+            ("oidc-audience", stack.warehouse.audience()),
+        ],
+        &token,
+    );
     let input_env: Vec<(String, String)> = inputs.into_iter().collect();
     let mut all: Vec<(&str, String)> = env.clone();
     all.extend(input_env.iter().map(|(k, v)| (k.as_str(), v.clone())));

@@ -450,15 +450,76 @@ async fn a_redirect_of_the_id_token_request_is_not_followed() {
     assert_no_secret(&stack, &out);
 }
 
+/// The job's environment without the `oidc-audience` input the harness gives every step.
+fn env_naming(stack: &Stack, audience: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut env: Vec<_> = stack
+        .oidc_env()
+        .into_iter()
+        .filter(|(k, _)| *k != "INPUT_OIDC-AUDIENCE")
+        .collect();
+    if let Some(a) = audience {
+        env.push(("INPUT_OIDC-AUDIENCE", a.to_owned()));
+    }
+    env
+}
+
+/// How many ID tokens the job asked GitHub's token service for.
+fn id_token_requests(stack: &Stack) -> usize {
+    stack
+        .github
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/idtoken"))
+        .count()
+}
+
+/// The trusted-publishing requests an index received.
+fn oidc_requests(index: &Warehouse) -> Vec<(String, String, u16)> {
+    index
+        .requests()
+        .into_iter()
+        .filter(|(_, path, _)| path.starts_with("/_/oidc/"))
+        .collect()
+}
+
+/// The `aud` claim of an ID token.
+fn audience_of(jwt: &str) -> String {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64"),
+    )
+    .expect("JSON claims");
+    claims["aud"].as_str().expect("aud").to_owned()
+}
+
+/// Audiences of other services an index could ask for: a token for any of them is good there.
+const OTHER_SERVICES: &[(&str, &str)] = &[
+    ("pypi", "PyPI (https://pypi.org/)"),
+    ("testpypi", "TestPyPI (https://test.pypi.org/)"),
+    ("sigstore", "Sigstore"),
+    ("npm:registry.npmjs.org", "npm"),
+    ("crates.io", "crates.io"),
+    ("rubygems.org", "RubyGems"),
+    ("sts.amazonaws.com", "AWS"),
+    ("api://AzureADTokenExchange", "Azure"),
+    (
+        "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/gh",
+        "Google Cloud",
+    ),
+    ("https://github.com/octo-org", "GitHub"),
+];
+
 #[tokio::test(flavor = "multi_thread")]
-async fn an_audience_of_pypi_or_testpypi_from_another_index_is_refused() {
+async fn an_index_that_is_not_pypi_gets_no_id_token_for_an_audience_the_workflow_did_not_name() {
     let stack = Stack::start().await;
     let dist = stack.dists(PROJECT, "1.0.0");
-    for (audience, service, home) in [
-        ("pypi", "PyPI", "https://pypi.org/"),
-        ("testpypi", "TestPyPI", "https://test.pypi.org/"),
-    ] {
-        // A local index that asks for PyPI's audience: a token for it would be good at PyPI.
+    // Another service's audience, or one that may well be the index's own: unnamed, neither
+    // is asked for.
+    let own = ("index-internal", "`oidc-audience: \"index-internal\"`");
+    for (audience, says) in OTHER_SERVICES.iter().chain([&own]) {
         let lookalike = another_index(&stack, audience).await;
         let out = common::run(
             stack.tmp.path(),
@@ -468,34 +529,118 @@ async fn an_audience_of_pypi_or_testpypi_from_another_index_is_refused() {
                 &lookalike.upload_url(),
                 dist.to_str().unwrap(),
             ],
-            &stack.oidc_env(),
+            &env_naming(&stack, None),
         )
         .await;
         assert!(!out.ok(), "{}", out.debug());
-        assert!(
-            stack.github.issued_tokens().is_empty(),
-            "an ID token was requested for {audience}"
+        assert_eq!(
+            id_token_requests(&stack),
+            0,
+            "an ID token was asked for {audience}"
         );
         assert!(lookalike.minted_tokens().is_empty());
-        let oidc: Vec<_> = lookalike
-            .requests()
-            .into_iter()
-            .filter(|(_, path, _)| path.starts_with("/_/oidc/"))
-            .collect();
+        assert!(lookalike.uploads().is_empty());
         assert_eq!(
-            oidc,
+            oidc_requests(&lookalike),
             vec![("GET".to_owned(), "/_/oidc/audience".to_owned(), 200)],
             "only the audience was asked for"
         );
         assert_contains(
             &out,
             &[
-                &format!("{audience:?}"),
-                &format!("belongs to {service} ({home})"),
-                &lookalike.url(),
+                &format!("{}/ asked for an ID token", lookalike.url()),
+                &format!("the audience {audience:?}"),
+                says,
             ],
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audience_of_pypi_or_another_service_is_refused_even_when_named() {
+    let stack = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.0");
+    for (audience, service) in OTHER_SERVICES {
+        // The index asks for exactly what the workflow named: naming it does not make a
+        // token another service accepts any safer to hand out.
+        let lookalike = another_index(&stack, audience).await;
+        let out = common::run(
+            stack.tmp.path(),
+            &[
+                "publish",
+                "--repository-url",
+                &lookalike.upload_url(),
+                dist.to_str().unwrap(),
+            ],
+            &env_naming(&stack, Some(audience)),
+        )
+        .await;
+        assert!(!out.ok(), "{}", out.debug());
+        assert_eq!(
+            id_token_requests(&stack),
+            0,
+            "an ID token was asked for {audience}"
+        );
+        // Refused from the arguments alone, before anything was asked of the index.
+        assert!(
+            lookalike.requests().is_empty(),
+            "{:?}",
+            lookalike.requests()
+        );
+        assert_contains(
+            &out,
+            &[
+                &format!("names {audience:?}, the audience of {service}"),
+                "--oidc-audience",
+            ],
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_audience_the_index_does_not_serve_is_refused() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack
+        .publish(
+            &[dist.to_str().unwrap()],
+            &env_naming(&stack, Some("index-internal")),
+        )
+        .await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert_eq!(id_token_requests(&stack), 0, "an ID token was requested");
+    assert!(stack.warehouse.minted_tokens().is_empty());
+    assert!(stack.warehouse.uploads().is_empty());
+    assert_contains(
+        &out,
+        &[
+            &format!("the audience \"{}\"", common::LOCAL_AUDIENCE),
+            "but the workflow named \"index-internal\"",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audience_the_workflow_names_publishes() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = stack
+        .publish(
+            &[
+                "--oidc-audience",
+                common::LOCAL_AUDIENCE,
+                dist.to_str().unwrap(),
+            ],
+            &env_naming(&stack, None),
+        )
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.warehouse.files(PROJECT, "1.0.0").len(), 2);
+    let issued = stack.github.issued_tokens();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(audience_of(&issued[0]), common::LOCAL_AUDIENCE);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -542,5 +687,166 @@ async fn trusted_publishing_over_plain_http_to_another_host_is_refused_at_once()
             started.elapsed()
         );
         assert!(stack.github.issued_tokens().is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_minted_token_never_goes_over_plain_http_to_pypis_upload_host() {
+    let stack = Stack::start().await;
+    let dist = stack.dists(PROJECT, "1.0.0");
+    // PyPI's own upload host over http: the index (https://pypi.org) would mint over https,
+    // and the token would then go out as Basic auth in clear text.
+    for args in [
+        vec![
+            "publish",
+            "--repository-url",
+            "http://upload.pypi.org/legacy/",
+            dist.to_str().unwrap(),
+        ],
+        vec![
+            "mint-token",
+            "--repository-url",
+            "http://upload.pypi.org/legacy/",
+        ],
+    ] {
+        let started = std::time::Instant::now();
+        let out = common::run(stack.tmp.path(), &args, &env_naming(&stack, None)).await;
+        assert!(!out.ok(), "{args:?}: {}", out.debug());
+        assert_contains(
+            &out,
+            &[
+                "refusing trusted publishing over plain http to http://upload.pypi.org/legacy/",
+                "the minted upload token would cross the network unencrypted",
+            ],
+        );
+        // Refused from the arguments: nothing asked of PyPI, no ID token.
+        assert!(!out.stderr.contains("retrying"), "{}", out.debug());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(id_token_requests(&stack), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_minted_token_never_goes_to_another_origin_than_the_minting_index() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    // An upload URL on another index than the one the token is minted at (here one that
+    // would take any token it is given, and log it).
+    let other = another_index(&stack, common::LOCAL_AUDIENCE).await;
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = common::run(
+        stack.tmp.path(),
+        &[
+            "publish",
+            "--repository-url",
+            &other.upload_url(),
+            "--index-url",
+            &stack.warehouse.url(),
+            dist.to_str().unwrap(),
+        ],
+        &stack.oidc_env(),
+    )
+    .await;
+    assert!(!out.ok(), "{}", out.debug());
+    assert!(
+        oidc_requests(&stack.warehouse).is_empty(),
+        "the minting index was asked: {:?}",
+        oidc_requests(&stack.warehouse)
+    );
+    assert!(stack.warehouse.minted_tokens().is_empty());
+    assert_eq!(id_token_requests(&stack), 0);
+    assert!(other.requests().is_empty(), "{:?}", other.requests());
+    assert_contains(
+        &out,
+        &[
+            &format!(
+                "the upload token would be minted at {}/ but sent to {}, another origin",
+                stack.warehouse.url(),
+                other.upload_url()
+            ),
+            "--repository-url and --index-url",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigstore_over_plain_http_to_another_host_is_refused_at_once() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    for (flag, service) in [("--fulcio-url", "Fulcio"), ("--rekor-url", "Rekor")] {
+        let out = stack
+            .publish(
+                &[
+                    flag,
+                    "http://sigstore.example.invalid/",
+                    dist.to_str().unwrap(),
+                ],
+                &stack.oidc_env(),
+            )
+            .await;
+        assert!(!out.ok(), "{}", out.debug());
+        assert_contains(
+            &out,
+            &[
+                &format!(
+                    "refusing to sign attestations with {service} over plain http to \
+                     http://sigstore.example.invalid/"
+                ),
+                &format!("{service}'s https:// address in {flag}"),
+            ],
+        );
+        assert!(stack.warehouse.requests().is_empty());
+        assert_eq!(id_token_requests(&stack), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_minted_token_of_implausible_shape_is_refused_not_masked_nor_echoed() {
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let secretish = "SECRETSECRETSECRETSECRET";
+    for (token, says) in [
+        (String::new(), "does not start with `pypi-`"),
+        (
+            format!("{secretish}-not-a-pypi-token"),
+            "does not start with `pypi-`",
+        ),
+        (
+            format!("pypi-{secretish}\n::warning::injected"),
+            "not URL-safe base64 at position 29",
+        ),
+        (format!("pypi-{}", "A".repeat(100_000)), "bytes long"),
+    ] {
+        stack.warehouse.faults().inject(
+            route::OIDC_MINT,
+            Fault::Status {
+                status: 200,
+                body: serde_json::json!({"success": true, "token": token, "expires": 1})
+                    .to_string(),
+            },
+            1,
+        );
+        let out = stack
+            .publish(&[dist.to_str().unwrap()], &stack.oidc_env())
+            .await;
+        assert!(!out.ok(), "{}", out.debug());
+        assert_contains(&out, &["the minted token", says]);
+        assert!(
+            !out.everything().contains(secretish) && !out.everything().contains("AAAAAAAAAA"),
+            "the token was echoed:\n{}",
+            out.debug()
+        );
+        assert!(
+            !out.stdout.contains("::add-mask::pypi-") && !out.stdout.contains(secretish),
+            "the token was registered as a mask:\n{}",
+            out.stdout
+        );
+        assert!(stack.warehouse.uploads().is_empty());
     }
 }

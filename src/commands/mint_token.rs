@@ -18,7 +18,7 @@ pub async fn mint_token(
         TrustedPublishing::Always,
         String::new(),
         None,
-        &cfg.index.index_url,
+        &cfg.index,
     )?;
     let Auth::Trusted(tp) = auth else {
         return Err(anyhow::anyhow!("internal: trusted publishing was not selected").into());

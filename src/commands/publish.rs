@@ -35,7 +35,7 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
         cfg.trusted_publishing,
         cfg.user.clone(),
         cfg.password.clone(),
-        &cfg.index.index_url,
+        &cfg.index,
     )?;
 
     // Source: the files, or the artifacts of a workflow run.

@@ -145,8 +145,6 @@ async fn serve(
     let sigstore = Sigstore::start(SigstoreConfig::for_issuer(github.issuer())).await?;
     let warehouse = Warehouse::start(WarehouseConfig {
         port: index_port,
-        // Not `pypi`: the client refuses PyPI's audience from any origin but pypi.org.
-        audience: "local-warehouse".to_owned(),
         sink,
         far,
         sigstore_trust: Some(sigstore.trust_root()?),
@@ -173,6 +171,8 @@ async fn serve(
         ("INDEX_URL", warehouse.url()),
         ("UPLOAD_URL", warehouse.upload_url()),
         ("SIMPLE_URL", warehouse.simple_url()),
+        // Not PyPI: its trusted-publishing audience is named with --oidc-audience.
+        ("OIDC_AUDIENCE", warehouse.audience().to_owned()),
         ("API_TOKEN", token),
         ("FULCIO_URL", sigstore.fulcio_url()),
         ("REKOR_URL", sigstore.rekor_url()),

@@ -282,7 +282,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A trusted publishing upload token for `claims` (its job_workflow_ref decides).
 async fn upload_token(env: &Env) -> String {
-    let jwt = env.github.mint_id_token(&env.claims, "pypi").unwrap();
+    let jwt = env
+        .github
+        .mint_id_token(&env.claims, env.warehouse.audience())
+        .unwrap();
     let resp = env
         .http
         .post(format!("{}/_/oidc/mint-token", env.warehouse.url()))

@@ -12,10 +12,10 @@ use testbed::warehouse::{TrustedIssuer, TrustedPublisher, Warehouse, WarehouseCo
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_pypi-oidc-publish");
 pub const PROJECT: &str = "demo-package";
-/// The trusted-publishing audience of the local index. Not Warehouse's default `pypi`: the
-/// client refuses PyPI's audience from any origin but https://pypi.org (an ID token for it
-/// could be replayed at PyPI). A test of that refusal starts its own index.
-pub const LOCAL_AUDIENCE: &str = "local-warehouse";
+/// The trusted-publishing audience of the local index: its own, not PyPI's `pypi` (the client
+/// accepts `pypi` from https://pypi.org only, and any other index's audience only when the
+/// workflow names it, as [`Stack::oidc_env`] does).
+pub const LOCAL_AUDIENCE: &str = testbed::warehouse::LOCAL_AUDIENCE;
 
 pub struct Stack {
     pub warehouse: Warehouse,
@@ -40,17 +40,11 @@ impl Stack {
     /// A stack around a GitHub stand-in that is already running (whose issuer other
     /// services, such as a local Sigstore, were told to trust).
     pub async fn with_github(github: GitHub, config: WarehouseConfig) -> Stack {
-        let audience = if config.audience == WarehouseConfig::default().audience {
-            LOCAL_AUDIENCE.to_owned()
-        } else {
-            config.audience.clone()
-        };
         let warehouse = Warehouse::start(WarehouseConfig {
             trusted_issuer: Some(TrustedIssuer {
                 issuer: github.issuer(),
                 public_key_pem: testbed::GITHUB_OIDC_TEST_PUBLIC_KEY_PEM.to_owned(),
             }),
-            audience,
             ..config
         })
         .await
@@ -126,10 +120,13 @@ impl Stack {
         dir
     }
 
-    /// The environment a job in GitHub Actions with `id-token: write` sees.
+    /// The environment a job in GitHub Actions with `id-token: write` sees, whose step names
+    /// the local index's audience (`oidc-audience`), as a workflow publishing to any index
+    /// but PyPI and TestPyPI must.
     pub fn oidc_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("GITHUB_ACTIONS", "true".to_owned()),
+            ("INPUT_OIDC-AUDIENCE", self.warehouse.audience().to_owned()),
             (
                 "ACTIONS_ID_TOKEN_REQUEST_URL",
                 self.github.id_token_request_url(),

@@ -82,11 +82,17 @@ pub struct TrustedPublisher {
     pub pending: bool,
 }
 
+/// The trusted-publishing audience of the local index: its own, not PyPI's (an ID token for
+/// `pypi` is good at PyPI).
+pub const LOCAL_AUDIENCE: &str = "local-warehouse";
+
 #[derive(Clone, Debug)]
 pub struct WarehouseConfig {
     /// 0 picks a free port.
     pub port: u16,
-    /// The OIDC audience (`pypi`, or `testpypi` for a TestPyPI stand-in).
+    /// The OIDC audience: [`LOCAL_AUDIENCE`] by default, as this index runs on 127.0.0.1 and
+    /// is not PyPI (a client names it with `--oidc-audience`); `pypi` or `testpypi` only where
+    /// the stand-in plays PyPI or TestPyPI themselves.
     pub audience: String,
     pub oidc: OidcMode,
     pub trusted_issuer: Option<TrustedIssuer>,
@@ -107,7 +113,7 @@ impl Default for WarehouseConfig {
     fn default() -> Self {
         Self {
             port: 0,
-            audience: "pypi".to_owned(),
+            audience: LOCAL_AUDIENCE.to_owned(),
             oidc: OidcMode::Enabled,
             trusted_issuer: None,
             max_file_size: 100 * 1024 * 1024,
@@ -315,6 +321,11 @@ impl Warehouse {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The audience `/_/oidc/audience` serves.
+    pub fn audience(&self) -> &str {
+        &self.shared.config.audience
     }
 
     pub fn upload_url(&self) -> String {

@@ -24,12 +24,23 @@ async fn expect_error(wh: &Warehouse, claims: &serde_json::Value, code: &str, de
 
 #[tokio::test]
 async fn audience_by_mode() {
-    let wh = start(WarehouseConfig::default()).await;
+    let wh = start(oidc_config()).await;
     let resp = reqwest::get(format!("{}/_/oidc/audience", wh.url()))
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), r#"{"audience": "pypi"}"#);
+
+    // The local index, which is not PyPI, has an audience of its own.
+    let local = start(WarehouseConfig::default()).await;
+    let body: serde_json::Value = reqwest::get(format!("{}/_/oidc/audience", local.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["audience"], testbed::warehouse::LOCAL_AUDIENCE);
+    assert_eq!(local.audience(), testbed::warehouse::LOCAL_AUDIENCE);
 
     let test = start(WarehouseConfig {
         audience: "testpypi".into(),

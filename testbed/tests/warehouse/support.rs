@@ -274,8 +274,10 @@ pub async fn start(config: WarehouseConfig) -> Warehouse {
     Warehouse::start(config).await.unwrap()
 }
 
+/// A stand-in for PyPI itself, whose audience is `pypi`.
 pub fn oidc_config() -> WarehouseConfig {
     WarehouseConfig {
+        audience: "pypi".to_owned(),
         trusted_issuer: Some(TrustedIssuer {
             issuer: ISSUER.to_owned(),
             public_key_pem: testbed::GITHUB_OIDC_TEST_PUBLIC_KEY_PEM.to_owned(),
