@@ -141,6 +141,7 @@ pub fn run(args: &RecordArgs) -> Result<RecordOutcome> {
         Some(time) => Some(time),
         None => published::first_upload(&files)?,
     };
+    published::all_on_index(&files)?;
     let pypi_url = given(&args.release_url).unwrap_or_else(|| {
         format!(
             "https://pypi.org/project/{}/{}/",

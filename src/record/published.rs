@@ -19,9 +19,46 @@ pub struct PublishedFile {
     /// The sha256 the index holds (`""` when unknown).
     #[serde(default)]
     pub sha256: Option<String>,
-    /// `uploaded`, `already-there`, `failed`, ...
+    /// `uploaded`, `already-there`, `mismatch`, `failed`, ...
     #[serde(default)]
     pub status: Option<String>,
+}
+
+impl PublishedFile {
+    /// On the index by the publish step's word: `uploaded` or `already-there` (an entry
+    /// without a status, as a hand-written list has, counts as uploaded). A `mismatch` (the
+    /// index holds other bytes under the name), `failed` or `not-uploaded` file is not.
+    pub fn on_index(&self) -> bool {
+        matches!(
+            self.status.as_deref().unwrap_or("uploaded"),
+            "uploaded" | "already-there"
+        )
+    }
+}
+
+/// Every file of the release is on the index: a release the publish left with a file that is
+/// not (a `mismatch`, `failed`, ...) is no published release to record.
+pub fn all_on_index(files: &[PublishedFile]) -> Result<()> {
+    let off: Vec<String> = files
+        .iter()
+        .filter(|f| !f.on_index())
+        .map(|f| {
+            format!(
+                "{} ({})",
+                crate::reporting::shown(&f.filename),
+                crate::reporting::shown(f.status.as_deref().unwrap_or_default())
+            )
+        })
+        .collect();
+    if off.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "--published reports {} not on the index: {}; only a release whose every file is \
+         `uploaded` or `already-there` is recorded as published (see the publish step's error)",
+        if off.len() == 1 { "a file" } else { "files" },
+        off.join(", ")
+    )
 }
 
 /// Reads `FILE_OR_JSON`: the JSON array itself when it starts with `[`, else a path to it.
@@ -292,5 +329,27 @@ mod tests {
         assert!(same_version("1.0rc1", "1.0-rc1"));
         assert!(!same_version("0.1.33", "0.1.34"));
         assert!(same_version("not a version", "not a version"));
+    }
+
+    #[test]
+    fn only_uploaded_and_already_there_files_are_on_the_index() {
+        let with = |status: Option<&str>| PublishedFile {
+            status: status.map(str::to_owned),
+            ..file("demo-1.0.tar.gz", None)
+        };
+        for status in [None, Some("uploaded"), Some("already-there")] {
+            assert!(with(status).on_index(), "{status:?}");
+            assert!(all_on_index(&[with(status)]).is_ok());
+        }
+        for status in ["mismatch", "failed", "not-uploaded", "would-upload"] {
+            assert!(!with(Some(status)).on_index(), "{status}");
+            let error = all_on_index(&[with(None), with(Some(status))])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("demo-1.0.tar.gz") && error.contains(status),
+                "{error}"
+            );
+        }
     }
 }
