@@ -113,7 +113,8 @@ pub struct GithubReleaseArgs {
     pub tag: Option<String>,
 
     /// The release page on the index, linked from the release notes [default:
-    /// https://pypi.org/project/{name}/{version}/].
+    /// https://pypi.org/project/{name}/{version}/ when the published files are on PyPI, else
+    /// none].
     #[arg(long, env = "INPUT_RELEASE-URL")]
     pub release_url: Option<String>,
 
@@ -157,7 +158,8 @@ pub struct RecordCliArgs {
     #[arg(long, env = "INPUT_FIXTURES")]
     pub fixtures: PathBuf,
 
-    /// The release page [default: https://pypi.org/project/{name}/{version}/].
+    /// The release page [default: https://pypi.org/project/{name}/{version}/ when the
+    /// published files are on PyPI, else empty].
     #[arg(long, env = "INPUT_RELEASE-URL")]
     pub release_url: Option<String>,
 

@@ -293,3 +293,77 @@ async fn a_release_past_its_window_is_refused_before_any_upload() {
     );
     assert_eq!(stack.warehouse.uploads().len(), uploads, "nothing was sent");
 }
+
+/// A release on an index that is not PyPI (here the testbed's, files on its own host) with
+/// no release page: the GitHub Release's notes and the recorded fixture say there is none,
+/// and never link a guessed PyPI page, which would be someone else's project of that name.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_indexs_release_gets_no_guessed_pypi_link() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let dir = stack.tmp.path().join("private");
+    std::fs::create_dir_all(&dir).unwrap();
+    let project = Project::new("arthexis", "0.1.33");
+    dists::write_wheel(&project, &dir, "py3").unwrap();
+    dists::write_sdist(&project, &dir).unwrap();
+    let out = stack
+        .publish(&[dir.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    // The publish step's `release-url` as such an index leaves it: empty, so not passed on.
+    let published = out.output("published");
+    stack
+        .github
+        .add_tag("v0.1.33", "0123456789abcdef0123456789abcdef01234567");
+    let env = [
+        ("GITHUB_ACTIONS", "true".to_owned()),
+        (
+            "GITHUB_REPOSITORY",
+            stack.github.config().repository.clone(),
+        ),
+        ("GITHUB_API_URL", stack.github.api_url()),
+        ("GITHUB_TOKEN", stack.github.config().github_token.clone()),
+    ];
+    let args = [
+        "github-release",
+        "--published",
+        &published,
+        "--packages-dir",
+        dir.to_str().unwrap(),
+    ];
+    let release = common::run(stack.tmp.path(), &args, &env).await;
+    assert!(release.ok(), "{}", release.debug());
+    let notes = stack.github.releases()[0].body.clone().unwrap_or_default();
+    assert!(!notes.contains("pypi.org"), "{notes}");
+    assert!(notes.contains("has no release page"), "{notes}");
+
+    let fixtures = stack.tmp.path().join("fixtures");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    let record = serde_json::json!([{"model": "core.packagerelease", "fields": {
+        "package": ["arthexis"], "version": "0.1.33", "pypi_url": "", "github_url": "",
+        "release_on": null}}]);
+    let fixture = fixtures.join("releases__packagerelease_0_1_33.json");
+    std::fs::write(
+        &fixture,
+        serde_json::to_string_pretty(&record).unwrap() + "\n",
+    )
+    .unwrap();
+    let args = [
+        "record",
+        "--published",
+        &published,
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+    ];
+    let recorded = common::run(stack.tmp.path(), &args, &[]).await;
+    assert!(recorded.ok(), "{}", recorded.debug());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    assert_eq!(written[0]["fields"]["pypi_url"], "", "{written}");
+    assert!(written[0]["fields"]["release_on"].is_string(), "{written}");
+    assert!(
+        recorded.stderr.contains("No release page"),
+        "{}",
+        recorded.debug()
+    );
+}
