@@ -398,8 +398,9 @@ pub struct Invocation {
     pub via_action: bool,
 }
 
-/// Parse the process's arguments (exiting with status 2 and clap's message on a mistake).
-pub fn parse() -> Invocation {
+/// Parse the process's arguments. A mistake (or `--help`, `--version`) is clap's error, for
+/// the caller to print through the one writer: clap's message echoes the argument.
+pub fn parse() -> Result<Invocation, clap::Error> {
     drop_empty_inputs();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     // Further arguments (e.g. `action --help`) go to the chosen subcommand.
@@ -408,10 +409,10 @@ pub fn parse() -> Invocation {
         let command = std::env::var("INPUT_COMMAND").unwrap_or_else(|_| "publish".to_owned());
         args[1] = command.trim().into();
     }
-    Invocation {
-        cli: Cli::parse_from(args),
+    Ok(Invocation {
+        cli: Cli::try_parse_from(args)?,
         via_action,
-    }
+    })
 }
 
 /// GitHub passes every declared input, unset ones as empty strings, and clap would read an
