@@ -367,3 +367,35 @@ async fn a_private_indexs_release_gets_no_guessed_pypi_link() {
         recorded.debug()
     );
 }
+
+/// A simple page is bounded by its entries as well as its bytes: a page of more files than
+/// any real project has (here 4 MiB of tiny anchors, far under the byte limit) is not read
+/// past the bound, and the log names the page. (As with an oversized page, the plan then
+/// goes on without knowing which files are there: the index refuses a duplicate anyway.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_simple_page_of_too_many_entries_is_refused_naming_it() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let faults = stack.warehouse.faults();
+    faults.inject(
+        route::SIMPLE,
+        Fault::Status {
+            status: 200,
+            body: "<a href=x>y</a>".repeat(250_001),
+        },
+        1,
+    );
+    let out = stack
+        .publish(&[dist.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
+    faults.clear();
+    let page = format!("{}/simple/demo-package/", stack.warehouse.url());
+    assert!(
+        out.stderr.contains(&format!(
+            "reading {page}: the simple page lists more than 250000 files; stopped reading it"
+        )),
+        "{}",
+        out.debug()
+    );
+}

@@ -23,6 +23,12 @@ const ACCEPT_VALUE: &str =
 /// The most of a simple page that is read. A project with thousands of files across its
 /// versions has a page of several MB; this is far above that, and still bounded.
 pub const SIMPLE_PAGE_LIMIT: usize = 64 * 1024 * 1024;
+/// The most file entries a simple page may list. Bytes alone do not bound what a page costs:
+/// 64 MiB of minimal anchors (`<a href=x>y</a>`, 15 bytes) would be four million entries of
+/// a few hundred bytes each in memory. The largest projects on PyPI list tens of thousands of
+/// files across all their versions (nightly builds with a dozen wheels a day), and a real
+/// entry takes 300 bytes or more of the page, so a real page hits the byte limit before this.
+pub const SIMPLE_PAGE_MAX_FILES: usize = 250_000;
 /// Same-origin redirects followed (a page moved to the normalised name, say).
 const MAX_REDIRECTS: usize = 3;
 
@@ -125,7 +131,12 @@ impl SimpleApi<'_> {
                 .header(ACCEPT, ACCEPT_VALUE)
                 // A page of several MB over a slow link: the stall timeout still applies to
                 // every read, this bounds the whole.
-                .timeout(self.http.timeout.max(Duration::from_secs(60)) * 5)
+                .timeout(
+                    self.http
+                        .timeout
+                        .max(Duration::from_secs(60))
+                        .saturating_mul(5),
+                )
                 .send()
                 .await
                 .map_err(|e| http::transport_failure(what, e))?;
@@ -181,13 +192,11 @@ impl SimpleApi<'_> {
             }
             let text = String::from_utf8_lossy(&bytes);
             let (files, format) = if json {
-                (
-                    parse_json(&text, &url).map_err(|e| anyhow!("{what}: {e}"))?,
-                    "PEP 691 JSON",
-                )
+                (parse_json(&text, &url), "PEP 691 JSON")
             } else {
                 (parse_html(&text, &url), "PEP 503 HTML")
             };
+            let files = files.map_err(|e| Failure::Permanent(anyhow!("{what}: {e}")))?;
             return Ok(Some(SimplePage {
                 files,
                 warehouse,
@@ -202,7 +211,51 @@ impl SimpleApi<'_> {
 
 #[derive(Deserialize)]
 struct ProjectJson {
+    files: BoundedFiles,
+}
+
+/// A PEP 691 `files` array read up to [`SIMPLE_PAGE_MAX_FILES`] entries; the rest is only
+/// counted as there (skipped without being kept).
+struct BoundedFiles {
     files: Vec<FileJson>,
+    over: bool,
+}
+
+impl<'de> Deserialize<'de> for BoundedFiles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = BoundedFiles;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of files")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<BoundedFiles, A::Error> {
+                let mut files = Vec::new();
+                while files.len() < SIMPLE_PAGE_MAX_FILES {
+                    match seq.next_element()? {
+                        Some(file) => files.push(file),
+                        None => return Ok(BoundedFiles { files, over: false }),
+                    }
+                }
+                let over = seq.next_element::<serde::de::IgnoredAny>()?.is_some();
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(BoundedFiles { files, over })
+            }
+        }
+        d.deserialize_seq(Visitor)
+    }
+}
+
+/// The error of a page that lists more files than [`SIMPLE_PAGE_MAX_FILES`].
+fn too_many_files() -> anyhow::Error {
+    anyhow!(
+        "the simple page lists more than {SIMPLE_PAGE_MAX_FILES} files; stopped reading it. \
+         Give --simple-url (input `simple-url`) pointing at a smaller index view, or \
+         --skip-existing"
+    )
 }
 
 #[derive(Deserialize)]
@@ -221,7 +274,11 @@ struct FileJson {
 fn parse_json(text: &str, page: &Url) -> anyhow::Result<Vec<IndexFile>> {
     let parsed: ProjectJson =
         serde_json::from_str(text).map_err(|e| anyhow!("not a PEP 691 project page ({e})"))?;
+    if parsed.files.over {
+        return Err(too_many_files());
+    }
     Ok(parsed
+        .files
         .files
         .into_iter()
         .map(|f| IndexFile {
@@ -241,7 +298,7 @@ fn parse_json(text: &str, page: &Url) -> anyhow::Result<Vec<IndexFile>> {
 
 /// A PEP 503 project page: one `<a href="URL#sha256=HEX">FILENAME</a>` per file. A tolerant
 /// reader of just that, not an HTML parser: anchors without an href or text are passed over.
-fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
+fn parse_html(text: &str, page: &Url) -> anyhow::Result<Vec<IndexFile>> {
     let lower = text.to_ascii_lowercase();
     let mut files = Vec::new();
     let mut at = 0;
@@ -266,6 +323,9 @@ fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
         let Ok(resolved) = page.join(&href) else {
             continue;
         };
+        if files.len() == SIMPLE_PAGE_MAX_FILES {
+            return Err(too_many_files());
+        }
         let sha256 = resolved.fragment().and_then(|f| {
             f.strip_prefix("sha256=")
                 .map(|h| h.to_owned())
@@ -284,7 +344,7 @@ fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
             filename: name,
         });
     }
-    files
+    Ok(files)
 }
 
 /// One attribute's value from the inside of a tag (`a href="x" data-y='z'`).
@@ -477,7 +537,7 @@ mod tests {
              <abbr>x</abbr><a name=x>no href</a>\
              <a href=\"x&amp;y-2.0.zip#sha256=nothex\">x&amp;y-2.0.zip</a>"
         );
-        let files = parse_html(&text, &page);
+        let files = parse_html(&text, &page).unwrap();
         assert_eq!(
             files.len(),
             3,
@@ -540,5 +600,39 @@ mod tests {
                 "demo_package-1.0.0.tar.gz"
             ]
         );
+    }
+
+    #[test]
+    fn a_page_is_bounded_by_entries_as_well_as_bytes() {
+        let page = url("https://index.example/simple/demo/");
+        let html = |n: usize| "<a href=x>y</a>".repeat(n);
+        let json = |n: usize| {
+            let entry = r#"{"filename":"y","url":"x"}"#;
+            format!(r#"{{"files":[{}]}}"#, vec![entry; n].join(","))
+        };
+        assert_eq!(
+            parse_html(&html(SIMPLE_PAGE_MAX_FILES), &page)
+                .unwrap()
+                .len(),
+            SIMPLE_PAGE_MAX_FILES
+        );
+        assert_eq!(
+            parse_json(&json(SIMPLE_PAGE_MAX_FILES), &page)
+                .unwrap()
+                .len(),
+            SIMPLE_PAGE_MAX_FILES
+        );
+        // Far under the byte limit (4 MiB and 7 MiB), one entry too many.
+        for error in [
+            parse_html(&html(SIMPLE_PAGE_MAX_FILES + 1), &page).unwrap_err(),
+            parse_json(&json(SIMPLE_PAGE_MAX_FILES + 1), &page).unwrap_err(),
+        ] {
+            let error = error.to_string();
+            assert!(
+                error.contains(&format!("more than {SIMPLE_PAGE_MAX_FILES} files")),
+                "{error}"
+            );
+            assert!(error.contains("--simple-url"), "{error}");
+        }
     }
 }
