@@ -121,7 +121,8 @@ pub struct GithubReleaseArgs {
     pub tag: Option<String>,
 
     /// The release page on the index, linked from the release notes [default:
-    /// https://pypi.org/project/{name}/{version}/].
+    /// https://pypi.org/project/{name}/{version}/ when the published files are on PyPI, else
+    /// none].
     #[arg(long, env = "INPUT_RELEASE-URL")]
     pub release_url: Option<String>,
 
@@ -165,7 +166,8 @@ pub struct RecordCliArgs {
     #[arg(long, env = "INPUT_FIXTURES")]
     pub fixtures: PathBuf,
 
-    /// The release page [default: https://pypi.org/project/{name}/{version}/].
+    /// The release page [default: https://pypi.org/project/{name}/{version}/ when the
+    /// published files are on PyPI, else empty].
     #[arg(long, env = "INPUT_RELEASE-URL")]
     pub release_url: Option<String>,
 
@@ -421,8 +423,9 @@ pub struct Invocation {
     pub via_action: bool,
 }
 
-/// Parse the process's arguments (exiting with status 2 and clap's message on a mistake).
-pub fn parse() -> Invocation {
+/// Parse the process's arguments. A mistake (or `--help`, `--version`) is clap's error, for
+/// the caller to print through the one writer: clap's message echoes the argument.
+pub fn parse() -> Result<Invocation, clap::Error> {
     drop_empty_inputs();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     // Further arguments (e.g. `action --help`) go to the chosen subcommand.
@@ -431,10 +434,10 @@ pub fn parse() -> Invocation {
         let command = std::env::var("INPUT_COMMAND").unwrap_or_else(|_| "publish".to_owned());
         args[1] = command.trim().into();
     }
-    Invocation {
-        cli: Cli::parse_from(args),
+    Ok(Invocation {
+        cli: Cli::try_parse_from(args)?,
         via_action,
-    }
+    })
 }
 
 /// GitHub passes every declared input, unset ones as empty strings, and clap would read an

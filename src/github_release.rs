@@ -235,15 +235,23 @@ pub fn plan_assets(files: &[LocalFile], existing: &[Asset], clobber: bool) -> As
     plan
 }
 
-/// The release notes of a release this tool creates: where the version is published, and
-/// what was attached.
-pub fn release_notes(name: &str, version: &str, release_url: &str, files: &[LocalFile]) -> String {
+/// The release notes of a release this tool creates: where the version is published (no
+/// link when the index has no release page), and what was attached.
+pub fn release_notes(
+    name: &str,
+    version: &str,
+    release_url: Option<&str>,
+    files: &[LocalFile],
+) -> String {
     use crate::reporting::summary::md;
+    let page = match release_url {
+        Some(url) => format!(": {}", md(url)),
+        None => " (the index has no release page)".to_owned(),
+    };
     let mut body = format!(
-        "{} {} is published on the index: {}\n\nFiles (the same bytes as on the index):\n\n",
+        "{} {} is published on the index{page}\n\nFiles (the same bytes as on the index):\n\n",
         md(name),
         md(version),
-        md(release_url)
     );
     for f in files {
         body.push_str(&format!("- {} (sha256 {})\n", md(&f.name), f.sha256));

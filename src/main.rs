@@ -3,7 +3,11 @@ use std::process::ExitCode;
 use pypi_oidc_publish::{cli, commands, reporting, runner::Runner, signals};
 
 fn main() -> ExitCode {
-    let invocation = cli::parse();
+    reporting::install_panic_hook();
+    let invocation = match cli::parse() {
+        Ok(invocation) => invocation,
+        Err(e) => return ExitCode::from(reporting::command_line(&e)),
+    };
     let runner = Runner::from_env();
     reporting::init(&runner);
     // On the command line `mint-token`'s stdout is the token alone (for `$(...)`), so its

@@ -4,13 +4,19 @@
 use anyhow::Context;
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// What became of a file. Whether the index listed it with the sha256 that was sent is part of
+/// the status, so a file the index lists with other bytes ([`FileStatus::Mismatch`]) can never
+/// also count as confirmed, or as on the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileStatus {
     /// Sent by this run and accepted by the index.
-    Uploaded,
+    Uploaded(Confirmation),
     /// The index already had this exact file (same sha256); nothing was sent.
-    AlreadyThere,
+    AlreadyThere(Confirmation),
+    /// The index lists a file of this name with another sha256 than this build's: it holds
+    /// other bytes under the name (someone else uploaded them, or the index answers wrongly).
+    /// Not published, whatever the upload's answer was.
+    Mismatch,
     /// The index refused the file, or sending it failed for good.
     Failed,
     /// Not attempted: the run stopped first (an earlier failure or a cancellation).
@@ -19,19 +25,68 @@ pub enum FileStatus {
     WouldUpload,
 }
 
+/// Whether the index has listed an uploaded (or already present) file with the sha256 that
+/// was sent. An index that has not listed it yet may lag; one that lists other bytes is a
+/// [`FileStatus::Mismatch`], not a confirmation state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    Unconfirmed,
+    Confirmed,
+}
+
 impl FileStatus {
+    /// On the index with this build's bytes, by the index's answer (an upload it accepted, a
+    /// listing with the same sha256).
     pub fn on_index(self) -> bool {
-        matches!(self, FileStatus::Uploaded | FileStatus::AlreadyThere)
+        matches!(self, FileStatus::Uploaded(_) | FileStatus::AlreadyThere(_))
     }
 
+    /// Listed by the index with the sha256 that was sent.
+    pub fn confirmed(self) -> bool {
+        matches!(
+            self,
+            FileStatus::Uploaded(Confirmation::Confirmed)
+                | FileStatus::AlreadyThere(Confirmation::Confirmed)
+        )
+    }
+
+    /// The same status, now that the index listed the file with the sha256 that was sent.
+    pub fn confirm(self) -> FileStatus {
+        match self {
+            FileStatus::Uploaded(_) => FileStatus::Uploaded(Confirmation::Confirmed),
+            FileStatus::AlreadyThere(_) => FileStatus::AlreadyThere(Confirmation::Confirmed),
+            other => other,
+        }
+    }
+
+    /// The name in `published` and `--report` (`status`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FileStatus::Uploaded(_) => "uploaded",
+            FileStatus::AlreadyThere(_) => "already-there",
+            FileStatus::Mismatch => "mismatch",
+            FileStatus::Failed => "failed",
+            FileStatus::NotUploaded => "not-uploaded",
+            FileStatus::WouldUpload => "would-upload",
+        }
+    }
+
+    /// The words of the job summary's table.
     pub fn label(self) -> &'static str {
         match self {
-            FileStatus::Uploaded => "uploaded",
-            FileStatus::AlreadyThere => "already there",
+            FileStatus::Uploaded(_) => "uploaded",
+            FileStatus::AlreadyThere(_) => "already there",
+            FileStatus::Mismatch => "MISMATCH",
             FileStatus::Failed => "FAILED",
             FileStatus::NotUploaded => "not uploaded",
             FileStatus::WouldUpload => "would upload (dry run)",
         }
+    }
+}
+
+impl Serialize for FileStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -53,8 +108,6 @@ pub struct FileReport {
     /// When the index says the file was uploaded (ISO 8601, UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_time: Option<String>,
-    /// Whether the JSON API listed the file with the same sha256 after the upload.
-    pub confirmed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Where this run wrote the file's PEP 740 attestation. The attestation itself (about
@@ -105,6 +158,9 @@ struct PublishedEntry<'a> {
     version: &'a str,
     #[serde(flatten)]
     file: &'a FileReport,
+    /// Whether the index listed the file with the sha256 that was sent (never for a
+    /// `mismatch`).
+    confirmed: bool,
 }
 
 /// An entry of the `releases` output.
@@ -159,6 +215,7 @@ impl Report {
                     name: &r.name,
                     version: &r.version,
                     file,
+                    confirmed: file.status.confirmed(),
                 })
             })
             .collect()
@@ -247,7 +304,6 @@ mod tests {
                 packagetype: "sdist".to_owned(),
                 python_version: "source".to_owned(),
                 upload_time: None,
-                confirmed: false,
                 error: None,
                 attestation_file: None,
             }],
@@ -259,7 +315,7 @@ mod tests {
         let report = Report {
             repository_url: String::new(),
             releases: vec![
-                release("core", FileStatus::Uploaded),
+                release("core", FileStatus::Uploaded(Confirmation::Confirmed)),
                 release("plugin", FileStatus::Failed),
             ],
             source: None,
@@ -282,5 +338,25 @@ mod tests {
                  "release-url": "https://index.example/project/plugin/1.0/", "complete": false},
             ])
         );
+    }
+
+    #[test]
+    fn a_mismatch_is_neither_on_the_index_nor_confirmed_nor_a_url() {
+        let mut release = release("core", FileStatus::Mismatch);
+        release.files[0].url = Some("https://files.example/core-1.0.tar.gz".to_owned());
+        let report = Report {
+            repository_url: String::new(),
+            releases: vec![release],
+            source: None,
+        };
+        assert!(!report.complete());
+        assert!(report.urls().is_empty());
+        let published: serde_json::Value =
+            serde_json::from_str(&report.published_json().unwrap()).unwrap();
+        assert_eq!(published[0]["status"], "mismatch");
+        assert_eq!(published[0]["confirmed"], false);
+        let confirmed = FileStatus::Uploaded(Confirmation::Confirmed);
+        assert!(confirmed.confirmed() && confirmed.on_index());
+        assert_eq!(FileStatus::Mismatch.confirm(), FileStatus::Mismatch);
     }
 }

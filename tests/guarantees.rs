@@ -1,6 +1,6 @@
 //! README guarantees that had no test of their own (tests/README.md maps every guarantee to
 //! its tests): exit status 2 for a command-line mistake, `allow-untrusted-run` is loud, and a
-//! file the index lists with another sha256 is not "confirmed".
+//! file the index lists with another sha256 is a `mismatch` that fails the publish.
 mod common;
 
 use common::{Stack, PROJECT};
@@ -101,7 +101,7 @@ async fn allow_untrusted_run_publishes_a_forks_run_only_loudly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_file_the_index_lists_with_another_sha256_is_not_confirmed() {
+async fn a_file_the_index_lists_with_another_sha256_is_a_mismatch_and_fails_the_publish() {
     let stack = Stack::start().await;
     let token = stack.warehouse.add_api_token(None);
     let dir = stack.tmp.path().join("release");
@@ -116,8 +116,9 @@ async fn a_file_the_index_lists_with_another_sha256_is_not_confirmed() {
         hex::encode(sha2::Sha256::digest(std::fs::read(dir.join(f)).unwrap()))
     };
     // The plan reads "no such release"; from then on the JSON API lists the sdist as it is
-    // and the wheel with another sha256 (a stale or wrong CDN answer).
+    // and the wheel with another sha256: the index holds other bytes under that name.
     let base = stack.warehouse.url();
+    let other = "ab".repeat(32);
     let entry = |f: &str, sha: String, kind: &str, py: &str| {
         serde_json::json!({
             "filename": f, "url": format!("{base}/packages/xx/{f}"), "size": 1,
@@ -130,7 +131,7 @@ async fn a_file_the_index_lists_with_another_sha256_is_not_confirmed() {
         "info": {"name": PROJECT, "version": "2.0.0",
                  "release_url": format!("{base}/project/{PROJECT}/2.0.0/")},
         "urls": [
-            entry(&wheel, "ab".repeat(32), "bdist_wheel", "py3"),
+            entry(&wheel, other.clone(), "bdist_wheel", "py3"),
             entry(&sdist, sha_of(&sdist), "sdist", "source"),
         ],
     });
@@ -154,28 +155,57 @@ async fn a_file_the_index_lists_with_another_sha256_is_not_confirmed() {
     let out = stack
         .publish(
             &[dir.to_str().unwrap(), "--confirm-timeout", "1"],
-            &[("INPUT_PASSWORD", token)],
+            &[
+                ("INPUT_PASSWORD", token),
+                ("GITHUB_ACTIONS", "true".to_owned()),
+            ],
         )
         .await;
-    let published = out.published();
-    let field = |f: &str, key: &str| {
-        published
-            .iter()
-            .find(|e| e["filename"] == f)
-            .unwrap_or_else(|| panic!("{f} not in {published:?}"))[key]
-            .clone()
-    };
-    assert_eq!(field(&sdist, "confirmed"), true, "{}", out.debug());
-    assert_eq!(field(&wheel, "confirmed"), false, "{}", out.debug());
-    // The wheel's own hash is reported, never the index's other one.
-    assert_eq!(field(&wheel, "sha256"), sha_of(&wheel));
-    assert!(!out.report.contains(&"ab".repeat(32)), "{}", out.report);
+    faults.clear();
+    // The verdict: not published, whatever the upload's HTTP 200 said.
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert_eq!(out.output("complete"), "false", "{}", out.debug());
+    let urls = out.output("urls");
+    assert!(!urls.contains(&wheel), "{urls}");
+    assert!(urls.contains(&sdist), "{urls}");
+    assert!(!out.stdout.contains(&format!("/{wheel}")), "{}", out.stdout);
+    let report: Vec<serde_json::Value> = serde_json::from_str(&out.report).unwrap();
+    for (what, entries) in [("published", out.published()), ("report", report)] {
+        let field = |f: &str, key: &str| {
+            entries
+                .iter()
+                .find(|e| e["filename"] == f)
+                .unwrap_or_else(|| panic!("{f} not in the {what}: {entries:?}"))[key]
+                .clone()
+        };
+        assert_eq!(field(&wheel, "status"), "mismatch", "{what}");
+        assert_eq!(field(&wheel, "confirmed"), false, "{what}");
+        assert_eq!(field(&wheel, "url"), "", "{what}");
+        // The wheel's own hash is reported as its sha256, never the index's other one.
+        assert_eq!(field(&wheel, "sha256"), sha_of(&wheel), "{what}");
+        assert_eq!(field(&sdist, "status"), "uploaded", "{what}");
+        assert_eq!(field(&sdist, "confirmed"), true, "{what}");
+    }
+    // An error annotation naming the file and both digests, and what to check.
+    let annotation = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error ") && l.contains(&wheel))
+        .unwrap_or_else(|| panic!("no error annotation names {wheel}:\n{}", out.debug()));
+    for needle in [sha_of(&wheel).as_str(), other.as_str(), "re-run"] {
+        assert!(annotation.contains(needle), "{needle}: {annotation}");
+    }
     assert!(
-        out.stderr.contains(&wheel) && out.stderr.contains("did not list"),
+        out.summary
+            .contains(&format!("<code>{wheel}</code> | MISMATCH |")),
         "{}",
+        out.summary
+    );
+    assert!(
+        !out.stdout.contains("Not yet visible"),
+        "a mismatch is not lag:\n{}",
         out.debug()
     );
-    faults.clear();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -262,4 +292,110 @@ async fn a_release_past_its_window_is_refused_before_any_upload() {
         out.stderr
     );
     assert_eq!(stack.warehouse.uploads().len(), uploads, "nothing was sent");
+}
+
+/// A release on an index that is not PyPI (here the testbed's, files on its own host) with
+/// no release page: the GitHub Release's notes and the recorded fixture say there is none,
+/// and never link a guessed PyPI page, which would be someone else's project of that name.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_indexs_release_gets_no_guessed_pypi_link() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let dir = stack.tmp.path().join("private");
+    std::fs::create_dir_all(&dir).unwrap();
+    let project = Project::new("arthexis", "0.1.33");
+    dists::write_wheel(&project, &dir, "py3").unwrap();
+    dists::write_sdist(&project, &dir).unwrap();
+    let out = stack
+        .publish(&[dir.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    // The publish step's `release-url` as such an index leaves it: empty, so not passed on.
+    let published = out.output("published");
+    stack
+        .github
+        .add_tag("v0.1.33", "0123456789abcdef0123456789abcdef01234567");
+    let env = [
+        ("GITHUB_ACTIONS", "true".to_owned()),
+        (
+            "GITHUB_REPOSITORY",
+            stack.github.config().repository.clone(),
+        ),
+        ("GITHUB_API_URL", stack.github.api_url()),
+        ("GITHUB_TOKEN", stack.github.config().github_token.clone()),
+    ];
+    let args = [
+        "github-release",
+        "--published",
+        &published,
+        "--packages-dir",
+        dir.to_str().unwrap(),
+    ];
+    let release = common::run(stack.tmp.path(), &args, &env).await;
+    assert!(release.ok(), "{}", release.debug());
+    let notes = stack.github.releases()[0].body.clone().unwrap_or_default();
+    assert!(!notes.contains("pypi.org"), "{notes}");
+    assert!(notes.contains("has no release page"), "{notes}");
+
+    let fixtures = stack.tmp.path().join("fixtures");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    let record = serde_json::json!([{"model": "core.packagerelease", "fields": {
+        "package": ["arthexis"], "version": "0.1.33", "pypi_url": "", "github_url": "",
+        "release_on": null}}]);
+    let fixture = fixtures.join("releases__packagerelease_0_1_33.json");
+    std::fs::write(
+        &fixture,
+        serde_json::to_string_pretty(&record).unwrap() + "\n",
+    )
+    .unwrap();
+    let args = [
+        "record",
+        "--published",
+        &published,
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+    ];
+    let recorded = common::run(stack.tmp.path(), &args, &[]).await;
+    assert!(recorded.ok(), "{}", recorded.debug());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    assert_eq!(written[0]["fields"]["pypi_url"], "", "{written}");
+    assert!(written[0]["fields"]["release_on"].is_string(), "{written}");
+    assert!(
+        recorded.stderr.contains("No release page"),
+        "{}",
+        recorded.debug()
+    );
+}
+
+/// A simple page is bounded by its entries as well as its bytes: a page of more files than
+/// any real project has (here 4 MiB of tiny anchors, far under the byte limit) is not read
+/// past the bound, and the log names the page. (As with an oversized page, the plan then
+/// goes on without knowing which files are there: the index refuses a duplicate anyway.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_simple_page_of_too_many_entries_is_refused_naming_it() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let faults = stack.warehouse.faults();
+    faults.inject(
+        route::SIMPLE,
+        Fault::Status {
+            status: 200,
+            body: "<a href=x>y</a>".repeat(250_001),
+        },
+        1,
+    );
+    let out = stack
+        .publish(&[dist.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
+    faults.clear();
+    let page = format!("{}/simple/demo-package/", stack.warehouse.url());
+    assert!(
+        out.stderr.contains(&format!(
+            "reading {page}: the simple page lists more than 250000 files; stopped reading it"
+        )),
+        "{}",
+        out.debug()
+    );
 }

@@ -659,3 +659,46 @@ async fn index_versions_stay_data() {
     assert!(out.stderr.contains("is already on"), "{}", out.debug());
     assert_inert(&out, &["name", "version", "latest"]);
 }
+
+/// clap's own errors echo the argument (an invalid value, an unknown subcommand): they reach
+/// stderr through the one writer like everything else, and a mistake still exits 2.
+#[tokio::test(flavor = "multi_thread")]
+async fn command_line_mistakes_stay_data() {
+    let stack = Stack::start().await;
+    let dir = stack.tmp.path();
+    let env = [("GITHUB_ACTIONS", "true".to_owned())];
+    for args in [
+        vec!["publish", "--concurrency", HOSTILE],
+        vec!["publish", "--trusted-publishing", HOSTILE],
+        vec!["publish", "--timeout", HOSTILE],
+        vec![HOSTILE],
+    ] {
+        let out = common::run(dir, &args, &env).await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.debug());
+        assert_inert(&out, &[]);
+    }
+    // An action input is the flag's fallback: the same mistake, the same writer.
+    let mut input_env = env.to_vec();
+    input_env.push(("INPUT_CONCURRENCY", HOSTILE.to_owned()));
+    let out = common::run(dir, &["publish"], &input_env).await;
+    assert_eq!(out.code, 2, "{}", out.debug());
+    assert_inert(&out, &[]);
+    // Help and the version are no mistake: printed whole, exit 0.
+    let help = common::run(dir, &["publish", "--help"], &env).await;
+    assert_eq!(help.code, 0, "{}", help.debug());
+    assert!(
+        help.stdout.contains("Usage: pypi-oidc-publish publish")
+            && help.stdout.contains("--concurrency"),
+        "{}",
+        help.debug()
+    );
+    let version = common::run(dir, &["--version"], &env).await;
+    assert_eq!(version.code, 0, "{}", version.debug());
+    assert_eq!(
+        version.stdout.trim(),
+        format!("pypi-oidc-publish {}", env!("CARGO_PKG_VERSION")),
+        "{}",
+        version.debug()
+    );
+    assert!(stack.warehouse.uploads().is_empty());
+}

@@ -27,15 +27,11 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
         .clone()
         .unwrap_or_else(|| format!("v{}", release.version));
     github_release::check_tag(&tag)?;
-    let release_url = cfg.release_url.as_ref().map_or_else(
-        || {
-            format!(
-                "https://pypi.org/project/{}/{}/",
-                release.name, release.version
-            )
-        },
-        |u| u.to_string(),
-    );
+    let release_url = cfg
+        .release_url
+        .as_ref()
+        .map(|u| u.to_string())
+        .or_else(|| published::default_release_page(&published_files, &release));
 
     // The files, from the same sources as the publish, each the very file that was published.
     let (candidates, built, _extraction) = fetch(&cfg, runner, &tag).await?;
@@ -73,7 +69,7 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
             let notes = github_release::release_notes(
                 &release.name,
                 &release.version,
-                &release_url,
+                release_url.as_deref(),
                 &files,
             );
             let prerelease = release

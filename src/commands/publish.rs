@@ -10,7 +10,7 @@ use crate::hashing::Digests;
 use crate::index::Index;
 use crate::oidc::MintError;
 use crate::publish::{self, Plan, PlanError, Step, Uploader, Uploads};
-use crate::report::{FileStatus, Notice, ReleaseReport, Report, RunSource};
+use crate::report::{Confirmation, FileStatus, Notice, ReleaseReport, Report, RunSource};
 use crate::reporting::{self, outputs, progress, summary, Level};
 use crate::runner::Runner;
 
@@ -149,6 +149,15 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
         for (p, rr) in planned.iter().zip(&mut report.releases) {
             if let Some(n) = publish::confirm(&api, p.release, rr, cfg.confirm_timeout).await {
                 reporting::tell(&n);
+            }
+            for f in rr.files.iter().filter(|f| f.status == FileStatus::Mismatch) {
+                if let Some(e) = &f.error {
+                    reporting::annotate(
+                        Level::Error,
+                        &format!("The index holds other bytes as {}", f.filename),
+                        e,
+                    );
+                }
             }
         }
     }
@@ -305,7 +314,7 @@ fn dry_run(
                 print_hash(&step.dist.filename, d);
             }
             let status = match step.already_there() {
-                Some(_) => FileStatus::AlreadyThere,
+                Some(_) => FileStatus::AlreadyThere(Confirmation::Confirmed),
                 None => FileStatus::WouldUpload,
             };
             rr.files.push(publish::file_report(
@@ -653,56 +662,80 @@ fn emit(report: &Report, dry_run: bool, report_file: Option<&Path>) -> Result<()
 }
 
 /// The run's verdict: every file on the index, or an error that says which are not, release
-/// by release.
+/// by release. A file the index lists with other bytes (`mismatch`) is told apart: re-running
+/// cannot fix it.
 fn verdict(report: &Report) -> Result<(), Failure> {
     if report.complete() {
         return Ok(());
     }
-    let names = |r: &ReleaseReport, on: bool| -> Vec<String> {
+    let names = |r: &ReleaseReport, which: fn(FileStatus) -> bool| -> Vec<String> {
         r.files
             .iter()
-            .filter(|f| f.status.on_index() == on)
+            .filter(|f| which(f.status))
             .map(|f| f.filename.clone())
             .collect()
     };
-    if let Some(r) = report.single() {
-        let (on, off) = (names(r, true), names(r, false));
-        if on.is_empty() {
-            return Err(
-                anyhow::anyhow!("nothing was published: {} not uploaded", off.join(", ")).into(),
-            );
-        }
-        return Err(anyhow::anyhow!(
-            "the release is incomplete: on the index: {}; NOT on the index: {}. Fix the cause \
-             and re-run: files already on the index are not sent again.",
-            on.join(", "),
-            off.join(", ")
+    let is_on = |s: FileStatus| s.on_index();
+    let is_off = |s: FileStatus| !s.on_index() && s != FileStatus::Mismatch;
+    let is_other = |s: FileStatus| s == FileStatus::Mismatch;
+    let mismatched: Vec<String> = report
+        .releases
+        .iter()
+        .flat_map(|r| names(r, is_other))
+        .collect();
+    let advice = if mismatched.is_empty() {
+        "Fix the cause and re-run: files already on the index are not sent again.".to_owned()
+    } else {
+        format!(
+            "The index holds other bytes under the name of {} (see the error above): do not \
+             re-run before you know why.",
+            mismatched.join(", ")
         )
-        .into());
+    };
+    // What is on the index, what is not, and what the index holds other bytes as.
+    let state = |r: &ReleaseReport| -> String {
+        let (on, off, other) = (names(r, is_on), names(r, is_off), names(r, is_other));
+        let mut parts = Vec::new();
+        if !on.is_empty() {
+            parts.push(format!("on the index: {}", on.join(", ")));
+        }
+        if !off.is_empty() {
+            parts.push(format!("NOT on the index: {}", off.join(", ")));
+        }
+        if !other.is_empty() {
+            parts.push(format!(
+                "OTHER BYTES on the index (mismatch): {}",
+                other.join(", ")
+            ));
+        }
+        parts.join("; ")
+    };
+    if let Some(r) = report.single() {
+        if names(r, is_on).is_empty() && mismatched.is_empty() {
+            return Err(anyhow::anyhow!(
+                "nothing was published: {} not uploaded",
+                names(r, is_off).join(", ")
+            )
+            .into());
+        }
+        return Err(anyhow::anyhow!("the release is incomplete: {}. {advice}", state(r)).into());
     }
     let lines: Vec<String> = report
         .releases
         .iter()
         .map(|r| {
-            let (on, off) = (names(r, true), names(r, false));
             let state = if r.complete() {
                 "complete".to_owned()
-            } else if on.is_empty() {
-                format!("nothing published: {} not uploaded", off.join(", "))
-            } else {
+            } else if names(r, is_on).is_empty() && names(r, is_other).is_empty() {
                 format!(
-                    "incomplete: on the index: {}; NOT on the index: {}",
-                    on.join(", "),
-                    off.join(", ")
+                    "nothing published: {} not uploaded",
+                    names(r, is_off).join(", ")
                 )
+            } else {
+                format!("incomplete: {}", state(r))
             };
             format!("  {} {}: {state}", r.name, r.version)
         })
         .collect();
-    Err(anyhow::anyhow!(
-        "the publish is incomplete:\n{}\nFix the cause and re-run: files already on the index \
-         are not sent again.",
-        lines.join("\n")
-    )
-    .into())
+    Err(anyhow::anyhow!("the publish is incomplete:\n{}\n{advice}", lines.join("\n")).into())
 }

@@ -23,6 +23,12 @@ const ACCEPT_VALUE: &str =
 /// The most of a simple page that is read. A project with thousands of files across its
 /// versions has a page of several MB; this is far above that, and still bounded.
 pub const SIMPLE_PAGE_LIMIT: usize = 64 * 1024 * 1024;
+/// The most file entries a simple page may list. Bytes alone do not bound what a page costs:
+/// 64 MiB of minimal anchors (`<a href=x>y</a>`, 15 bytes) would be four million entries of
+/// a few hundred bytes each in memory. The largest projects on PyPI list tens of thousands of
+/// files across all their versions (nightly builds with a dozen wheels a day), and a real
+/// entry takes 300 bytes or more of the page, so a real page hits the byte limit before this.
+pub const SIMPLE_PAGE_MAX_FILES: usize = 250_000;
 /// Same-origin redirects followed (a page moved to the normalised name, say).
 const MAX_REDIRECTS: usize = 3;
 
@@ -200,7 +206,12 @@ impl SimpleApi<'_> {
                 .header(ACCEPT, ACCEPT_VALUE)
                 // A page of several MB over a slow link: the stall timeout still applies to
                 // every read, this bounds the whole.
-                .timeout(self.http.timeout.max(Duration::from_secs(60)) * 5)
+                .timeout(
+                    self.http
+                        .timeout
+                        .max(Duration::from_secs(60))
+                        .saturating_mul(5),
+                )
                 .send()
                 .await
                 .map_err(|e| http::transport_failure(what, e))?;
@@ -252,11 +263,13 @@ impl SimpleApi<'_> {
             }
             let text = String::from_utf8_lossy(&bytes);
             let (files, versions, label) = if json {
-                let (files, versions) =
-                    parse_json(&text, &url).map_err(|e| anyhow!("{what}: {e}"))?;
+                let (files, versions) = parse_json(&text, &url)
+                    .map_err(|e| Failure::Permanent(anyhow!("{what}: {e}")))?;
                 (files, versions, "PEP 691 JSON")
             } else {
-                (parse_html(&text, &url), None, "PEP 503 HTML")
+                let files = parse_html(&text, &url)
+                    .map_err(|e| Failure::Permanent(anyhow!("{what}: {e}")))?;
+                (files, None, "PEP 503 HTML")
             };
             let format = if json {
                 PageFormat::Json
@@ -279,9 +292,54 @@ impl SimpleApi<'_> {
 
 #[derive(Deserialize)]
 struct ProjectJson {
-    files: Vec<FileJson>,
+    files: Bounded<FileJson>,
+    /// PEP 700; a page of API version 1.0 has none.
     #[serde(default)]
-    versions: Option<Vec<String>>,
+    versions: Option<Bounded<String>>,
+}
+
+/// A PEP 691 array read up to [`SIMPLE_PAGE_MAX_FILES`] entries; the rest is only counted as
+/// there (skipped without being kept), so a page of tiny entries cannot size an allocation.
+struct Bounded<T> {
+    items: Vec<T>,
+    over: bool,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Bounded<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = Bounded<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Bounded<T>, A::Error> {
+                let mut items = Vec::new();
+                while items.len() < SIMPLE_PAGE_MAX_FILES {
+                    match seq.next_element()? {
+                        Some(item) => items.push(item),
+                        None => return Ok(Bounded { items, over: false }),
+                    }
+                }
+                let over = seq.next_element::<serde::de::IgnoredAny>()?.is_some();
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Bounded { items, over })
+            }
+        }
+        d.deserialize_seq(Visitor(std::marker::PhantomData))
+    }
+}
+
+/// The error of a page that lists more files than [`SIMPLE_PAGE_MAX_FILES`].
+fn too_many_files() -> anyhow::Error {
+    anyhow!(
+        "the simple page lists more than {SIMPLE_PAGE_MAX_FILES} files; stopped reading it. \
+         Give --simple-url (input `simple-url`) pointing at a smaller index view, or \
+         --skip-existing"
+    )
 }
 
 #[derive(Deserialize)]
@@ -303,8 +361,12 @@ struct FileJson {
 fn parse_json(text: &str, page: &Url) -> anyhow::Result<(Vec<IndexFile>, Option<Vec<String>>)> {
     let parsed: ProjectJson =
         serde_json::from_str(text).map_err(|e| anyhow!("not a PEP 691 project page ({e})"))?;
+    if parsed.files.over || parsed.versions.as_ref().is_some_and(|v| v.over) {
+        return Err(too_many_files());
+    }
     let files = parsed
         .files
+        .items
         .into_iter()
         .map(|f| IndexFile {
             packagetype: packagetype(&f.filename).to_owned(),
@@ -323,7 +385,7 @@ fn parse_json(text: &str, page: &Url) -> anyhow::Result<(Vec<IndexFile>, Option<
             filename: f.filename,
         })
         .collect();
-    Ok((files, parsed.versions))
+    Ok((files, parsed.versions.map(|v| v.items)))
 }
 
 /// Whether a page read as HTML is one: labelled HTML (or not labelled at all), with a link or
@@ -357,7 +419,7 @@ fn html_format(content_type: Option<&str>, has_links: bool, text: &str) -> PageF
 
 /// A PEP 503 project page: one `<a href="URL#sha256=HEX">FILENAME</a>` per file. A tolerant
 /// reader of just that, not an HTML parser: anchors without an href or text are passed over.
-fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
+fn parse_html(text: &str, page: &Url) -> anyhow::Result<Vec<IndexFile>> {
     let lower = text.to_ascii_lowercase();
     let mut files = Vec::new();
     let mut at = 0;
@@ -385,6 +447,9 @@ fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
         let Ok(resolved) = page.join(&href) else {
             continue;
         };
+        if files.len() == SIMPLE_PAGE_MAX_FILES {
+            return Err(too_many_files());
+        }
         let sha256 = resolved.fragment().and_then(|f| {
             f.strip_prefix("sha256=")
                 .map(|h| h.to_owned())
@@ -404,7 +469,7 @@ fn parse_html(text: &str, page: &Url) -> Vec<IndexFile> {
             filename: name,
         });
     }
-    files
+    Ok(files)
 }
 
 /// One attribute's value from the inside of a tag (`a href="x" data-y='z'`).
@@ -603,7 +668,7 @@ mod tests {
              <abbr>x</abbr><a name=x>no href</a>\
              <a href=\"x&amp;y-2.0.zip#sha256=nothex\">x&amp;y-2.0.zip</a>"
         );
-        let files = parse_html(&text, &page);
+        let files = parse_html(&text, &page).unwrap();
         assert_eq!(
             files.len(),
             3,
@@ -646,7 +711,11 @@ mod tests {
             <a data-yanked=\"\" href=\"b\">demo_package-2.0.tar.gz</a>\
             <a href=\"c\" data-yanked=\"no good\">demo_package-3.0.tar.gz</a>\
             <a href=\"d\" data-requires-python=\"&gt;=3\">demo_package-4.0.tar.gz</a></body></html>";
-        let yanked: Vec<bool> = parse_html(html, &page).iter().map(|f| f.yanked).collect();
+        let yanked: Vec<bool> = parse_html(html, &page)
+            .unwrap()
+            .iter()
+            .map(|f| f.yanked)
+            .collect();
         assert_eq!(yanked, [true, true, true, false]);
     }
 
@@ -719,5 +788,55 @@ mod tests {
                 "demo_package-1.0.0.tar.gz"
             ]
         );
+    }
+
+    #[test]
+    fn a_page_is_bounded_by_entries_as_well_as_bytes() {
+        let page = url("https://index.example/simple/demo/");
+        let html = |n: usize| "<a href=x>y</a>".repeat(n);
+        let json = |n: usize| {
+            let entry = r#"{"filename":"y","url":"x"}"#;
+            format!(r#"{{"files":[{}]}}"#, vec![entry; n].join(","))
+        };
+        assert_eq!(
+            parse_html(&html(SIMPLE_PAGE_MAX_FILES), &page)
+                .unwrap()
+                .len(),
+            SIMPLE_PAGE_MAX_FILES
+        );
+        assert_eq!(
+            parse_json(&json(SIMPLE_PAGE_MAX_FILES), &page)
+                .unwrap()
+                .0
+                .len(),
+            SIMPLE_PAGE_MAX_FILES
+        );
+        // PEP 700's `versions` are bounded the same way.
+        let versions = |n: usize| {
+            format!(
+                r#"{{"files":[],"versions":[{}]}}"#,
+                vec![r#""1""#; n].join(",")
+            )
+        };
+        assert_eq!(
+            parse_json(&versions(SIMPLE_PAGE_MAX_FILES), &page)
+                .unwrap()
+                .1
+                .map(|v| v.len()),
+            Some(SIMPLE_PAGE_MAX_FILES)
+        );
+        // Far under the byte limit (4 MiB and 7 MiB), one entry too many.
+        for error in [
+            parse_html(&html(SIMPLE_PAGE_MAX_FILES + 1), &page).unwrap_err(),
+            parse_json(&json(SIMPLE_PAGE_MAX_FILES + 1), &page).unwrap_err(),
+            parse_json(&versions(SIMPLE_PAGE_MAX_FILES + 1), &page).unwrap_err(),
+        ] {
+            let error = error.to_string();
+            assert!(
+                error.contains(&format!("more than {SIMPLE_PAGE_MAX_FILES} files")),
+                "{error}"
+            );
+            assert!(error.contains("--simple-url"), "{error}");
+        }
     }
 }

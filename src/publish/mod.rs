@@ -12,7 +12,7 @@ mod uploader;
 use crate::distribution::Distribution;
 use crate::hashing::Digests;
 use crate::index::IndexFile;
-use crate::report::{FileReport, FileStatus, Notice};
+use crate::report::{Confirmation, FileReport, FileStatus, Notice};
 
 pub use concurrency::Concurrency;
 pub use confirm::confirm;
@@ -31,11 +31,24 @@ pub fn file_reports(steps: &[Step<'_>], uploads: Uploads) -> (Vec<FileReport>, V
         .map(|step| {
             let (status, digests, error) =
                 match (step.already_there(), results.remove(&step.dist.filename)) {
-                    (Some(_), _) => (FileStatus::AlreadyThere, step.digests.clone(), None),
-                    (None, Some(Ok(d))) => (FileStatus::Uploaded, Some(d), None),
+                    // The plan read it on the index with this sha256: confirmed already.
+                    (Some(_), _) => (
+                        FileStatus::AlreadyThere(Confirmation::Confirmed),
+                        step.digests.clone(),
+                        None,
+                    ),
+                    (None, Some(Ok(d))) => (
+                        FileStatus::Uploaded(Confirmation::Unconfirmed),
+                        Some(d),
+                        None,
+                    ),
                     (None, Some(Err(Settled::AlreadyThere(d, note)))) => {
                         notices.extend(note);
-                        (FileStatus::AlreadyThere, Some(d), None)
+                        (
+                            FileStatus::AlreadyThere(Confirmation::Unconfirmed),
+                            Some(d),
+                            None,
+                        )
                     }
                     (None, Some(Err(Settled::Failed(msg)))) => {
                         (FileStatus::Failed, step.digests.clone(), Some(msg))
@@ -60,7 +73,8 @@ pub fn file_reports(steps: &[Step<'_>], uploads: Uploads) -> (Vec<FileReport>, V
     (files, notices)
 }
 
-/// A file's line of the report, before or without an upload.
+/// A file's line of the report, before or without an upload; `status` says whether the index
+/// listed it (`on_index`, the plan's reading, gives its URL and upload time).
 pub fn file_report(
     dist: &Distribution,
     status: FileStatus,
@@ -77,7 +91,6 @@ pub fn file_report(
         packagetype: dist.kind.filetype().to_owned(),
         python_version: dist.pyversion.clone(),
         upload_time: on_index.and_then(|f| f.upload_time_iso_8601.clone()),
-        confirmed: on_index.is_some(),
         error: None,
         attestation_file: None,
     }

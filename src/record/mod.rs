@@ -33,7 +33,8 @@ pub struct RecordArgs {
     /// `--fixtures` / `INPUT_FIXTURES`: the folder holding `releases__packagerelease_*.json`.
     pub fixtures: PathBuf,
     /// `--release-url` / `INPUT_RELEASE-URL`: the release page; default
-    /// `https://pypi.org/project/{name}/{version}/`.
+    /// `https://pypi.org/project/{name}/{version}/` when the published files are on PyPI
+    /// (see [`published::default_release_page`]), else empty.
     pub release_url: Option<String>,
     /// `--name` / `INPUT_NAME`: default from the first published filename.
     pub name: Option<String>,
@@ -141,12 +142,22 @@ pub fn run(args: &RecordArgs) -> Result<RecordOutcome> {
         Some(time) => Some(time),
         None => published::first_upload(&files)?,
     };
-    let pypi_url = given(&args.release_url).unwrap_or_else(|| {
-        format!(
-            "https://pypi.org/project/{}/{}/",
-            release.name, release.version
-        )
-    });
+    published::all_on_index(&files)?;
+    let pypi_url = given(&args.release_url)
+        .or_else(|| published::default_release_page(&files, &release))
+        .unwrap_or_else(|| {
+            crate::reporting::tell(&crate::report::Notice::info(
+                "No release page",
+                format!(
+                    "{} {}: the publish step's `release-url` is empty (the index has no release \
+                     page) and the files are not on PyPI, so no PyPI page is guessed: \
+                     `pypi_url` is recorded empty",
+                    crate::reporting::shown(&release.name),
+                    crate::reporting::shown(&release.version)
+                ),
+            ));
+            String::new()
+        });
     let github_url = given(&args.github_url);
 
     let mut folder = fixtures::load_folder(&args.fixtures)?;

@@ -19,9 +19,83 @@ pub struct PublishedFile {
     /// The sha256 the index holds (`""` when unknown).
     #[serde(default)]
     pub sha256: Option<String>,
-    /// `uploaded`, `already-there`, `failed`, ...
+    /// `uploaded`, `already-there`, `mismatch`, `failed`, ...
     #[serde(default)]
     pub status: Option<String>,
+    /// The file's URL on the index (`""` when the index never listed it).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl PublishedFile {
+    /// On the index by the publish step's word: `uploaded` or `already-there` (an entry
+    /// without a status, as a hand-written list has, counts as uploaded). A `mismatch` (the
+    /// index holds other bytes under the name), `failed` or `not-uploaded` file is not.
+    pub fn on_index(&self) -> bool {
+        matches!(
+            self.status.as_deref().unwrap_or("uploaded"),
+            "uploaded" | "already-there"
+        )
+    }
+}
+
+/// Every file of the release is on the index: a release the publish left with a file that is
+/// not (a `mismatch`, `failed`, ...) is no published release to record.
+pub fn all_on_index(files: &[PublishedFile]) -> Result<()> {
+    let off: Vec<String> = files
+        .iter()
+        .filter(|f| !f.on_index())
+        .map(|f| {
+            format!(
+                "{} ({})",
+                crate::reporting::shown(&f.filename),
+                crate::reporting::shown(f.status.as_deref().unwrap_or_default())
+            )
+        })
+        .collect();
+    if off.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "--published reports {} not on the index: {}; only a release whose every file is \
+         `uploaded` or `already-there` is recorded as published (see the publish step's error)",
+        if off.len() == 1 { "a file" } else { "files" },
+        off.join(", ")
+    )
+}
+
+/// The release page to link when the publish step named none (its `release-url` is empty):
+/// PyPI's (or TestPyPI's) page of the release, when the files' URLs are on PyPI's (or
+/// TestPyPI's) file host, or when no file carries a URL to tell (a hand-written list). Files
+/// on any other index get none: a private index's release has no page on PyPI, and a guessed
+/// link would send readers to someone else's project of the same name.
+pub fn default_release_page(files: &[PublishedFile], release: &Release) -> Option<String> {
+    let mut hosts = files
+        .iter()
+        .filter_map(|f| f.url.as_deref().filter(|u| !u.is_empty()))
+        .map(|u| {
+            url::Url::parse(u)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+        });
+    let site = match hosts.next() {
+        None => "pypi.org",
+        Some(first) => {
+            let site = match first.as_deref() {
+                Some("files.pythonhosted.org") => "pypi.org",
+                Some("test-files.pythonhosted.org") => "test.pypi.org",
+                _ => return None,
+            };
+            if !hosts.all(|h| h == first) {
+                return None;
+            }
+            site
+        }
+    };
+    Some(format!(
+        "https://{site}/project/{}/{}/",
+        release.name, release.version
+    ))
 }
 
 /// Reads `FILE_OR_JSON`: the JSON array itself when it starts with `[`, else a path to it.
@@ -194,6 +268,7 @@ mod tests {
             upload_time: upload_time.map(str::to_owned),
             sha256: None,
             status: None,
+            url: None,
         }
     }
 
@@ -292,5 +367,71 @@ mod tests {
         assert!(same_version("1.0rc1", "1.0-rc1"));
         assert!(!same_version("0.1.33", "0.1.34"));
         assert!(same_version("not a version", "not a version"));
+    }
+
+    #[test]
+    fn only_uploaded_and_already_there_files_are_on_the_index() {
+        let with = |status: Option<&str>| PublishedFile {
+            status: status.map(str::to_owned),
+            ..file("demo-1.0.tar.gz", None)
+        };
+        for status in [None, Some("uploaded"), Some("already-there")] {
+            assert!(with(status).on_index(), "{status:?}");
+            assert!(all_on_index(&[with(status)]).is_ok());
+        }
+        for status in ["mismatch", "failed", "not-uploaded", "would-upload"] {
+            assert!(!with(Some(status)).on_index(), "{status}");
+            let error = all_on_index(&[with(None), with(Some(status))])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("demo-1.0.tar.gz") && error.contains(status),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pypi_page_is_guessed_only_for_files_on_pypi() {
+        let release = Release {
+            name: "demo".to_owned(),
+            version: "1.0".to_owned(),
+        };
+        let at = |url: Option<&str>| PublishedFile {
+            url: url.map(str::to_owned),
+            ..file("demo-1.0.tar.gz", None)
+        };
+        let page = |urls: &[Option<&str>]| {
+            let files: Vec<_> = urls.iter().map(|u| at(*u)).collect();
+            default_release_page(&files, &release)
+        };
+        let pypi = Some("https://pypi.org/project/demo/1.0/".to_owned());
+        assert_eq!(page(&[None, Some("")]), pypi);
+        assert_eq!(
+            page(&[Some(
+                "https://files.pythonhosted.org/packages/ab/demo-1.0.tar.gz"
+            )]),
+            pypi
+        );
+        assert_eq!(
+            page(&[Some(
+                "https://test-files.pythonhosted.org/packages/ab/demo-1.0.tar.gz"
+            )]),
+            Some("https://test.pypi.org/project/demo/1.0/".to_owned())
+        );
+        for private in [
+            "https://pypi.internal.example/packages/demo-1.0.tar.gz",
+            "http://127.0.0.1:8080/packages/demo-1.0.tar.gz",
+            "not a url",
+        ] {
+            assert_eq!(page(&[Some(private)]), None, "{private}");
+        }
+        assert_eq!(
+            page(&[
+                Some("https://files.pythonhosted.org/packages/ab/demo-1.0.tar.gz"),
+                Some("https://pypi.internal.example/packages/demo-1.0-py3-none-any.whl"),
+            ]),
+            None
+        );
     }
 }

@@ -159,6 +159,41 @@ pub fn print_err(text: &str) {
     write_raw(Stream::Err, inert(text).as_bytes());
 }
 
+/// Print clap's message for a command-line mistake (or its `--help` / `--version` text)
+/// through the writer, since it echoes the argument as given; returns clap's exit status (2
+/// for a mistake, 0 for help and version). Styling is dropped: only the text is printed.
+pub fn command_line(e: &clap::Error) -> u8 {
+    let text = e.render().to_string();
+    if e.use_stderr() {
+        print_err(&text);
+    } else {
+        print_out(&text);
+    }
+    u8::try_from(e.exit_code()).unwrap_or(2)
+}
+
+/// Route every panic (a bug) through the writer and end the process with status 1: the
+/// default hook prints the panic's message, which may hold outside data, raw on stderr.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        print_err(&panic_text(info));
+        // `RUST_BACKTRACE` asks for one, as with the default hook.
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            print_err(&trace.to_string());
+        }
+        std::process::exit(1);
+    }));
+}
+
+/// What a panic tells: that it is a bug, and the panic's own message and place.
+fn panic_text(info: &dyn fmt::Display) -> String {
+    format!(
+        "error: internal error (a bug in pypi-oidc-publish; please report it with this \
+         message): {info}\nThe run stopped here: the lines above say what it had done."
+    )
+}
+
 /// The progress bar on the terminal, if one is drawn: hidden while a line is written.
 static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
@@ -308,6 +343,18 @@ impl fmt::Write for Inert<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_is_told_as_a_bug_and_inert() {
+        let text = inert(&panic_text(
+            &"panicked at x.rs:1:1:\nbad ::stop-commands::y\n::error::z",
+        ));
+        assert!(text.starts_with("error: internal error (a bug"), "{text}");
+        assert!(
+            text.lines().all(|l| !l.trim_start().starts_with("::")),
+            "{text}"
+        );
+    }
 
     #[test]
     fn escapes_data_and_properties() {

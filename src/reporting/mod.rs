@@ -8,8 +8,8 @@ pub mod progress;
 pub mod summary;
 
 pub use log::{
-    add_mask, annotate, commands_on_stderr, group, in_actions, inert, init, print_err, print_out,
-    shown, Group, Level, Shown,
+    add_mask, annotate, command_line, commands_on_stderr, group, in_actions, inert, init,
+    install_panic_hook, print_err, print_out, shown, Group, Level, Shown,
 };
 
 use crate::report::{Notice, Severity};

@@ -1,6 +1,6 @@
 //! The job summary (`$GITHUB_STEP_SUMMARY`): markdown in which every value from outside is
 //! inert.
-use crate::report::{ReleaseReport, Report};
+use crate::report::{FileStatus, ReleaseReport, Report};
 
 use anyhow::Context;
 
@@ -43,6 +43,13 @@ pub fn summary_markdown(report: &Report, dry_run: bool) -> String {
         md_out.push_str(
             "\nFiles marked uploaded or already there are on the index. Re-running the job is \
              safe: files already on the index with the same hash are not sent again.\n",
+        );
+    }
+    if report.files().any(|f| f.status == FileStatus::Mismatch) {
+        md_out.push_str(
+            "\nA file marked MISMATCH is listed by the index with other bytes than this build's \
+             (see What went wrong): someone else uploaded a file of that name, or the index \
+             answers wrongly. Do not re-run blindly: a re-run cannot replace it.\n",
         );
     }
     md_out.push('\n');
@@ -201,7 +208,7 @@ pub fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{FileReport, FileStatus};
+    use crate::report::FileReport;
 
     #[test]
     fn summary_values_are_inert() {
@@ -238,7 +245,6 @@ mod tests {
                 packagetype: "bdist_wheel".into(),
                 python_version: "py3".into(),
                 upload_time: None,
-                confirmed: false,
                 error: Some("HTTP 400 <img src=x onerror=alert(1)>\n::stop-commands::t".into()),
                 attestation_file: None,
             }],
