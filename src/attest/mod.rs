@@ -16,6 +16,7 @@ mod dsse;
 mod fulcio;
 mod merkle;
 mod rekor;
+pub mod verify;
 
 use std::sync::Arc;
 
