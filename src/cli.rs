@@ -55,6 +55,10 @@ pub enum Command {
     /// After publishing: create the GitHub Release of the version tag if it is missing and
     /// attach exactly the published files, each checked against its sha256 in --published.
     GithubRelease(GithubReleaseArgs),
+    /// Check a release on the index for anyone: each file's sha256 and its PEP 740
+    /// provenance, signed by the expected repository and workflow. Exit 1 when any file is
+    /// unsigned, invalid or signed by another identity.
+    Verify(VerifyArgs),
 }
 
 #[derive(Args)]
@@ -464,6 +468,7 @@ impl Command {
             Command::Record(a) => a.verbose,
             Command::Preflight(a) => a.verbose,
             Command::GithubRelease(a) => a.verbose,
+            Command::Verify(a) => a.verbose,
         }
     }
 }
@@ -982,4 +987,136 @@ fn api_token(password: Option<String>, runner: &Runner) -> Option<Secret> {
         .or_else(|| runner.pypi_api_token.clone())?;
     reporting::add_mask(token.expose());
     Some(token)
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The release to check, as NAME==VERSION.
+    #[arg(env = "INPUT_RELEASE")]
+    pub release: String,
+
+    /// The GitHub repository (OWNER/REPO) the files must have been published from.
+    #[arg(long, env = "INPUT_REPOSITORY")]
+    pub repository: String,
+
+    /// The workflow file (e.g. release.yml) that must have published them [default: any].
+    #[arg(long, env = "INPUT_WORKFLOW")]
+    pub workflow: Option<String>,
+
+    /// The git ref (refs/tags/v1.2.3, or v1.2.3 for a tag or branch) the workflow must have
+    /// run at [default: any].
+    #[arg(long = "ref", env = "INPUT_REF")]
+    pub git_ref: Option<String>,
+
+    /// The commit the workflow must have run at [default: any].
+    #[arg(long, env = "INPUT_COMMIT")]
+    pub commit: Option<String>,
+
+    /// A Sigstore trusted root (trusted_root.json) to verify against [default: Sigstore's
+    /// public-good root, which PyPI uses, as built in].
+    #[arg(long, env = "INPUT_TRUST-ROOT")]
+    pub trust_root: Option<PathBuf>,
+
+    /// The OIDC issuer the signing certificates must name (another only with another
+    /// Sigstore's trust root).
+    #[arg(long, env = "INPUT_OIDC-ISSUER", default_value = crate::attest::verify::GITHUB_ISSUER)]
+    pub oidc_issuer: String,
+
+    /// The index's legacy upload URL (decides which index is asked).
+    #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
+    pub repository_url: String,
+
+    /// Web root of the index, which serves the integrity API [default: derived from
+    /// --repository-url].
+    #[arg(long, env = "INPUT_INDEX-URL")]
+    pub index_url: Option<String>,
+
+    /// The index's simple index (PEP 503/691), which lists the release's files [default:
+    /// derived from --repository-url].
+    #[arg(long, env = "INPUT_SIMPLE-URL")]
+    pub simple_url: Option<String>,
+
+    /// Also write the verdicts as JSON to this file.
+    #[arg(long, env = "INPUT_REPORT")]
+    pub report: Option<PathBuf>,
+
+    /// Seconds a request may stall without a byte before it is retried (and a small API
+    /// request may take in all).
+    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
+    pub timeout: u64,
+
+    /// Show debug output.
+    #[arg(long, short, env = "INPUT_VERBOSE")]
+    pub verbose: bool,
+}
+
+pub struct VerifyConfig {
+    /// The project name, PEP 503-normalised.
+    pub normalized: String,
+    pub version: String,
+    pub index: IndexTarget,
+    pub expected: crate::attest::verify::Expected,
+    pub trust: crate::attest::verify::TrustRoot,
+    pub report: Option<PathBuf>,
+    pub http: Http,
+}
+
+impl VerifyArgs {
+    pub fn resolve(self, runner: &Runner) -> anyhow::Result<VerifyConfig> {
+        let (name, version) = self
+            .release
+            .trim()
+            .split_once("==")
+            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} is not NAME==VERSION (e.g. example-package==1.2.3): fix the release \
+                     argument",
+                    reporting::shown(&self.release)
+                )
+            })?;
+        let normalized = crate::distribution::normalized_name(&name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is not a project name: fix the release argument",
+                reporting::shown(&name)
+            )
+        })?;
+        if version.parse::<pep440_rs::Version>().is_err() {
+            anyhow::bail!(
+                "{} is not a PEP 440 version: fix the release argument",
+                reporting::shown(&version)
+            );
+        }
+        let repository = self.repository.trim().to_owned();
+        let parts: Vec<&str> = repository.split('/').collect();
+        if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+            anyhow::bail!(
+                "--repository {} is not OWNER/REPO: fix --repository",
+                reporting::shown(&repository)
+            );
+        }
+        let trust = match &self.trust_root {
+            Some(path) => crate::attest::verify::TrustRoot::from_file(path)?,
+            None => crate::attest::verify::TrustRoot::public_good()?,
+        };
+        let trim = |v: Option<String>| non_empty(v).map(|s| s.trim().to_owned());
+        Ok(VerifyConfig {
+            normalized,
+            version,
+            index: with_simple_url(
+                index_target(&self.repository_url, self.index_url)?,
+                self.simple_url,
+            )?,
+            expected: crate::attest::verify::Expected {
+                issuer: self.oidc_issuer.trim().to_owned(),
+                repository,
+                workflow: trim(self.workflow),
+                git_ref: trim(self.git_ref),
+                commit: trim(self.commit),
+            },
+            trust,
+            report: self.report.filter(|p| !p.as_os_str().is_empty()),
+            http: http_client(runner, self.timeout)?,
+        })
+    }
 }

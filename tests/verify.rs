@@ -1,7 +1,12 @@
 //! Provenance verification: attestations signed by the binary's own signer against the
 //! testbed's Sigstore (Fulcio + Rekor + trusted root), verified by `attest::verify`, and each
 //! way one can be wrong seen refused for its reason.
+mod common;
+
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use common::{Stack, PROJECT};
 
 use pypi_oidc_publish::attest::verify::{verify_attestation, Expected, TrustRoot};
 use pypi_oidc_publish::attest::{Signer, SigstoreUrls};
@@ -9,8 +14,9 @@ use pypi_oidc_publish::http::{Http, RetryPolicy};
 use pypi_oidc_publish::oidc::RunnerOidc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use testbed::github::JobClaims;
 use testbed::github::{GitHub, GitHubConfig};
-use testbed::sigstore::{Sigstore, SigstoreConfig};
+use testbed::sigstore::{verify_with_sigstore_python, Sigstore, SigstoreConfig};
 use url::Url;
 
 /// The testbed's GitHub and Sigstore, and a signer holding a certificate for this
@@ -210,4 +216,258 @@ async fn another_sigstore_is_not_trusted() {
     let public = TrustRoot::public_good().unwrap();
     let why = verify_attestation(&public, &attestation, WHEEL, &sha).unwrap_err();
     assert!(why.starts_with("Sigstore verification failed: "), "{why}");
+}
+
+// ---------------------------------------------------------------------------------------
+// `verify NAME==VERSION` against the local Warehouse's simple API, files and integrity API,
+// with sigstore-python's verdict on the same attestation and file beside each of ours.
+
+struct Published {
+    stack: Stack,
+    trusted_root: PathBuf,
+    dist: PathBuf,
+    wheel: String,
+    sdist: String,
+}
+
+async fn published() -> Published {
+    let (stack, sigstore) = Stack::with_sigstore().await;
+    let trusted_root = stack.tmp.path().join("trusted_root.json");
+    std::fs::write(&trusted_root, sigstore.trusted_root_json()).unwrap();
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let args = [
+        dist.to_str().unwrap(),
+        "--fulcio-url",
+        &sigstore.fulcio_url(),
+        "--rekor-url",
+        &sigstore.rekor_url(),
+    ];
+    let out = stack.publish(&args, &stack.oidc_env()).await;
+    assert!(out.ok(), "{}", out.debug());
+    // The Sigstore must outlive the publish only: verifying needs no service but the index.
+    drop(sigstore);
+    let files = stack.warehouse.files(PROJECT, "1.0.0");
+    let name = |suffix: &str| {
+        files
+            .iter()
+            .find(|f| f.filename.ends_with(suffix))
+            .unwrap()
+            .filename
+            .clone()
+    };
+    Published {
+        wheel: name(".whl"),
+        sdist: name(".tar.gz"),
+        stack,
+        trusted_root,
+        dist,
+    }
+}
+
+fn python() -> PathBuf {
+    PathBuf::from(std::env::var("SIGSTORE_PYTHON").unwrap_or_else(|_| "python3".to_owned()))
+}
+
+impl Published {
+    async fn verify(&self, extra: &[&str]) -> common::Outcome {
+        let upload = self.stack.warehouse.upload_url();
+        let issuer = self.stack.github.issuer();
+        let repository = self.stack.github.config().repository.clone();
+        let mut args = vec![
+            "verify",
+            "demo-package==1.0.0",
+            "--repository-url",
+            &upload,
+            "--trust-root",
+            self.trusted_root.to_str().unwrap(),
+            "--oidc-issuer",
+            &issuer,
+            "--repository",
+            &repository,
+            "--report",
+            "verify.json",
+        ];
+        args.extend_from_slice(extra);
+        common::run(self.stack.tmp.path(), &args, &[]).await
+    }
+
+    /// The attestation the index serves for `filename`, written to a file for
+    /// sigstore-python.
+    fn served_attestation(&self, filename: &str) -> PathBuf {
+        let provenance = self.stack.warehouse.provenance(filename).unwrap();
+        let attestation = &provenance["attestation_bundles"][0]["attestations"][0];
+        let path = self.stack.tmp.path().join(format!("{filename}.served"));
+        std::fs::write(&path, attestation.to_string()).unwrap();
+        path
+    }
+
+    /// sigstore-python's verdict on what the index serves for `filename`, checked against
+    /// `local` with the publisher identity of `workflow`.
+    fn python_accepts(&self, filename: &str, local: &Path, workflow: &str) -> bool {
+        let claims = JobClaims::for_repo(self.stack.github.config());
+        let identity = format!("https://github.com/{}", claims.job_workflow_ref)
+            .replace("publish.yml", workflow);
+        verify_with_sigstore_python(
+            &python(),
+            &self.trusted_root,
+            &self.served_attestation(filename),
+            local,
+            &identity,
+            &self.stack.github.issuer(),
+        )
+        .is_ok()
+    }
+
+    fn row<'a>(&self, out: &'a common::Outcome, filename: &str) -> &'a str {
+        out.stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {filename}: ")))
+            .unwrap_or_else(|| panic!("no row for {filename}: {}", out.debug()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_passes_a_good_release_and_names_its_publisher() {
+    let p = published().await;
+    let out = p
+        .verify(&["--workflow", "publish.yml", "--ref", "main"])
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    for filename in [&p.wheel, &p.sdist] {
+        let row = p.row(&out, filename);
+        assert!(row.starts_with("✅ verified "), "{row}");
+        assert!(row.contains("publish.yml@refs/heads/main"), "{row}");
+        assert!(p.python_accepts(filename, &p.dist.join(filename), "publish.yml"));
+    }
+    let report: Value = serde_json::from_str(&out.report).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["files"][0]["verdict"], "verified");
+    assert_eq!(
+        report["files"][0]["identity"]["repository"],
+        p.stack.github.config().repository.as_str()
+    );
+    assert!(out.summary.contains("| ✅ verified |"), "{}", out.summary);
+    // The integrity API was asked in its own media type.
+    assert!(p
+        .stack
+        .warehouse
+        .requests()
+        .iter()
+        .any(
+            |(_, path, status)| path.starts_with("/integrity/demo-package/1.0.0/")
+                && *status == 200
+        ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_fails_another_publisher_identity_as_sigstore_python_does() {
+    let p = published().await;
+    let out = p.verify(&["--workflow", "release.yml"]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    let row = p.row(&out, &p.wheel);
+    assert!(
+        row.starts_with("❌ another identity")
+            && row.contains("workflow publish.yml (expected release.yml)"),
+        "{row}"
+    );
+    assert!(!p.python_accepts(&p.wheel, &p.dist.join(&p.wheel), "release.yml"));
+    assert!(
+        out.stderr
+            .contains("2 of 2 files of demo-package==1.0.0 not verified"),
+        "{}",
+        out.stderr
+    );
+    let report: Value = serde_json::from_str(&out.report).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["files"][0]["verdict"], "another-identity");
+
+    let upload = p.stack.warehouse.upload_url();
+    let out = common::run(
+        p.stack.tmp.path(),
+        &[
+            "verify",
+            "demo-package==1.0.0",
+            "--repository-url",
+            &upload,
+            "--trust-root",
+            p.trusted_root.to_str().unwrap(),
+            "--oidc-issuer",
+            &p.stack.github.issuer(),
+            "--repository",
+            "someone/else",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(p
+        .row(&out, &p.sdist)
+        .contains("repository octo-org/octo-repo (expected someone/else)"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_fails_each_bad_file_for_its_reason_as_sigstore_python_does() {
+    let p = published().await;
+    let wheel_provenance = p.stack.warehouse.provenance(&p.wheel).unwrap();
+    let sdist_provenance = p.stack.warehouse.provenance(&p.sdist).unwrap();
+
+    // The index serves the sdist's attestation for the wheel.
+    p.stack
+        .warehouse
+        .serve_provenance(&p.wheel, Some(sdist_provenance.clone()));
+    let out = p.verify(&[]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    let row = p.row(&out, &p.wheel);
+    assert!(
+        row.starts_with("❌ invalid") && row.contains("does not match any subject"),
+        "{row}"
+    );
+    assert!(p.row(&out, &p.sdist).starts_with("✅ verified"));
+    assert!(!p.python_accepts(&p.wheel, &p.dist.join(&p.wheel), "publish.yml"));
+
+    // The wheel's Rekor entry with the sdist entry's inclusion proof.
+    let mut swapped = wheel_provenance.clone();
+    let proof = "/attestation_bundles/0/attestations/0/verification_material/\
+                 transparency_entries/0/inclusionProof";
+    *swapped.pointer_mut(proof).unwrap() = sdist_provenance.pointer(proof).unwrap().clone();
+    p.stack.warehouse.serve_provenance(&p.wheel, Some(swapped));
+    let out = p.verify(&[]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    let row = p.row(&out, &p.wheel);
+    assert!(
+        row.starts_with("❌ invalid") && row.contains("Sigstore verification failed"),
+        "{row}"
+    );
+    assert!(!p.python_accepts(&p.wheel, &p.dist.join(&p.wheel), "publish.yml"));
+
+    // No provenance at all.
+    p.stack.warehouse.serve_provenance(&p.wheel, None);
+    let out = p.verify(&[]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(p.row(&out, &p.wheel).starts_with("❌ unsigned"));
+
+    // The file the index serves is not the one it lists (and signed).
+    p.stack
+        .warehouse
+        .serve_provenance(&p.wheel, Some(wheel_provenance));
+    let stored = p
+        .stack
+        .warehouse
+        .files(PROJECT, "1.0.0")
+        .into_iter()
+        .find(|f| f.filename == p.wheel)
+        .unwrap();
+    let mut bytes = std::fs::read(&stored.path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&stored.path, &bytes).unwrap();
+    let out = p.verify(&[]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    let row = p.row(&out, &p.wheel);
+    assert!(
+        row.starts_with("❌ invalid")
+            && row.contains(&format!("the index lists {}", stored.sha256)),
+        "{row}"
+    );
+    assert!(!p.python_accepts(&p.wheel, &stored.path, "publish.yml"));
 }
