@@ -356,6 +356,12 @@ pub struct PublishArgs {
     #[arg(long, env = "INPUT_REKOR-URL")]
     pub rekor_url: Option<String>,
 
+    /// The Sigstore trusted root the provenance is read back against after the upload
+    /// [default: Sigstore's public-good root with the public Sigstore; none (not read back)
+    /// with --fulcio-url/--rekor-url].
+    #[arg(long, env = "INPUT_TRUST-ROOT")]
+    pub trust_root: Option<PathBuf>,
+
     /// Seconds a request may stall without a byte before it is retried (and a small API
     /// request may take in all).
     #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
@@ -511,6 +517,8 @@ pub struct AttestationRequest {
     pub wanted: bool,
     pub fulcio: Option<Url>,
     pub rekor: Option<Url>,
+    /// What the provenance is read back against (`--trust-root`, read at start).
+    pub trust_root: Option<crate::attest::verify::TrustRoot>,
 }
 
 impl AttestationRequest {
@@ -603,6 +611,11 @@ impl PublishArgs {
             wanted: self.attestations,
             fulcio: sigstore_url("--fulcio-url", "Fulcio", self.fulcio_url.clone())?,
             rekor: sigstore_url("--rekor-url", "Rekor", self.rekor_url.clone())?,
+            trust_root: self
+                .trust_root
+                .as_deref()
+                .map(crate::attest::verify::TrustRoot::from_file)
+                .transpose()?,
         };
         Ok(PublishConfig {
             source,

@@ -471,3 +471,113 @@ async fn verify_fails_each_bad_file_for_its_reason_as_sigstore_python_does() {
     );
     assert!(!p.python_accepts(&p.wheel, &stored.path, "publish.yml"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Read back after a publish: the provenance the index serves for each signed file, verified
+// against the trust root and this run's own certificate identity.
+
+async fn publish_with_trust_root(
+    stack: &Stack,
+    sigstore: &Sigstore,
+    trusted_root: &Path,
+    dist: &Path,
+) -> common::Outcome {
+    let args = [
+        dist.to_str().unwrap(),
+        "--fulcio-url",
+        &sigstore.fulcio_url(),
+        "--rekor-url",
+        &sigstore.rekor_url(),
+        "--trust-root",
+        trusted_root.to_str().unwrap(),
+    ];
+    stack.publish(&args, &stack.oidc_env()).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_reads_back_and_verifies_the_provenance_of_every_file() {
+    let (stack, sigstore) = Stack::with_sigstore().await;
+    let trusted_root = stack.tmp.path().join("trusted_root.json");
+    std::fs::write(&trusted_root, sigstore.trusted_root_json()).unwrap();
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let out = publish_with_trust_root(&stack, &sigstore, &trusted_root, &dist).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(out.output("complete"), "true");
+    let published = out.published();
+    assert_eq!(published.len(), 2);
+    for entry in &published {
+        assert_eq!(entry["provenance"], "verified", "{entry}");
+    }
+    assert!(out.summary.contains("| Provenance |"), "{}", out.summary);
+    assert_eq!(
+        out.summary.matches("| ✅ verified |").count(),
+        2,
+        "{}",
+        out.summary
+    );
+    assert!(
+        out.stderr
+            .contains("provenance read back from the index and verified for 2 files"),
+        "{}",
+        out.stderr
+    );
+    let integrity_reads = stack
+        .warehouse
+        .requests()
+        .iter()
+        .filter(|(_, path, _)| path.starts_with("/integrity/"))
+        .count();
+    assert_eq!(integrity_reads, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_whose_index_serves_another_files_provenance_is_incomplete() {
+    let (stack, sigstore) = Stack::with_sigstore().await;
+    let trusted_root = stack.tmp.path().join("trusted_root.json");
+    std::fs::write(&trusted_root, sigstore.trusted_root_json()).unwrap();
+    let first = stack.dists(PROJECT, "1.0.0");
+    let out = publish_with_trust_root(&stack, &sigstore, &trusted_root, &first).await;
+    assert!(out.ok(), "{}", out.debug());
+    let old_wheel = stack
+        .warehouse
+        .files(PROJECT, "1.0.0")
+        .into_iter()
+        .find(|f| f.filename.ends_with(".whl"))
+        .unwrap()
+        .filename;
+
+    // The index will serve the 1.0.0 wheel's provenance for the 2.0.0 wheel (the first
+    // provenance stored for a file name is the one served).
+    let second = stack.dists(PROJECT, "2.0.0");
+    let new_wheel = std::fs::read_dir(&second)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.ends_with(".whl"))
+        .unwrap();
+    stack
+        .warehouse
+        .serve_provenance(&new_wheel, stack.warehouse.provenance(&old_wheel));
+    let out = publish_with_trust_root(&stack, &sigstore, &trusted_root, &second).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert_eq!(out.output("complete"), "false");
+    let entry = out
+        .published()
+        .into_iter()
+        .find(|e| e["filename"] == new_wheel.as_str())
+        .unwrap();
+    assert_eq!(entry["provenance"], "invalid", "{entry}");
+    assert!(
+        entry["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not match any subject"),
+        "{entry}"
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("provenance NOT verified: {new_wheel}")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.summary.contains("| ❌ invalid |"), "{}", out.summary);
+}

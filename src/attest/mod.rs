@@ -15,6 +15,7 @@
 mod dsse;
 mod fulcio;
 mod merkle;
+pub mod provenance;
 mod rekor;
 pub mod verify;
 

@@ -188,6 +188,28 @@ pub fn verify_attestation(
     })
 }
 
+/// The publisher identity a certificate (DER) names: what this run signed with, to compare
+/// what the index serves back with.
+pub fn certificate_identity(der: &[u8]) -> Result<Identity, String> {
+    let der = sigstore_verify::types::DerCertificate::from_bytes(der);
+    let info = sigstore_verify::crypto::parse_certificate_info(&der)
+        .map_err(|e| format!("the signing certificate cannot be read: {}", shown(e)))?;
+    identity(info.issuer.as_deref(), &info.ci_claims)
+}
+
+impl Expected {
+    /// Exactly `identity`: the same issuer, repository, workflow, ref and commit.
+    pub fn exactly(identity: &Identity) -> Expected {
+        Expected {
+            issuer: identity.issuer.clone(),
+            repository: identity.repository.clone(),
+            workflow: Some(identity.workflow.clone()),
+            git_ref: Some(identity.git_ref.clone()),
+            commit: Some(identity.commit.clone()),
+        }
+    }
+}
+
 /// The attestation object as the Sigstore bundle (v0.3) it abbreviates, as pypi-attestations'
 /// `Attestation.to_bundle` builds it.
 fn to_bundle(attestation: &Value) -> Result<Bundle, String> {

@@ -4,11 +4,12 @@
 //! identity the certificates name is compared with the one the caller expects.
 use anyhow::anyhow;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::attest::verify::{verify_attestation, Expected, Identity, TrustRoot};
+use crate::attest::provenance::{self, Verdict};
+use crate::attest::verify::{Expected, TrustRoot};
 use crate::cli::VerifyArgs;
 use crate::http::{self, Failure as HttpFailure, Http};
 use crate::index::{IndexFile, SimpleApi};
@@ -17,48 +18,9 @@ use crate::runner::Runner;
 
 use super::{plural, Failure};
 
-/// Warehouse's integrity API media type (`warehouse/api/integrity.py`).
-const INTEGRITY_V1: &str = "application/vnd.pypi.integrity.v1+json";
-
 /// The largest file downloaded (PyPI's limit can be raised per project, far beyond its 100 MiB
 /// default; the bytes are hashed as they arrive and never held).
 const MAX_FILE_SIZE: u64 = 8 << 30;
-
-/// What was found for one file.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "verdict", rename_all = "kebab-case")]
-enum Verdict {
-    /// Every attestation verified, all by the expected publisher.
-    Verified { identity: Identity },
-    /// The index serves no provenance for it.
-    Unsigned,
-    /// The content, an attestation or the index's answer is wrong.
-    Invalid { reason: String },
-    /// Valid attestations, by someone else than the expected publisher.
-    AnotherIdentity { reason: String, identity: Identity },
-}
-
-impl Verdict {
-    fn label(&self) -> &'static str {
-        match self {
-            Verdict::Verified { .. } => "verified",
-            Verdict::Unsigned => "unsigned",
-            Verdict::Invalid { .. } => "invalid",
-            Verdict::AnotherIdentity { .. } => "another identity",
-        }
-    }
-
-    fn detail(&self) -> String {
-        match self {
-            Verdict::Verified { identity } => format!(
-                "{} {}@{} ({})",
-                identity.repository, identity.workflow, identity.git_ref, identity.commit
-            ),
-            Verdict::Unsigned => "the index serves no provenance for it".to_owned(),
-            Verdict::Invalid { reason } | Verdict::AnotherIdentity { reason, .. } => reason.clone(),
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct FileReport {
@@ -206,55 +168,20 @@ async fn check_file(
         }
         Err(e) => return invalid(format!("{e:#}")),
     }
-    let provenance = match read_provenance(http, cfg, &file.filename).await {
+    let provenance = match provenance::read(
+        http,
+        &cfg.index.index_url,
+        &cfg.normalized,
+        &cfg.version,
+        &file.filename,
+    )
+    .await
+    {
         Ok(Some(p)) => p,
         Ok(None) => return Verdict::Unsigned,
         Err(e) => return invalid(format!("{e:#}")),
     };
-    judge(trust, expected, &provenance, &file.filename, listed)
-}
-
-/// Every attestation of every bundle must verify; all must name the expected publisher.
-fn judge(
-    trust: &TrustRoot,
-    expected: &Expected,
-    provenance: &Value,
-    filename: &str,
-    sha256: &str,
-) -> Verdict {
-    let invalid = |reason: String| Verdict::Invalid { reason };
-    if provenance.get("version").and_then(Value::as_u64) != Some(1) {
-        return invalid("the index's provenance object is not version 1".to_owned());
-    }
-    let attestations: Vec<&Value> = provenance
-        .get("attestation_bundles")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b.get("attestations").and_then(Value::as_array))
-        .flatten()
-        .collect();
-    if attestations.is_empty() {
-        return invalid("the index's provenance holds no attestation".to_owned());
-    }
-    let mut identity = None;
-    for attestation in attestations {
-        let verified = match verify_attestation(trust, attestation, filename, sha256) {
-            Ok(v) => v,
-            Err(reason) => return invalid(reason),
-        };
-        if let Some(reason) = expected.mismatch(&verified.identity) {
-            return Verdict::AnotherIdentity {
-                reason,
-                identity: verified.identity,
-            };
-        }
-        identity = Some(verified.identity);
-    }
-    match identity {
-        Some(identity) => Verdict::Verified { identity },
-        None => invalid("the index's provenance holds no attestation".to_owned()),
-    }
+    provenance::judge(trust, expected, &provenance, &file.filename, listed)
 }
 
 /// The file's sha256, hashed as it downloads (at most [`MAX_FILE_SIZE`] bytes).
@@ -293,46 +220,4 @@ async fn download_sha256(http: &Http, url: &Url, filename: &str) -> anyhow::Resu
         Ok(hex::encode(hasher.finalize()))
     })
     .await
-}
-
-/// The file's provenance object from the integrity API, `None` when the index has none.
-async fn read_provenance(
-    http: &Http,
-    cfg: &crate::cli::VerifyConfig,
-    filename: &str,
-) -> anyhow::Result<Option<Value>> {
-    let mut url = cfg.index.index_url.clone();
-    url.path_segments_mut()
-        .map_err(|_| anyhow!("{} cannot have a path", cfg.index.index_url))?
-        .pop_if_empty()
-        .extend([
-            "integrity",
-            &cfg.normalized,
-            &cfg.version,
-            filename,
-            "provenance",
-        ]);
-    let what = format!("reading the provenance of {}", shown(filename));
-    let answer = http
-        .retry(&what, |_| async {
-            let request = http
-                .client
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, INTEGRITY_V1);
-            http.send_text(&what, request).await
-        })
-        .await?;
-    if answer.status == reqwest::StatusCode::NOT_FOUND {
-        return Ok(None);
-    }
-    if !answer.status.is_success() {
-        return Err(anyhow!(
-            "{what}: HTTP {}{}",
-            answer.status,
-            http::snippet(&answer.text)
-        ));
-    }
-    serde_json::from_str(&answer.text)
-        .map(Some)
-        .map_err(|_| anyhow!("{what}: the answer is not JSON"))
 }

@@ -6,6 +6,7 @@ mod concurrency;
 mod confirm;
 mod explain;
 mod plan;
+mod readback;
 mod sign;
 mod uploader;
 
@@ -18,6 +19,7 @@ pub use concurrency::Concurrency;
 pub use confirm::confirm;
 pub use explain::Settled;
 pub use plan::{hash_pending, plan, Plan, PlanError, Step};
+pub use readback::read_back;
 pub use sign::sign;
 pub use uploader::{Uploader, Uploads};
 
@@ -93,5 +95,6 @@ pub fn file_report(
         upload_time: on_index.and_then(|f| f.upload_time_iso_8601.clone()),
         error: None,
         attestation_file: None,
+        provenance: None,
     }
 }
