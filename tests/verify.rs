@@ -581,3 +581,45 @@ async fn a_publish_whose_index_serves_another_files_provenance_is_incomplete() {
     );
     assert!(out.summary.contains("| ❌ invalid |"), "{}", out.summary);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_warns_when_the_previous_release_names_another_publisher() {
+    let (stack, sigstore) = Stack::with_sigstore().await;
+    let trusted_root = stack.tmp.path().join("trusted_root.json");
+    std::fs::write(&trusted_root, sigstore.trusted_root_json()).unwrap();
+    for version in ["1.0.0", "2.0.0"] {
+        let dist = stack.dists(PROJECT, version);
+        let out = publish_with_trust_root(&stack, &sigstore, &trusted_root, &dist).await;
+        assert!(out.ok(), "{}", out.debug());
+        assert!(
+            !out.everything().contains("Provenance changed"),
+            "the same publisher released {version} and the release before: {}",
+            out.debug()
+        );
+    }
+    // The index now says 2.0.0 came from another workflow (as after a moved workflow or a
+    // takeover).
+    for file in stack.warehouse.files(PROJECT, "2.0.0") {
+        let mut provenance = stack.warehouse.provenance(&file.filename).unwrap();
+        provenance["attestation_bundles"][0]["publisher"]["workflow"] = "takeover.yml".into();
+        stack
+            .warehouse
+            .serve_provenance(&file.filename, Some(provenance));
+    }
+    let dist = stack.dists(PROJECT, "3.0.0");
+    let out = publish_with_trust_root(&stack, &sigstore, &trusted_root, &dist).await;
+    assert!(out.ok(), "a warning, not a failure: {}", out.debug());
+    assert_eq!(out.output("complete"), "true");
+    let warning = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::warning title=Provenance changed::"))
+        .unwrap_or_else(|| panic!("{}", out.debug()));
+    assert!(
+        warning.contains(
+            "demo-package 3.0.0 was published by GitHub octo-org/octo-repo, workflow publish.yml"
+        ) && warning
+            .contains("but demo-package 2.0.0 by GitHub octo-org/octo-repo, workflow takeover.yml"),
+        "{warning}"
+    );
+}

@@ -216,7 +216,7 @@ async fn read_back(
         }
     };
     for (p, rr) in planned.iter().zip(&mut report.releases) {
-        let (checked, failed) = publish::read_back(
+        let read = publish::read_back(
             &cfg.http,
             &cfg.index.index_url,
             p.release,
@@ -225,7 +225,8 @@ async fn read_back(
             trust,
         )
         .await;
-        for (filename, reason) in &failed {
+        let (checked, failed) = (read.checked, &read.failed);
+        for (filename, reason) in failed {
             reporting::annotate(
                 Level::Error,
                 &format!("Provenance of {filename} not verified"),
@@ -239,6 +240,19 @@ async fn read_back(
                 p.release.normalized_name,
                 p.release.version
             );
+        }
+        if let Some(publisher) = &read.publisher {
+            let change = publish::publisher_change(
+                &cfg.http,
+                cfg.index.simple.as_ref(),
+                &cfg.index.index_url,
+                p.release,
+                publisher,
+            )
+            .await;
+            if let Some(notice) = change {
+                reporting::tell(&notice);
+            }
         }
     }
     Ok(())

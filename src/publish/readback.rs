@@ -13,9 +13,19 @@ use crate::distribution::Release;
 use crate::http::Http;
 use crate::report::{ProvenanceCheck, ReleaseReport};
 
+/// What reading one release's provenance back found, for the caller to tell.
+#[derive(Default)]
+pub struct ReadBack {
+    /// Files read back.
+    pub checked: usize,
+    /// (file, reason) of each file whose provenance is not verified.
+    pub failed: Vec<(String, String)>,
+    /// The publisher the index names for the verified files (its provenance's `publisher`).
+    pub publisher: Option<Value>,
+}
+
 /// Sets `provenance` on every file of `report` that this run signed and the index lists; a
-/// file whose provenance is not verified gets its reason in `error`. Returns the files
-/// checked and the reasons of those that failed, for the caller to tell.
+/// file whose provenance is not verified gets its reason in `error`.
 pub async fn read_back(
     http: &Http,
     index_url: &Url,
@@ -23,9 +33,8 @@ pub async fn read_back(
     steps: &[Step<'_>],
     report: &mut ReleaseReport,
     trust: &TrustRoot,
-) -> (usize, Vec<(String, String)>) {
-    let mut checked = 0;
-    let mut failed = Vec::new();
+) -> ReadBack {
+    let mut out = ReadBack::default();
     for f in report.files.iter_mut().filter(|f| f.status.confirmed()) {
         let Some(step) = steps.iter().find(|s| s.dist.filename == f.filename) else {
             continue;
@@ -33,7 +42,8 @@ pub async fn read_back(
         let (Some(attestation), Some(sha256)) = (step.attestation(), f.sha256.as_deref()) else {
             continue;
         };
-        checked += 1;
+        out.checked += 1;
+        let mut publisher = None;
         let verdict = match signed_as(&attestation.field) {
             Ok(expected) => {
                 match provenance::read(
@@ -45,7 +55,10 @@ pub async fn read_back(
                 )
                 .await
                 {
-                    Ok(Some(p)) => provenance::judge(trust, &expected, &p, &f.filename, sha256),
+                    Ok(Some(p)) => {
+                        publisher = p.pointer("/attestation_bundles/0/publisher").cloned();
+                        provenance::judge(trust, &expected, &p, &f.filename, sha256)
+                    }
                     Ok(None) => Verdict::Unsigned,
                     Err(e) => Verdict::Invalid {
                         reason: format!("{e:#}"),
@@ -56,6 +69,7 @@ pub async fn read_back(
         };
         if verdict.is_verified() {
             f.provenance = Some(ProvenanceCheck::Verified);
+            out.publisher = out.publisher.or(publisher);
         } else {
             let reason = format!(
                 "the provenance the index serves is {}: {}",
@@ -64,10 +78,10 @@ pub async fn read_back(
             );
             f.provenance = Some(ProvenanceCheck::Invalid);
             f.error = Some(reason.clone());
-            failed.push((f.filename.clone(), reason));
+            out.failed.push((f.filename.clone(), reason));
         }
     }
-    (checked, failed)
+    out
 }
 
 /// The identity this run signed with, from the certificate in the attestation it uploaded.
