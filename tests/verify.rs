@@ -35,6 +35,31 @@ async fn signed() -> Signed {
     let sigstore = Sigstore::start(SigstoreConfig::for_issuer(github.issuer()))
         .await
         .unwrap();
+    let http = test_http();
+    let signer = signer(&http, &github, &sigstore).await;
+    Signed {
+        github,
+        sigstore,
+        signer,
+        http,
+    }
+}
+
+fn test_http() -> Http {
+    Http::new(
+        RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            budget: Duration::from_secs(20),
+        },
+        Duration::from_secs(10),
+    )
+    .unwrap()
+}
+
+/// A signer holding a certificate for the job `github` describes now (its claims).
+async fn signer(http: &Http, github: &GitHub, sigstore: &Sigstore) -> Signer {
     let runner = {
         let _guard = ENV_LOCK.lock().unwrap();
         std::env::set_var(
@@ -47,27 +72,11 @@ async fn signed() -> Signed {
         );
         RunnerOidc::for_job(&pypi_oidc_publish::runner::Runner::from_env()).unwrap()
     };
-    let http = Http::new(
-        RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            budget: Duration::from_secs(20),
-        },
-        Duration::from_secs(10),
-    )
-    .unwrap();
     let urls = SigstoreUrls {
         fulcio: Url::parse(&sigstore.fulcio_url()).unwrap(),
         rekor: Url::parse(&sigstore.rekor_url()).unwrap(),
     };
-    let signer = Signer::new(&http, &runner, &urls).await.unwrap();
-    Signed {
-        github,
-        sigstore,
-        signer,
-        http,
-    }
+    Signer::new(http, &runner, &urls).await.unwrap()
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -231,6 +240,15 @@ struct Published {
 }
 
 async fn published() -> Published {
+    let (published, sigstore) = published_keeping_sigstore().await;
+    // The Sigstore must outlive the publish only: verifying needs no service but the index.
+    drop(sigstore);
+    published
+}
+
+/// A release published and signed through the testbed's Sigstore, which stays up to sign
+/// more.
+async fn published_keeping_sigstore() -> (Published, Sigstore) {
     let (stack, sigstore) = Stack::with_sigstore().await;
     let trusted_root = stack.tmp.path().join("trusted_root.json");
     std::fs::write(&trusted_root, sigstore.trusted_root_json()).unwrap();
@@ -244,8 +262,6 @@ async fn published() -> Published {
     ];
     let out = stack.publish(&args, &stack.oidc_env()).await;
     assert!(out.ok(), "{}", out.debug());
-    // The Sigstore must outlive the publish only: verifying needs no service but the index.
-    drop(sigstore);
     let files = stack.warehouse.files(PROJECT, "1.0.0");
     let name = |suffix: &str| {
         files
@@ -255,13 +271,14 @@ async fn published() -> Published {
             .filename
             .clone()
     };
-    Published {
+    let published = Published {
         wheel: name(".whl"),
         sdist: name(".tar.gz"),
         stack,
         trusted_root,
         dist,
-    }
+    };
+    (published, sigstore)
 }
 
 fn python() -> PathBuf {
@@ -307,12 +324,17 @@ impl Published {
         let claims = JobClaims::for_repo(self.stack.github.config());
         let identity = format!("https://github.com/{}", claims.job_workflow_ref)
             .replace("publish.yml", workflow);
+        self.python_accepts_identity(filename, local, &identity)
+    }
+
+    /// sigstore-python's verdict with the certificate identity (its SAN) given in full.
+    fn python_accepts_identity(&self, filename: &str, local: &Path, identity: &str) -> bool {
         verify_with_sigstore_python(
             &python(),
             &self.trusted_root,
             &self.served_attestation(filename),
             local,
-            &identity,
+            identity,
             &self.stack.github.issuer(),
         )
         .is_ok()
@@ -405,6 +427,81 @@ async fn verify_fails_another_publisher_identity_as_sigstore_python_does() {
         .contains("repository octo-org/octo-repo (expected someone/else)"));
 }
 
+/// The index serves, for the wheel, an attestation of its very name and content but signed
+/// with the certificate of another job (`claims`): another repository, or another workflow of
+/// this one, as after a takeover. Returns that job's certificate identity (its SAN).
+async fn serve_signed_by(p: &Published, sigstore: &Sigstore, claims: JobClaims) -> String {
+    let identity = format!("https://github.com/{}", claims.job_workflow_ref);
+    p.stack.github.set_claims(claims.clone());
+    let http = test_http();
+    let signer = signer(&http, &p.stack.github, sigstore).await;
+    let stored = p
+        .stack
+        .warehouse
+        .files(PROJECT, "1.0.0")
+        .into_iter()
+        .find(|f| f.filename == p.wheel)
+        .unwrap();
+    let attestation = signer
+        .attest(&http, &p.wheel, &stored.sha256)
+        .await
+        .unwrap();
+    let mut provenance = p.stack.warehouse.provenance(&p.wheel).unwrap();
+    provenance["attestation_bundles"][0]["attestations"] = serde_json::json!([attestation]);
+    provenance["attestation_bundles"][0]["publisher"]["repository"] = claims.repository.into();
+    p.stack
+        .warehouse
+        .serve_provenance(&p.wheel, Some(provenance));
+    identity
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_fails_a_certificate_of_another_repository_or_workflow_as_sigstore_python_does() {
+    let (p, sigstore) = published_keeping_sigstore().await;
+    let ours = JobClaims::for_repo(p.stack.github.config());
+    let our_identity = format!("https://github.com/{}", ours.job_workflow_ref);
+    let wheel = p.dist.join(&p.wheel);
+
+    // Another repository's `publish.yml`, at the same ref.
+    let elsewhere = GitHubConfig {
+        repository: "someone/else".to_owned(),
+        ..GitHubConfig::default()
+    };
+    let theirs = serve_signed_by(&p, &sigstore, JobClaims::for_repo(&elsewhere)).await;
+    let out = p.verify(&["--workflow", "publish.yml"]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    let row = p.row(&out, &p.wheel);
+    assert!(
+        row.starts_with("❌ another identity")
+            && row.contains("repository someone/else (expected octo-org/octo-repo)"),
+        "{row}"
+    );
+    assert!(p.row(&out, &p.sdist).starts_with("✅ verified"));
+    // sigstore-python refuses it for this repository and accepts it for the other: the
+    // attestation is sound, only its signer is not the expected one.
+    assert!(!p.python_accepts_identity(&p.wheel, &wheel, &our_identity));
+    assert!(p.python_accepts_identity(&p.wheel, &wheel, &theirs));
+
+    // This repository's other workflow.
+    let mut release_yml = ours.clone();
+    release_yml.job_workflow_ref = ours.job_workflow_ref.replace("publish.yml", "release.yml");
+    release_yml.workflow_ref = release_yml.job_workflow_ref.clone();
+    let theirs = serve_signed_by(&p, &sigstore, release_yml).await;
+    let out = p.verify(&["--workflow", "publish.yml"]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    let row = p.row(&out, &p.wheel);
+    assert!(
+        row.starts_with("❌ another identity")
+            && row.contains("workflow release.yml (expected publish.yml)"),
+        "{row}"
+    );
+    assert!(!p.python_accepts_identity(&p.wheel, &wheel, &our_identity));
+    assert!(p.python_accepts_identity(&p.wheel, &wheel, &theirs));
+    // Without --workflow, any workflow of the repository is its publisher.
+    let out = p.verify(&[]).await;
+    assert!(out.ok(), "{}", out.debug());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_fails_each_bad_file_for_its_reason_as_sigstore_python_does() {
     let p = published().await;
@@ -435,7 +532,8 @@ async fn verify_fails_each_bad_file_for_its_reason_as_sigstore_python_does() {
     assert_eq!(out.code, 1, "{}", out.debug());
     let row = p.row(&out, &p.wheel);
     assert!(
-        row.starts_with("❌ invalid") && row.contains("Sigstore verification failed"),
+        row.starts_with("❌ invalid")
+            && row.contains("Sigstore verification failed: invalid inclusion proof"),
         "{row}"
     );
     assert!(!p.python_accepts(&p.wheel, &p.dist.join(&p.wheel), "publish.yml"));
