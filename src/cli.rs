@@ -1008,6 +1008,10 @@ pub struct VerifyArgs {
     #[arg(env = "INPUT_RELEASE")]
     pub release: String,
 
+    /// Local files of the release (or folders holding them) to check instead of downloading
+    /// every file the index lists: each must be listed, with its sha256 [default: download].
+    pub paths: Vec<PathBuf>,
+
     /// The GitHub repository (OWNER/REPO) the files must have been published from.
     #[arg(long, env = "INPUT_REPOSITORY")]
     pub repository: String,
@@ -1067,11 +1071,47 @@ pub struct VerifyConfig {
     /// The project name, PEP 503-normalised.
     pub normalized: String,
     pub version: String,
+    /// Local files to check, named as on the index; empty: download every listed file.
+    pub local: Vec<PathBuf>,
     pub index: IndexTarget,
     pub expected: crate::attest::verify::Expected,
     pub trust: crate::attest::verify::TrustRoot,
     pub report: Option<PathBuf>,
     pub http: Http,
+}
+
+/// The files `paths` name: each file as given, and the distributions (by name) directly in
+/// each folder. A missing path, or a folder without distributions, is an error to fix.
+fn local_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let shown_path = reporting::shown(path.display());
+        let meta = std::fs::metadata(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {shown_path}: {e}: fix the file argument"))?;
+        if !meta.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let before = out.len();
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| anyhow::anyhow!("cannot list {shown_path}: {e}"))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| anyhow::anyhow!("cannot list {shown_path}: {e}"))?;
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            let name = entry.file_name();
+            let is_dist = name
+                .to_str()
+                .is_some_and(|n| crate::distribution::name_and_version(n).is_some());
+            if is_file && is_dist {
+                out.push(entry.path());
+            }
+        }
+        out[before..].sort();
+        if out.len() == before {
+            anyhow::bail!("{shown_path} holds no distribution file (wheel or sdist)");
+        }
+    }
+    Ok(out)
 }
 
 impl VerifyArgs {
@@ -1116,6 +1156,7 @@ impl VerifyArgs {
         Ok(VerifyConfig {
             normalized,
             version,
+            local: local_files(&self.paths)?,
             index: with_simple_url(
                 index_target(&self.repository_url, self.index_url)?,
                 self.simple_url,

@@ -570,6 +570,55 @@ async fn verify_fails_each_bad_file_for_its_reason_as_sigstore_python_does() {
     assert!(!p.python_accepts(&p.wheel, &stored.path, "publish.yml"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_checks_local_files_instead_of_downloading_them() {
+    let p = published().await;
+    let downloads = |p: &Published| {
+        p.stack
+            .warehouse
+            .requests()
+            .iter()
+            .filter(|(_, path, _)| path.starts_with("/packages/"))
+            .count()
+    };
+
+    // The folder the release was built into: both files verified, none downloaded.
+    let out = p.verify(&[p.dist.to_str().unwrap()]).await;
+    assert!(out.ok(), "{}", out.debug());
+    assert!(p.row(&out, &p.wheel).starts_with("✅ verified"));
+    assert!(p.row(&out, &p.sdist).starts_with("✅ verified"));
+    assert_eq!(downloads(&p), 0, "local files are not downloaded");
+
+    // A local copy of the wheel changed after the download: refused, as sigstore-python
+    // refuses it; only the files given are checked.
+    let elsewhere = p.stack.tmp.path().join("downloaded");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let local = elsewhere.join(&p.wheel);
+    let mut bytes = std::fs::read(p.dist.join(&p.wheel)).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&local, &bytes).unwrap();
+    let out = p.verify(&[local.to_str().unwrap()]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    let row = p.row(&out, &p.wheel);
+    assert!(
+        row.starts_with("❌ invalid") && row.contains("its content has sha256"),
+        "{row}"
+    );
+    assert!(!out.stdout.contains(&p.sdist), "{}", out.stdout);
+    assert!(!p.python_accepts(&p.wheel, &local, "publish.yml"));
+
+    // A file the index does not list for this release.
+    let stray = elsewhere.join("demo_package-1.0.0-py2-none-any.whl");
+    std::fs::write(&stray, b"not on the index").unwrap();
+    let out = p.verify(&[stray.to_str().unwrap()]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(p
+        .row(&out, "demo_package-1.0.0-py2-none-any.whl")
+        .contains("the index lists no file of that name for demo-package==1.0.0"));
+    assert_eq!(downloads(&p), 0);
+}
+
 // ---------------------------------------------------------------------------------------
 // Read back after a publish: the provenance the index serves for each signed file, verified
 // against the trust root and this run's own certificate identity.

@@ -1,7 +1,10 @@
 //! `verify NAME==VERSION`: what the index serves, proved for anyone. Every file of the
-//! release is downloaded and its sha256 compared with the index's listing; its provenance
+//! release is downloaded (or the local files given are read) and its sha256 compared with
+//! the index's listing; its provenance
 //! (PEP 740, Warehouse's integrity API) is verified against the trust root, and the publisher
 //! identity the certificates name is compared with the one the caller expects.
+use std::path::Path;
+
 use anyhow::anyhow;
 use serde::Serialize;
 use serde_json::json;
@@ -9,8 +12,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::attest::provenance::{self, Verdict};
-use crate::attest::verify::{Expected, TrustRoot};
-use crate::cli::VerifyArgs;
+use crate::cli::{VerifyArgs, VerifyConfig};
 use crate::http::{self, Failure as HttpFailure, Http};
 use crate::index::{IndexFile, SimpleApi};
 use crate::reporting::{self, outputs, shown, summary, Level};
@@ -63,13 +65,27 @@ pub async fn verify(args: VerifyArgs, runner: &Runner) -> Result<(), Failure> {
     );
 
     let mut reports = Vec::new();
-    for file in &files {
-        let verdict = check_file(&cfg.http, &cfg, &cfg.trust, &cfg.expected, file).await;
-        reports.push(FileReport {
-            filename: file.filename.clone(),
-            sha256: file.digests.sha256.clone(),
-            verdict,
-        });
+    if cfg.local.is_empty() {
+        for file in &files {
+            let verdict = check_file(&cfg, file, Content::Download).await;
+            reports.push(FileReport {
+                filename: file.filename.clone(),
+                sha256: file.digests.sha256.clone(),
+                verdict,
+            });
+        }
+    } else {
+        for path in &cfg.local {
+            reports.push(check_local(&cfg, &release, &files, path).await);
+        }
+        let unchecked = files.len().saturating_sub(reports.len());
+        if unchecked > 0 {
+            tracing::info!(
+                "{unchecked} more file{} of {release} on the index not checked: only the local \
+                 files given are",
+                plural(unchecked)
+            );
+        }
     }
     tell(&release, &reports)?;
     if let Some(path) = &cfg.report {
@@ -144,21 +160,65 @@ fn tell(release: &str, reports: &[FileReport]) -> anyhow::Result<()> {
     summary::write_step_summary(&format!("{md}\n"))
 }
 
-async fn check_file(
-    http: &Http,
-    cfg: &crate::cli::VerifyConfig,
-    trust: &TrustRoot,
-    expected: &Expected,
-    file: &IndexFile,
-) -> Verdict {
+/// Where the bytes whose sha256 is compared with the listing come from.
+enum Content<'a> {
+    /// Downloaded from the URL the index lists.
+    Download,
+    /// A local file, already hashed.
+    Local { sha256: &'a str },
+}
+
+/// One local file: listed by the index for this release under its name, then as a
+/// downloaded one.
+async fn check_local(
+    cfg: &VerifyConfig,
+    release: &str,
+    files: &[IndexFile],
+    path: &Path,
+) -> FileReport {
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let invalid = |reason: String, sha256: Option<String>| FileReport {
+        filename: filename.clone(),
+        sha256,
+        verdict: Verdict::Invalid { reason },
+    };
+    let sha256 = match crate::hashing::hash_file(path).await {
+        Ok(digests) => digests.sha256,
+        Err(e) => return invalid(format!("{e:#}"), None),
+    };
+    let Some(file) = files.iter().find(|f| f.filename == filename) else {
+        return invalid(
+            format!("the index lists no file of that name for {release}"),
+            Some(sha256),
+        );
+    };
+    let verdict = check_file(cfg, file, Content::Local { sha256: &sha256 }).await;
+    FileReport {
+        filename,
+        sha256: Some(sha256.clone()),
+        verdict,
+    }
+}
+
+async fn check_file(cfg: &VerifyConfig, file: &IndexFile, content: Content<'_>) -> Verdict {
+    let http = &cfg.http;
     let invalid = |reason: String| Verdict::Invalid { reason };
     let Some(listed) = file.digests.sha256.as_deref() else {
         return invalid("the index lists no sha256 for it".to_owned());
     };
-    let Some(url) = file.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
-        return invalid("the index lists no download URL for it".to_owned());
+    let actual = match content {
+        Content::Local { sha256 } => Ok(sha256.to_owned()),
+        Content::Download => {
+            let Some(url) = file.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+                return invalid("the index lists no download URL for it".to_owned());
+            };
+            download_sha256(http, &url, &file.filename).await
+        }
     };
-    match download_sha256(http, &url, &file.filename).await {
+    match actual {
         Ok(actual) if actual.eq_ignore_ascii_case(listed) => {}
         Ok(actual) => {
             return invalid(format!(
@@ -181,7 +241,13 @@ async fn check_file(
         Ok(None) => return Verdict::Unsigned,
         Err(e) => return invalid(format!("{e:#}")),
     };
-    provenance::judge(trust, expected, &provenance, &file.filename, listed)
+    provenance::judge(
+        &cfg.trust,
+        &cfg.expected,
+        &provenance,
+        &file.filename,
+        listed,
+    )
 }
 
 /// The file's sha256, hashed as it downloads (at most [`MAX_FILE_SIZE`] bytes).
