@@ -125,13 +125,45 @@ fn every_input_reaches_the_binary_as_the_container_action_passes_it() {
     }
     wanted.sort();
     assert_eq!(passed, wanted, "the run step passes variables of no input");
+    // The run step itself, with a stand-in binary that prints what it was given.
     let script = run["run"].as_str().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("pypi-oidc-publish");
+    // Python, not sh: dash drops a variable whose name holds a dash before a child sees it.
+    let printer = "#!/usr/bin/env python3\n\
+                   import os, sys\n\
+                   for k in sorted(k for k in os.environ if k.startswith('INPUT_')):\n\
+                   \x20   print(f'{k}={os.environ[k]}')\n\
+                   print('args: ' + ' '.join(sys.argv[1:]))\n";
+    std::fs::write(&fake, printer).unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut command = std::process::Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIN", bin.path());
+    for name in inputs.keys() {
+        let var = name.to_uppercase().replace('-', "_");
+        command.env(
+            format!("{INPUT_VAR_PREFIX}{var}"),
+            format!("value of {name}"),
+        );
+    }
+    let out = command.output().unwrap();
     assert!(
-        script.contains(&format!("{INPUT_VAR_PREFIX}*)"))
-            && script.contains("\"INPUT_${name//_/-}=${!var}\"")
-            && script.contains("pypi-oidc-publish\" action"),
-        "the run step must turn each variable back into INPUT_<NAME> and run `action`:\n{script}"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut want: Vec<String> = inputs
+        .keys()
+        .map(|name| format!("INPUT_{}=value of {name}", name.to_uppercase()))
+        .collect();
+    want.sort();
+    want.push("args: action".to_owned());
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), want);
 }
 
 #[test]
