@@ -366,6 +366,11 @@ async fn a_private_indexs_release_gets_no_guessed_pypi_link() {
         "{}",
         recorded.debug()
     );
+    // The log is plain text: a structured event's fields carry no escape codes (which the
+    // writer would show as `\u{1b}[3m` text).
+    let log = recorded.everything();
+    assert!(log.contains("recorded the release file="), "{log}");
+    assert!(!log.contains("\\u{1b}"), "{log}");
 }
 
 /// A simple page is bounded by its entries as well as its bytes: a page of more files than
