@@ -155,6 +155,8 @@ pub(crate) struct Shared {
     pub uploads: Mutex<Vec<UploadRecord>>,
     pub requests: Mutex<Vec<(String, String, u16)>>,
     pub stale_json: AtomicUsize,
+    /// Upload requests being handled right now.
+    pub uploads_in_flight: Arc<AtomicUsize>,
     pub issuer_key: Option<DecodingKey>,
     /// PEP 740 provenance of stored files, by filename (the integrity API serves it).
     pub provenance: Mutex<HashMap<String, serde_json::Value>>,
@@ -180,6 +182,30 @@ impl Shared {
 
     pub fn record_upload(&self, record: UploadRecord) {
         self.uploads.lock().push(record);
+    }
+
+    /// An upload request arrives: counted in flight until the returned guard drops.
+    pub fn upload_arrives(&self) -> Arrival {
+        let counter = self.uploads_in_flight.clone();
+        let in_flight = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        Arrival {
+            started: std::time::Instant::now(),
+            in_flight,
+            counter,
+        }
+    }
+}
+
+/// One upload request being handled: when it arrived and how many were in flight then.
+pub(crate) struct Arrival {
+    pub started: std::time::Instant,
+    pub in_flight: usize,
+    counter: Arc<AtomicUsize>,
+}
+
+impl Drop for Arrival {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -287,6 +313,7 @@ impl Warehouse {
             uploads: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             stale_json: AtomicUsize::new(0),
+            uploads_in_flight: Arc::new(AtomicUsize::new(0)),
             issuer_key,
             provenance: Mutex::new(HashMap::new()),
         });
