@@ -435,12 +435,16 @@ impl Warehouse {
     /// Move a release and its files `days` into the past, as if it had been created then
     /// (the release window counts from its creation).
     pub fn backdate_release(&self, project: &str, version: &str, days: u64) {
+        self.backdate_release_by(project, version, Duration::from_secs(days * 86_400));
+    }
+
+    /// [`Warehouse::backdate_release`] by any span (a window's edge is minutes wide).
+    pub fn backdate_release_by(&self, project: &str, version: &str, by: Duration) {
         let mut index = self.shared.index.lock();
         let Some(version) = names::parse_version(version) else {
             return;
         };
         let canonical = names::canonicalize_version(&version);
-        let by = std::time::Duration::from_secs(days * 86_400);
         let normalized = names::canonicalize_name(project);
         if let Some(release) = index
             .projects
