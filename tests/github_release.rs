@@ -440,7 +440,15 @@ async fn files_come_from_the_run_artifacts_digest_checked() {
     ];
     let out = github_release(&stack, &args).await;
     assert_eq!(out.code, 1, "{}", out.debug());
+    let refusal = format!(
+        "artifact \"dist\" (id {artifact}): the downloaded zip's sha256 is {}, but GitHub \
+         recorded {}",
+        sha256(&zip_of(&entries)),
+        "0".repeat(64)
+    );
+    assert!(out.stderr.contains(&refusal), "{}", out.debug());
     assert!(stack.github.releases().is_empty());
+    assert!(writes(&stack).is_empty(), "{:?}", writes(&stack));
 
     stack.github.set_artifact(artifact, |a| {
         a.digest = Some(format!("sha256:{}", sha256(&a.zip_bytes)))
