@@ -164,8 +164,13 @@ async fn a_hung_server_is_cut_off_by_the_timeout() {
     assert!(out.ok(), "{}", out.debug());
     assert!(started.elapsed() < Duration::from_secs(60), "bounded");
     stored_once(&stack, "3.0.0");
+    // The first file (alone: a new release) met the hung upload, was cut off and sent again.
+    let wheel = "demo_package-3.0.0-py3-none-any.whl";
     assert!(
-        out.stderr.to_lowercase().contains("timed out") || out.stderr.contains("timeout"),
+        out.stderr.contains(&format!(
+            "upload of {wheel}: attempt 1 of 5 failed (sending {wheel}: error sending request: \
+             operation timed out); retrying"
+        )),
         "{}",
         out.stderr
     );
@@ -179,9 +184,32 @@ async fn a_hung_server_is_cut_off_by_the_timeout() {
     let out = stack
         .publish(&[dist.to_str().unwrap(), "--timeout", "1"], &env)
         .await;
-    assert!(!out.ok());
-    assert!(out.stderr.contains("attempts"), "{}", out.stderr);
+    assert_eq!(out.code, 1, "{}", out.debug());
+    for file in [
+        "demo_package-3.1.0-py3-none-any.whl",
+        "demo_package-3.1.0.tar.gz",
+    ] {
+        let given_up = format!("upload of {file} failed after 5 attempts over ");
+        let last =
+            format!("last error: sending {file}: error sending request: operation timed out");
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l.contains(&given_up) && l.contains(&last)),
+            "{}",
+            out.stderr
+        );
+    }
     assert_eq!(out.output("complete"), "false");
+    assert!(stack.warehouse.files(PROJECT, "3.1.0").is_empty());
+    assert!(
+        stack.warehouse.uploads().iter().all(|u| u
+            .filename
+            .as_deref()
+            .is_none_or(|f| !f.contains("3.1.0"))
+            || u.status != 200),
+        "no upload of 3.1.0 was accepted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
