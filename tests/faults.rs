@@ -202,14 +202,6 @@ async fn a_hung_server_is_cut_off_by_the_timeout() {
     }
     assert_eq!(out.output("complete"), "false");
     assert!(stack.warehouse.files(PROJECT, "3.1.0").is_empty());
-    assert!(
-        stack.warehouse.uploads().iter().all(|u| u
-            .filename
-            .as_deref()
-            .is_none_or(|f| !f.contains("3.1.0"))
-            || u.status != 200),
-        "no upload of 3.1.0 was accepted"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
