@@ -849,10 +849,15 @@ async fn a_chunked_download_past_the_listed_size_is_cut_off_at_the_size() {
         .github
         .add_run(WorkflowRun::push_success(stack.github.config()));
     stack.github.add_artifact(run, "dist", zip);
-    stack
-        .github
-        .faults()
-        .inject(route::BLOB, Fault::Chunked { bytes: 1 << 20 }, 1);
+    stack.github.faults().inject(
+        route::BLOB,
+        Fault::Chunked {
+            bytes: 1 << 20,
+            // The body arrives over time, as a download does: the growth can be watched.
+            pause: std::time::Duration::from_millis(2),
+        },
+        1,
+    );
     let temp = runner_temp(&stack);
 
     // Watch every file under RUNNER_TEMP while the download runs; keep the largest size seen.

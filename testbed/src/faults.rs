@@ -54,10 +54,10 @@ pub enum Fault {
     /// Answer `status` with this HTTP reason phrase (as Warehouse puts its message there) and
     /// an empty body. A reason phrase holds no CR or LF, but any other visible text.
     Reason { status: u16, reason: String },
-    /// 200 with a body of `bytes` bytes sent in small pieces with chunked transfer encoding
-    /// (no Content-Length), as a proxy that re-encodes a download answers: the client learns
-    /// the size only by counting.
-    Chunked { bytes: u64 },
+    /// 200 with a body of `bytes` bytes sent in 16 KiB pieces, `pause` apart, with chunked
+    /// transfer encoding (no Content-Length), as a proxy that re-encodes a download answers:
+    /// the client learns the size only by counting.
+    Chunked { bytes: u64, pause: Duration },
 }
 
 /// Marks the answer of [`Fault::DropConnection`], which a server may replace by its own
@@ -199,15 +199,16 @@ impl Faults {
                         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
                 )
             }
-            Fault::Chunked { bytes } => {
+            Fault::Chunked { bytes, pause } => {
                 const PIECE: u64 = 16 << 10;
-                // A short pause per piece: the body arrives over time, as a download does.
-                let pieces = futures_util::stream::unfold(bytes, |left| async move {
+                let pieces = futures_util::stream::unfold(bytes, move |left| async move {
                     if left == 0 {
                         return None;
                     }
                     let n = left.min(PIECE);
-                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    if !pause.is_zero() {
+                        tokio::time::sleep(pause).await;
+                    }
                     let piece = bytes::Bytes::from(vec![b'P'; n as usize]);
                     Some((Ok::<_, std::io::Error>(piece), left - n))
                 });

@@ -154,6 +154,8 @@ pub(crate) struct Shared {
     pub index: Mutex<Index>,
     pub uploads: Mutex<Vec<UploadRecord>>,
     pub requests: Mutex<Vec<(String, String, u16)>>,
+    /// Every header of every request: (path, name, value).
+    pub headers: Mutex<Vec<(String, String, String)>>,
     pub stale_json: AtomicUsize,
     /// Upload requests being handled right now.
     pub uploads_in_flight: Arc<AtomicUsize>,
@@ -220,6 +222,16 @@ pub(crate) fn new_token() -> String {
 async fn record_request(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
+    shared
+        .headers
+        .lock()
+        .extend(req.headers().iter().map(|(name, value)| {
+            (
+                path.clone(),
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        }));
     let resp = next.run(req).await;
     let latency = shared.config.far.latency;
     if !latency.is_zero() {
@@ -312,6 +324,7 @@ impl Warehouse {
             index: Mutex::new(Index::default()),
             uploads: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            headers: Mutex::new(Vec::new()),
             stale_json: AtomicUsize::new(0),
             uploads_in_flight: Arc::new(AtomicUsize::new(0)),
             issuer_key,
@@ -461,6 +474,11 @@ impl Warehouse {
                 f.upload_time -= by;
             }
         }
+    }
+
+    /// Every header of every request so far: (path, name, value).
+    pub fn request_headers(&self) -> Vec<(String, String, String)> {
+        self.shared.headers.lock().clone()
     }
 
     /// Every request so far: (method, path, status).
