@@ -229,7 +229,7 @@ async fn a_429_storm_in_the_first_release_slows_every_release_after_it() {
                 .or_else(|| l.split_once("slow down; "))?;
             rest.split(' ').next()?.parse::<usize>().ok()
         })
-        .last()
+        .next_back()
         .unwrap_or_else(|| panic!("the lowering was not told: {}", out.debug()));
     assert!(lowered <= 4, "one storm halves 8 at least once: {lowered}");
     // The core's wheels were sent together: the storm met uploads in flight at once.
