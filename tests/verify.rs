@@ -745,10 +745,11 @@ async fn a_publish_warns_when_the_previous_release_names_another_publisher() {
         );
     }
     // The index now says 2.0.0 came from another workflow (as after a moved workflow or a
-    // takeover).
+    // takeover), named with a line break and a workflow command after it: outside data.
     for file in stack.warehouse.files(PROJECT, "2.0.0") {
         let mut provenance = stack.warehouse.provenance(&file.filename).unwrap();
-        provenance["attestation_bundles"][0]["publisher"]["workflow"] = "takeover.yml".into();
+        provenance["attestation_bundles"][0]["publisher"]["workflow"] =
+            "takeover.yml\n::error::forged".into();
         stack
             .warehouse
             .serve_provenance(&file.filename, Some(provenance));
@@ -766,7 +767,14 @@ async fn a_publish_warns_when_the_previous_release_names_another_publisher() {
         warning.contains(
             "demo-package 3.0.0 was published by GitHub octo-org/octo-repo, workflow publish.yml"
         ) && warning
-            .contains("but demo-package 2.0.0 by GitHub octo-org/octo-repo, workflow takeover.yml"),
+            .contains("but demo-package 2.0.0 by GitHub octo-org/octo-repo, workflow takeover.yml\\n::error::forged"),
         "{warning}"
+    );
+    assert!(
+        !out.everything()
+            .lines()
+            .any(|l| l.starts_with("::error::forged")),
+        "{}",
+        out.debug()
     );
 }
