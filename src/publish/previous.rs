@@ -52,8 +52,8 @@ pub async fn publisher_change(
     ))
 }
 
-/// The highest earlier release (as written on the index) and the publisher its first file's
-/// provenance names, if any.
+/// The highest earlier release (as written on the index) and the publisher the provenance
+/// of its first signed file names, if any.
 async fn previous_publisher(
     http: &Http,
     simple: &SimpleIndex,
@@ -78,21 +78,28 @@ async fn previous_publisher(
     let Some(previous) = previous else {
         return Ok(None);
     };
-    let Some(file) = page.files_of(&previous.text).into_iter().next() else {
-        return Ok(None);
-    };
-    let served = provenance::read(
-        http,
-        index_url,
-        &release.normalized_name,
-        &previous.text,
-        &file.filename,
-    )
-    .await?;
-    Ok(served
-        .and_then(|p| p.pointer("/attestation_bundles/0/publisher").cloned())
-        .map(|publisher| (previous.text, publisher)))
+    // The first file that has provenance: a release may be signed only in part. Bounded, as
+    // a release may hold dozens of wheels and this is a warning only.
+    for file in page.files_of(&previous.text).iter().take(MAX_FILES_READ) {
+        let served = provenance::read(
+            http,
+            index_url,
+            &release.normalized_name,
+            &previous.text,
+            &file.filename,
+        )
+        .await?;
+        if let Some(publisher) =
+            served.and_then(|p| p.pointer("/attestation_bundles/0/publisher").cloned())
+        {
+            return Ok(Some((previous.text, publisher)));
+        }
+    }
+    Ok(None)
 }
+
+/// Files of the earlier release whose provenance is asked for, at most.
+const MAX_FILES_READ: usize = 4;
 
 /// A provenance publisher as people read it: `GitHub OWNER/REPO, workflow FILE, environment
 /// ENV`. Outside data: the caller shows it through `shown`.
