@@ -78,7 +78,10 @@ pub async fn verify(args: VerifyArgs, runner: &Runner) -> Result<(), Failure> {
         for path in &cfg.local {
             reports.push(check_local(&cfg, &release, &files, path).await);
         }
-        let unchecked = files.len().saturating_sub(reports.len());
+        let unchecked = files
+            .iter()
+            .filter(|f| !reports.iter().any(|r| r.filename == f.filename))
+            .count();
         if unchecked > 0 {
             tracing::info!(
                 "{unchecked} more file{} of {release} on the index not checked: only the local \
