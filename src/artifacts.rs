@@ -311,7 +311,7 @@ pub(crate) fn github_message(body: &str) -> String {
         .and_then(|v| {
             v.get("message")
                 .and_then(|m| m.as_str())
-                .map(|m| crate::reporting::shown(m).to_string())
+                .map(|m| crate::inert::shown(m).to_string())
         })
         .unwrap_or_else(|| http::snippet(body).trim_start_matches(": ").to_owned())
 }
@@ -361,7 +361,7 @@ pub fn vet_run(
 ) -> anyhow::Result<Vec<Concession>> {
     let mut conceded = Vec::new();
     let id = run.id;
-    let event = crate::reporting::shown(&run.event);
+    let event = crate::inert::shown(&run.event);
 
     // The run endpoint was asked under this repository, so the run's own `repository` is this
     // one: its id stands in when GITHUB_REPOSITORY_ID is not set.
@@ -388,7 +388,7 @@ pub fn vet_run(
                     "run {id} (event `{event}`) built code from {} (repository id {}), not \
                      from this repository {repository} (id {}): a fork's code must never be \
                      published from this repository's release job",
-                    crate::reporting::shown(&head.full_name),
+                    crate::inert::shown(&head.full_name),
                     head.id
                         .map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
                     repository_id.map_or_else(|| "unknown".to_owned(), |i| i.to_string()),
@@ -452,7 +452,7 @@ pub fn vet_run(
                 "refusing to publish from workflow run {id}: it ran the workflow {}, but the \
                  `build-workflow` input (--build-workflow) pins {wanted}: pass the id of a run \
                  of {wanted}, or correct build-workflow. Nothing was downloaded.",
-                crate::reporting::shown(path)
+                crate::inert::shown(path)
             ),
             None => bail!(
                 "refusing to publish from workflow run {id}: GitHub did not say which workflow \
@@ -508,7 +508,7 @@ struct GitObject {
 /// `GET git/tags/{sha}` while it names a tag object); None when there is no such tag.
 /// `tag` must pass [`crate::github_release::check_tag`], so it can go into a path as it is.
 pub async fn tag_commit(http: &Http, source: &Source, tag: &str) -> anyhow::Result<Option<String>> {
-    use crate::reporting::shown;
+    use crate::inert::shown;
     crate::github_release::check_tag(tag)?;
     let api = Api::new(http, source)?;
     let what = format!("reading tag {}", shown(tag));
@@ -571,7 +571,7 @@ async fn check_build_ref(
     run: &Run,
     refs: &BuildRefs,
 ) -> anyhow::Result<String> {
-    use crate::reporting::shown;
+    use crate::inert::shown;
     let id = run.id;
     let refuse = |why: String| {
         anyhow!(
@@ -637,7 +637,7 @@ pub async fn download(
 ) -> anyhow::Result<Downloaded> {
     let api = Api::new(http, source)?;
     let run = fetch_run(http, source, sel.run_id).await?;
-    let shown = crate::reporting::shown;
+    let shown = crate::inert::shown;
     tracing::info!(
         "workflow run {} ({}): event {}, workflow {}, from {}, commit {}, conclusion {}",
         run.id,
@@ -672,7 +672,7 @@ pub async fn download(
         tracing::info!(
             "run {} built {}, which build-refs allows",
             run.id,
-            crate::reporting::shown(&checked)
+            crate::inert::shown(&checked)
         );
         Some(checked)
     };

@@ -19,8 +19,8 @@ use url::Url;
 
 use crate::artifacts::Source;
 use crate::http::{self, Answer, Failure, Http};
+use crate::inert::shown;
 use crate::record::published::PublishedFile;
-use crate::reporting::shown;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Release {

@@ -399,7 +399,7 @@ pub fn snippet(body: &str) -> String {
     } else {
         ""
     };
-    format!(": {}{more}", crate::reporting::shown(&cut))
+    format!(": {}{more}", crate::inert::shown(&cut))
 }
 
 /// A URL from an answer (an index's file or release page, GitHub's release or asset), kept

@@ -15,6 +15,7 @@ mod github_release;
 pub mod hashing;
 pub mod http;
 mod index;
+mod inert;
 pub mod oidc;
 mod publish;
 pub mod record;

@@ -14,8 +14,9 @@ use serde_json::Value;
 use url::{Host, Url};
 
 use crate::http::{self, Answer, Failure, Http};
+use crate::inert::shown;
 use crate::report::Notice;
-use crate::reporting::{self, shown};
+use crate::reporting;
 use crate::runner::{IdTokenRequest, Runner};
 use crate::secret::Secret;
 
@@ -139,7 +140,7 @@ fn missing_id_token_reason(runner: &Runner) -> String {
             "this job runs for a pull request from the fork {}, and GitHub never gives a \
              fork's pull request an OIDC ID token: publish from a workflow that runs in this \
              repository (e.g. `workflow_run` or a release), not on pull requests",
-            reporting::shown(fork)
+            shown(fork)
         );
     }
     "the job has no OIDC ID token (ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN \
@@ -522,10 +523,10 @@ impl Publisher {
         let environment =
             claim(claims, "environment").unwrap_or("(leave empty: this job has no environment)");
         Publisher {
-            owner: reporting::shown(owner).to_string(),
-            repo: reporting::shown(repo).to_string(),
-            workflow: reporting::shown(workflow).to_string(),
-            environment: reporting::shown(environment).to_string(),
+            owner: shown(owner).to_string(),
+            repo: shown(repo).to_string(),
+            workflow: shown(workflow).to_string(),
+            environment: shown(environment).to_string(),
         }
     }
 
@@ -540,7 +541,7 @@ impl Publisher {
     /// Where the publisher is added to `project` (or, for a new project, a pending one).
     pub fn register_at(index_url: &Url, project: &str) -> String {
         let index = index_url.as_str().trim_end_matches('/');
-        let p = reporting::shown(project);
+        let p = shown(project);
         format!(
             "{index}/manage/project/{p}/settings/publishing/ (a project that does not exist \
              yet needs a pending publisher: {index}/manage/account/publishing/)"
@@ -710,8 +711,8 @@ fn claims_notices(claims: &serde_json::Map<String, Value>) -> Vec<Notice> {
                     "this job runs in the reusable workflow {}, called from {}. PyPI does not \
                      accept a reusable workflow as the trusted publisher's workflow: run the \
                      publish step in the calling workflow's own job",
-                    reporting::shown(j),
-                    reporting::shown(w)
+                    shown(j),
+                    shown(w)
                 ),
             ));
         }
@@ -733,7 +734,7 @@ fn explain_refusal(
 ) -> String {
     let mut out = format!("The index refused to mint an upload token (HTTP {status}).\n");
     if let Some(msg) = body.get("message").and_then(Value::as_str) {
-        out.push_str(&format!("Message: {}\n", reporting::shown(msg)));
+        out.push_str(&format!("Message: {}\n", shown(msg)));
     }
     let errors = body
         .get("errors")
@@ -747,11 +748,7 @@ fn explain_refusal(
     for e in &errors {
         let code = e.get("code").and_then(Value::as_str).unwrap_or("?");
         let desc = e.get("description").and_then(Value::as_str).unwrap_or("");
-        out.push_str(&format!(
-            "  [{}] {}\n",
-            reporting::shown(code),
-            reporting::shown(desc)
-        ));
+        out.push_str(&format!("  [{}] {}\n", shown(code), shown(desc)));
     }
     out.push_str("\nClaims of the ID token that was sent:\n");
     for key in SHOWN_CLAIMS {
@@ -760,7 +757,7 @@ fn explain_refusal(
             Some(Value::Null) | None => "(not set)".to_owned(),
             Some(other) => other.to_string(),
         };
-        out.push_str(&format!("  {key:<20} {}\n", reporting::shown(v)));
+        out.push_str(&format!("  {key:<20} {}\n", shown(v)));
     }
     if claim(claims, "event_name") == Some("pull_request_target") {
         out.push_str(

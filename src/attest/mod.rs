@@ -167,7 +167,7 @@ fn service_error(
     let message = serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .map(|m| format!(": {}", crate::reporting::shown(m)))
+        .map(|m| format!(": {}", crate::inert::shown(m)))
         .unwrap_or_else(|| http::snippet(body));
     let message = match secret {
         Some(s) if !s.is_empty() => message.replace(s, "***"),

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
-use crate::reporting::shown;
+use crate::inert::shown;
 
 /// What a file name says a file is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -116,7 +116,7 @@ impl fmt::Display for Problem {
         write!(
             f,
             "{}: {}",
-            crate::reporting::shown(self.path.display()),
+            crate::inert::shown(self.path.display()),
             self.message
         )
     }

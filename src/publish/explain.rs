@@ -4,8 +4,8 @@ use crate::auth::Auth;
 use crate::distribution::{DistKind, Distribution, Release};
 use crate::hashing::{self, Digests};
 use crate::index::{Index, IndexFile};
+use crate::inert::shown;
 use crate::report::Notice;
-use crate::reporting::shown;
 use crate::upload::{Refusal, UploadError};
 
 use super::plan::conflict_message;

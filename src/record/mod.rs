@@ -152,8 +152,8 @@ pub fn run(args: &RecordArgs) -> Result<RecordOutcome> {
                     "{} {}: the publish step's `release-url` is empty (the index has no release \
                      page) and the files are not on PyPI, so no PyPI page is guessed: \
                      `pypi_url` is recorded empty",
-                    crate::reporting::shown(&release.name),
-                    crate::reporting::shown(&release.version)
+                    crate::inert::shown(&release.name),
+                    crate::inert::shown(&release.version)
                 ),
             ));
             String::new()

@@ -7,9 +7,11 @@ pub mod outputs;
 pub mod progress;
 pub mod summary;
 
+/// The command layer's name for [`crate::inert::shown`], beside the writer it words lines for.
+pub use crate::inert::shown;
 pub use log::{
-    add_mask, annotate, command_line, commands_on_stderr, group, in_actions, inert, init,
-    install_panic_hook, print_err, print_out, shown, Group, Level, Shown,
+    add_mask, annotate, command_line, commands_on_stderr, group, in_actions, init,
+    install_panic_hook, print_err, print_out, Group, Level,
 };
 
 use crate::report::{Notice, Severity};
