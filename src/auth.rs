@@ -3,12 +3,12 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use crate::cli::IndexTarget;
+use crate::github::runner::Runner;
 use crate::http::Http;
 use crate::oidc::{
     self, Audience, MintContext, MintError, MintTarget, Minted, Publisher, RunnerOidc,
 };
 use crate::report::Notice;
-use crate::runner::Runner;
 use crate::secret::Secret;
 use crate::upload::Credentials;
 

@@ -13,13 +13,13 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use url::Url;
 
-use crate::artifacts;
 use crate::attest::SigstoreUrls;
 use crate::auth::TrustedPublishing;
+use crate::github::artifacts;
+use crate::github::runner::Runner;
 use crate::http::{Http, RetryPolicy};
 use crate::publish::Concurrency;
 use crate::reporting;
-use crate::runner::Runner;
 use crate::secret::Secret;
 
 pub const DEFAULT_REPOSITORY_URL: &str = "https://upload.pypi.org/legacy/";

@@ -40,7 +40,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Production's rules with another first backoff: the test suite shortens it (see
-    /// [`crate::runner::Runner::retry_base_ms`]) so fault tests stay fast, while the number
+    /// [`crate::github::runner::Runner::retry_base_ms`]) so fault tests stay fast, while the number
     /// of attempts and the rules stay those of production.
     pub fn with_base_delay(base: Duration) -> Self {
         RetryPolicy {

@@ -5,13 +5,12 @@
 //! pieces they exercise. Only those are public; the rest is the publish machinery the
 //! commands use.
 
-pub mod artifacts;
 pub mod attest;
 mod auth;
 pub mod cli;
 pub mod commands;
 pub mod distribution;
-mod github_release;
+pub mod github;
 pub mod hashing;
 pub mod http;
 mod index;
@@ -21,7 +20,6 @@ mod publish;
 pub mod record;
 mod report;
 pub mod reporting;
-pub mod runner;
 mod secret;
 pub mod signals;
 mod upload;

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use pypi_oidc_publish::{cli, commands, reporting, runner::Runner, signals};
+use pypi_oidc_publish::{cli, commands, github::runner::Runner, reporting, signals};
 
 fn main() -> ExitCode {
     reporting::install_panic_hook();

@@ -13,11 +13,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::{Host, Url};
 
+use crate::github::runner::{IdTokenRequest, Runner};
 use crate::http::{self, Answer, Failure, Http};
 use crate::inert::shown;
 use crate::report::Notice;
 use crate::reporting;
-use crate::runner::{IdTokenRequest, Runner};
 use crate::secret::Secret;
 
 /// The claims shown when the index refuses a token, in the order a reader compares them with

@@ -530,7 +530,7 @@ async fn env() -> Env {
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
             github.id_token_request_token(),
         );
-        RunnerOidc::for_job(&pypi_oidc_publish::runner::Runner::from_env()).unwrap()
+        RunnerOidc::for_job(&pypi_oidc_publish::github::runner::Runner::from_env()).unwrap()
     };
     let http = Http::new(
         RetryPolicy {

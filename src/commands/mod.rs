@@ -9,8 +9,8 @@ pub mod publish;
 mod record;
 
 use crate::cli::{Command, Invocation};
+use crate::github::runner::Runner;
 use crate::reporting::{self, Level};
-use crate::runner::Runner;
 
 /// How a command failed.
 #[derive(Debug)]

@@ -4,9 +4,9 @@ use pep440_rs::Version;
 
 use crate::cli::{PreflightArgs, PreflightSubject};
 use crate::distribution;
+use crate::github::runner::Runner;
 use crate::report::Notice;
 use crate::reporting::{self, outputs, shown, summary, Level};
-use crate::runner::Runner;
 use crate::versions::{self, Verdict};
 
 use super::{plural, Failure};

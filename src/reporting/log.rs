@@ -16,8 +16,8 @@ use std::sync::{Mutex, OnceLock};
 
 use indicatif::ProgressBar;
 
+use crate::github::runner::Runner;
 use crate::inert::{inert, shown};
-use crate::runner::Runner;
 
 /// Where the step log and its files are, from the runner's environment; set once at start.
 struct Sink {

@@ -506,10 +506,10 @@ struct GitObject {
 
 /// The commit the tag names, through annotated tags (`GET git/ref/tags/{tag}`, then
 /// `GET git/tags/{sha}` while it names a tag object); None when there is no such tag.
-/// `tag` must pass [`crate::github_release::check_tag`], so it can go into a path as it is.
+/// `tag` must pass [`crate::github::releases::check_tag`], so it can go into a path as it is.
 pub async fn tag_commit(http: &Http, source: &Source, tag: &str) -> anyhow::Result<Option<String>> {
     use crate::inert::shown;
-    crate::github_release::check_tag(tag)?;
+    crate::github::releases::check_tag(tag)?;
     let api = Api::new(http, source)?;
     let what = format!("reading tag {}", shown(tag));
     let Some(json) = api
@@ -595,7 +595,7 @@ async fn check_build_ref(
         )));
     }
     // A name that cannot be a tag's: only a branch pattern can admit it.
-    let tag = if crate::github_release::check_tag(name).is_ok() {
+    let tag = if crate::github::releases::check_tag(name).is_ok() {
         tag_commit(http, source, name).await?
     } else {
         None
