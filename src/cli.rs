@@ -16,6 +16,7 @@ use url::Url;
 use crate::attest::SigstoreUrls;
 use crate::auth::TrustedPublishing;
 use crate::github::artifacts;
+use crate::github::rest::Source;
 use crate::github::runner::Runner;
 use crate::http::{Http, RetryPolicy};
 use crate::publish::Concurrency;
@@ -484,7 +485,7 @@ pub struct IndexTarget {
 
 /// A workflow run's artifacts to take.
 pub struct RunArtifacts {
-    pub source: artifacts::Source,
+    pub source: Source,
     pub selection: artifacts::Selection,
 }
 
@@ -568,7 +569,7 @@ pub struct GithubReleaseConfig {
     /// `GITHUB_SHA` and `GITHUB_REF` of this job.
     pub job_commit: Option<(String, String)>,
     /// The repository, the API and the token (`contents: write`).
-    pub github: artifacts::Source,
+    pub github: Source,
     pub published: String,
     pub tag: Option<String>,
     pub release_url: Option<Url>,
@@ -812,7 +813,7 @@ impl ArtifactArgs {
         })
     }
 
-    fn source(&self, runner: &Runner) -> anyhow::Result<artifacts::Source> {
+    fn source(&self, runner: &Runner) -> anyhow::Result<Source> {
         github_source(
             self.github_token.clone(),
             runner,
@@ -860,11 +861,7 @@ impl ArtifactArgs {
 
 /// The repository, the API and the token (masked at once) the GitHub REST calls use;
 /// `missing` says what to do when there is no token.
-fn github_source(
-    flag: Option<String>,
-    runner: &Runner,
-    missing: &str,
-) -> anyhow::Result<artifacts::Source> {
+fn github_source(flag: Option<String>, runner: &Runner, missing: &str) -> anyhow::Result<Source> {
     let token = non_empty(flag)
         .map(Secret::new)
         .or_else(|| runner.github_token.clone())
@@ -880,7 +877,7 @@ fn github_source(
         .api_url
         .as_deref()
         .unwrap_or("https://api.github.com");
-    Ok(artifacts::Source {
+    Ok(Source {
         api_url: parse_url("GITHUB_API_URL", api)?,
         repository,
         // Set by the runner in every job; without it the run's own `repository.id` is used.

@@ -6,4 +6,5 @@
 //! origin the API names); nothing here speaks to an index or to Sigstore.
 pub mod artifacts;
 pub(crate) mod releases;
+pub(crate) mod rest;
 pub mod runner;

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::github::artifacts::Source;
+use crate::github::rest::Source;
 use crate::http::{self, Answer, Failure, Http};
 use crate::inert::shown;
 use crate::record::published::PublishedFile;
@@ -375,7 +375,7 @@ impl<'a> Releases<'a> {
                 .headers
                 .get(LINK)
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::github::artifacts::next_link);
+                .and_then(crate::github::rest::next_link);
             let Some(next) = next else { break };
             url = Url::parse(&next).with_context(|| format!("{what}: bad `Link` header"))?;
             if page >= 1000 {
@@ -579,7 +579,7 @@ fn already_exists(text: &str) -> bool {
 }
 
 fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
-    let message = crate::github::artifacts::github_message(body);
+    let message = crate::github::rest::github_message(body);
     let hint = match status.as_u16() {
         401 => " Check the GitHub token (github-token input or GITHUB_TOKEN).",
         403 => " The job needs `permissions: contents: write` (and `actions: read` for run artifacts).",
