@@ -923,7 +923,7 @@ fn optional_url(what: &str, s: Option<String>) -> anyhow::Result<Option<Url>> {
 fn sigstore_url(flag: &str, service: &str, s: Option<String>) -> anyhow::Result<Option<Url>> {
     let url = optional_url(flag, s)?;
     if let Some(u) = &url {
-        crate::oidc::check_sigstore_transport(u, service, flag)?;
+        crate::index::mint::check_sigstore_transport(u, service, flag)?;
     }
     Ok(url)
 }

@@ -15,7 +15,6 @@ pub mod hashing;
 pub mod http;
 mod index;
 mod inert;
-pub mod oidc;
 mod publish;
 pub mod record;
 mod report;

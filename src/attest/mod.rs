@@ -28,8 +28,8 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use url::Url;
 
+use crate::github::id_token::RunnerOidc;
 use crate::http::{self, Http};
-use crate::oidc::RunnerOidc;
 
 pub use dsse::{pae, publish_statement, PAYLOAD_TYPE, PUBLISH_PREDICATE};
 

@@ -1,6 +1,7 @@
 //! The index's read side: where it lives, and what it says about a release, through the
 //! Simple API every index serves ([`simple`]) and Warehouse's JSON API ([`json`]).
 mod json;
+pub(crate) mod mint;
 pub mod simple;
 
 use std::sync::atomic::{AtomicBool, Ordering};

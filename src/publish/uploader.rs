@@ -11,8 +11,8 @@ use crate::auth::{Auth, CredentialsError};
 use crate::distribution::{DistKind, Release};
 use crate::hashing::Digests;
 use crate::http::Http;
+use crate::index::mint::MintError;
 use crate::index::Index;
-use crate::oidc::MintError;
 use crate::reporting;
 use crate::upload::{self, Refusal, UploadError, UploadRequest};
 
