@@ -14,11 +14,12 @@ use clap::{Args, Parser, Subcommand};
 use url::Url;
 
 use crate::attest::SigstoreUrls;
-use crate::auth::TrustedPublishing;
 use crate::github::artifacts;
 use crate::github::rest::Source;
 use crate::github::runner::Runner;
 use crate::http::{Http, RetryPolicy};
+use crate::index::auth::TrustedPublishing;
+use crate::index::IndexTarget;
 use crate::publish::Concurrency;
 use crate::reporting;
 use crate::secret::Secret;
@@ -467,20 +468,6 @@ impl Command {
             Command::GithubRelease(a) => a.verbose,
         }
     }
-}
-
-/// The index a command talks to.
-#[derive(Clone, Debug)]
-pub struct IndexTarget {
-    /// The legacy upload URL.
-    pub repository_url: Url,
-    /// The web root: JSON API and trusted-publishing endpoints.
-    pub index_url: Url,
-    /// The simple index, when given or derived from a known layout.
-    pub simple: Option<crate::index::SimpleIndex>,
-    /// The trusted-publishing audience the workflow named for an index other than PyPI and
-    /// TestPyPI (`--oidc-audience`).
-    pub oidc_audience: Option<String>,
 }
 
 /// A workflow run's artifacts to take.

@@ -6,7 +6,6 @@
 //! commands use.
 
 pub mod attest;
-mod auth;
 pub mod cli;
 pub mod commands;
 pub mod distribution;
@@ -21,5 +20,3 @@ mod report;
 pub mod reporting;
 mod secret;
 pub mod signals;
-mod upload;
-mod versions;

@@ -2,12 +2,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::attest::SigstoreUrls;
-use crate::auth::{self, Auth, CredentialsError, TrustedPublishing};
 use crate::cli::{PublishArgs, PublishConfig, SourceChoice};
 use crate::distribution::{self, CheckFailure, Release, Skipped};
 use crate::github::artifacts::{self, Downloaded};
 use crate::github::runner::Runner;
 use crate::hashing::Digests;
+use crate::index::auth::{self, Auth, CredentialsError, TrustedPublishing};
 use crate::index::mint::MintError;
 use crate::index::Index;
 use crate::publish::{self, Plan, PlanError, Step, Uploader, Uploads};

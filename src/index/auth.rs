@@ -2,14 +2,14 @@
 use tokio::sync::Mutex;
 use url::Url;
 
-use crate::cli::IndexTarget;
 use crate::github::id_token::RunnerOidc;
 use crate::github::runner::Runner;
 use crate::http::Http;
 use crate::index::mint::{self, Audience, MintContext, MintError, MintTarget, Minted, Publisher};
+use crate::index::upload::Credentials;
+use crate::index::IndexTarget;
 use crate::report::Notice;
 use crate::secret::Secret;
-use crate::upload::Credentials;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum TrustedPublishing {
