@@ -20,20 +20,22 @@ mod wheel;
 mod zip_framing;
 
 #[cfg(test)]
-mod differential;
-#[cfg(test)]
 mod tests;
 
 pub use collect::{collect, collect_releases};
 pub use filename::{is_distribution, name_and_version, normalized_name};
 pub use metadata::{CoreMetadata, ParseError};
 
-/// The parsers the fuzz targets in `fuzz/` drive directly, because going through
-/// [`collect`] would need a file per input (file names) or a whole archive (metadata rules).
-/// Not a supported API.
+/// The parsers the fuzz targets in `fuzz/` and the differential test against `packaging`
+/// (`tests/differential.rs`) drive directly, because going through [`collect`] would need a
+/// file per input (file names) or a whole archive (metadata rules). Not a supported API.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use super::filename::{classify, parse_wheel, FileClass, WheelName};
+    pub use super::filename::{
+        classify, escaped, parse_wheel, pypi_accepts_platform, FileClass, WheelName,
+    };
+    pub use super::license::check_expression;
+    pub use super::requirement::parse as parse_requirement;
     pub use super::rules::{check as check_metadata, Identity};
 }
 
