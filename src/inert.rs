@@ -1,5 +1,6 @@
-//! Outside text made inert, for the step log: pure functions, so that the checks that word
-//! their findings with outside data (file names, metadata, index and GitHub answers) need not
+//! Outside text made inert, for the step log and for markdown (the job summary, a release's
+//! notes): pure functions, so that the checks that word their findings with outside data (file
+//! names, metadata, index and GitHub answers) and the code that writes to GitHub need not
 //! import the log's writer ([`crate::reporting`]) to do so.
 //!
 //! The runner reads workflow commands on both streams: a line whose start (after blanks) is
@@ -106,6 +107,31 @@ impl fmt::Write for Inert<'_, '_> {
         }
         self.out.write_str(&s[start..])
     }
+}
+
+/// Outside data as inert text of the job summary (markdown with inline HTML): one line
+/// ([`shown`]), and every character that markdown or HTML could read as markup
+/// written as a character reference, so `<script>`, a backtick, `|` (a table cell's end),
+/// `[`...`](...)`, `![`...`]` (an image fetched by every reader), `@team` or `*` show as
+/// themselves. Safe in text, in a table cell and in a quoted
+/// HTML attribute.
+pub fn md(value: impl std::fmt::Display) -> String {
+    let one_line = shown(value).to_string();
+    let mut out = String::with_capacity(one_line.len());
+    for c in one_line.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            // `_` stays: intraword (every wheel name has one) it never starts emphasis.
+            '\'' | '`' | '|' | '*' | '[' | ']' | '\\' | '~' | '!' | '$' | '@' => {
+                out.push_str(&format!("&#{};", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

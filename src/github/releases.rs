@@ -243,7 +243,7 @@ pub fn release_notes(
     release_url: Option<&str>,
     files: &[LocalFile],
 ) -> String {
-    use crate::reporting::summary::md;
+    use crate::inert::md;
     let page = match release_url {
         Some(url) => format!(": {}", md(url)),
         None => " (the index has no release page)".to_owned(),

@@ -16,25 +16,24 @@ use std::sync::{Mutex, OnceLock};
 
 use indicatif::ProgressBar;
 
-use crate::github::runner::Runner;
 use crate::inert::{inert, shown};
 
 /// Where the step log and its files are, from the runner's environment; set once at start.
-struct Sink {
-    in_actions: bool,
-    output_file: Option<PathBuf>,
-    summary_file: Option<PathBuf>,
+/// The caller reads them from the runner, so the writer needs nothing of GitHub's.
+pub struct Sink {
+    /// `GITHUB_ACTIONS`: workflow commands are understood.
+    pub in_actions: bool,
+    /// `$GITHUB_OUTPUT`.
+    pub output_file: Option<PathBuf>,
+    /// `$GITHUB_STEP_SUMMARY`.
+    pub summary_file: Option<PathBuf>,
 }
 
 static SINK: OnceLock<Sink> = OnceLock::new();
 
 /// Take the runner's files and whether this is an Actions job; call once, first thing.
-pub fn init(runner: &Runner) {
-    let _ = SINK.set(Sink {
-        in_actions: runner.in_actions,
-        output_file: runner.output_file.clone(),
-        summary_file: runner.summary_file.clone(),
-    });
+pub fn init(sink: Sink) {
+    let _ = SINK.set(sink);
 }
 
 /// True when running inside a GitHub Actions job (the runner sets `GITHUB_ACTIONS` for every

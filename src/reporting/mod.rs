@@ -11,7 +11,7 @@ pub mod summary;
 pub use crate::inert::shown;
 pub use log::{
     add_mask, annotate, command_line, commands_on_stderr, group, in_actions, init,
-    install_panic_hook, print_err, print_out, Group, Level,
+    install_panic_hook, print_err, print_out, Group, Level, Sink,
 };
 
 use crate::report::{Notice, Severity};
