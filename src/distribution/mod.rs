@@ -1,4 +1,5 @@
 //! Finding, naming and checking the distributions of one release before anything is uploaded.
+//! Party: none: pure checks of local files, so they run (and are fuzzed) without a network.
 //!
 //! [`collect`] turns the paths the user gave into a [`Release`]: every wheel and sdist found,
 //! checked the way PyPI checks them on upload (file names, archive structure, core metadata)

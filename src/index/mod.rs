@@ -1,5 +1,16 @@
-//! The index's read side: where it lives, and what it says about a release, through the
-//! Simple API every index serves ([`simple`]) and Warehouse's JSON API ([`json`]).
+//! Everything said to a Python package index, and read from it. Party: the index (PyPI,
+//! TestPyPI, any Warehouse, devpi, pypiserver, ...); nothing here speaks to GitHub or Sigstore.
+//!
+//! - Where it lives: [`IndexTarget`] (upload URL, web root, simple index, audience).
+//! - The read side: [`simple`] (the Simple API every index serves), [`json`] (Warehouse's JSON
+//!   API), and [`versions`] (what a project holds and whether a version is new, for
+//!   `preflight`).
+//! - Credentials: [`auth`] (an API token or trusted publishing) and [`mint`] (the
+//!   trusted-publishing exchange: the job's ID token, from [`crate::github::id_token`], for
+//!   a short-lived upload token).
+//! - The write side: [`upload`] (the legacy upload form, with a file's attestations).
+//!
+//! A minted token goes only over https to the index it was minted at.
 pub(crate) mod auth;
 mod json;
 pub(crate) mod mint;

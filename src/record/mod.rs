@@ -1,4 +1,5 @@
-//! Recording published URLs into the release fixtures.
+//! Recording published URLs into the release fixtures. Party: none: it reads the publish
+//! step's `published` output ([`published`]) and rewrites local fixture files.
 //!
 //! After the publish job, the target project's `packagerelease` fixture for the release gets
 //! its `pypi_url`, `release_on` (and `github_url` when given). The file is rewritten exactly

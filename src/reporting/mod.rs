@@ -1,6 +1,8 @@
 //! Everything the user is told, and the one writer of the step log: log lines, workflow
 //! commands (masks, annotations, groups), the progress bar, the job summary, the step
 //! outputs and the `--report` file. Nothing else in the crate writes to stdout or stderr.
+//! Party: the runner that runs this step, through its log and its files (`$GITHUB_OUTPUT`,
+//! `$GITHUB_STEP_SUMMARY`), never over the network.
 mod log;
 pub mod log_format;
 pub mod outputs;
