@@ -101,10 +101,18 @@ pub fn match_published(
     for p in published {
         let name = &p.filename;
         let status = p.status.as_deref().unwrap_or("uploaded");
-        if !matches!(status, "uploaded" | "already-there") {
+        if !p.on_index() {
+            // A mismatch is no half-done publish a re-run completes: the index holds other
+            // bytes under the name, and no re-run can replace them.
+            let advice = if status == "mismatch" {
+                "the index holds other bytes under this name: find out why (see the publish \
+                 step's error) and publish a new version; a re-run cannot replace it"
+            } else {
+                "re-run the publish first"
+            };
             problems.push(format!(
                 "{}: the publish step reports it `{}`, not on the index; a GitHub Release gets \
-                 only files the index holds (re-run the publish first)",
+                 only files the index holds ({advice})",
                 shown(name),
                 shown(status)
             ));
@@ -688,6 +696,39 @@ mod tests {
         // No digest on GitHub: not shown to be the same file.
         let plan = plan_assets(&files[..1], &[asset("a.whl", None, "uploaded")], false);
         assert_eq!(plan.conflicts.len(), 1);
+    }
+
+    #[test]
+    fn only_files_on_the_index_are_matched_and_a_mismatch_is_not_sent_back_to_a_rerun() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo-1.0.tar.gz");
+        std::fs::write(&path, b"sdist").unwrap();
+        let sha = hex::encode(Sha256::digest(b"sdist"));
+        let entry = |status: &str| PublishedFile {
+            filename: "demo-1.0.tar.gz".to_owned(),
+            upload_time: None,
+            sha256: Some(sha.clone()),
+            status: Some(status.to_owned()),
+            url: None,
+        };
+        let paths = [path];
+        let matched = match_published(&[entry("already-there")], &paths).unwrap();
+        assert_eq!(matched.len(), 1);
+        let Err(Refused(failed)) = match_published(&[entry("failed")], &paths) else {
+            panic!("a failed file was matched");
+        };
+        assert!(failed[0].contains("re-run the publish first"), "{failed:?}");
+        let Err(Refused(mismatch)) = match_published(&[entry("mismatch")], &paths) else {
+            panic!("a mismatched file was matched");
+        };
+        assert!(
+            mismatch[0].contains("publish a new version"),
+            "{mismatch:?}"
+        );
+        assert!(
+            !mismatch[0].contains("re-run the publish first"),
+            "{mismatch:?}"
+        );
     }
 
     #[test]

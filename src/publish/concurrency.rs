@@ -162,6 +162,11 @@ impl Limiter {
         }
     }
 
+    /// The limit `choice` gives for files of these sizes.
+    pub fn sized(choice: Concurrency, sizes: &[u64]) -> Self {
+        Self::new(size(choice, sizes))
+    }
+
     /// The current limit.
     pub fn limit(&self) -> usize {
         self.state().limit

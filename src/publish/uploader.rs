@@ -16,7 +16,7 @@ use crate::index::upload::{self, Refusal, UploadError, UploadRequest};
 use crate::index::Index;
 use crate::reporting;
 
-use super::concurrency::{self, Concurrency, Limiter};
+use super::concurrency::Limiter;
 use super::explain::{explain_failure, Settled};
 use super::plan::Step;
 
@@ -27,7 +27,9 @@ pub struct Uploader<'a> {
     pub api: &'a Index<'a>,
     pub release: &'a Release,
     pub auth: &'a Auth,
-    pub concurrency: Concurrency,
+    /// The publish's one limit on uploads in flight, shared by every release, so an index's
+    /// 429 is heeded to the last file of the last release.
+    pub limiter: &'a Limiter,
     pub skip_existing: bool,
     /// The index has no file of this release yet: the first upload creates the project or
     /// the release, so it goes alone.
@@ -62,14 +64,10 @@ impl Uploader<'_> {
         };
         // Filled as each upload finishes, so a cancellation still knows what got through.
         let results = Mutex::new(HashMap::new());
-        // One limit for the whole publish, so an index's 429 is heeded to the last file.
-        let sizes: Vec<u64> = steps.iter().map(|s| s.dist.size).collect();
-        let limiter = Limiter::new(concurrency::size(self.concurrency, &sizes));
-        tracing::debug!("uploading up to {} files at once", limiter.limit());
         let uploads = async {
             for batch in [first, wheels, sdists] {
                 if !batch.is_empty() {
-                    self.batch(batch, &results, &limiter).await;
+                    self.batch(batch, &results, self.limiter).await;
                 }
             }
         };
