@@ -4,6 +4,12 @@
 //! runtime and runs [`commands`]) and so that tests, benchmarks and fuzz targets reach the
 //! pieces they exercise. Only those are public; the rest is the publish machinery the
 //! commands use.
+//!
+//! Each outside party has one folder, which holds everything sent to it and read from it:
+//! [`github`] (the runner, the REST API, run artifacts, releases, the job's ID token),
+//! `index` (the read side, credentials and the mint exchange, the upload form) and
+//! [`attest`] (Sigstore). The stages between them ([`commands`], `publish`,
+//! [`distribution`], [`record`], [`reporting`]) speak to no party of their own.
 
 pub mod attest;
 pub mod cli;
