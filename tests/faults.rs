@@ -143,6 +143,20 @@ async fn never_confirmed_files_are_a_warning_with_evidence() {
             out.stderr
         );
     }
+    // The wait backs off (250 ms, then doubling): within the one second given, the release's
+    // JSON is read a handful of times (the plan's read, then about four), never in a busy loop
+    // that would hammer a lagging CDN.
+    let reads = stack
+        .warehouse
+        .requests()
+        .iter()
+        .filter(|(method, path, _)| method == "GET" && path.contains("/2.1.0/json"))
+        .count();
+    assert!(
+        (2..=8).contains(&reads),
+        "{reads} reads of the release's JSON: {:?}",
+        stack.warehouse.requests()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

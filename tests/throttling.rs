@@ -250,3 +250,71 @@ async fn a_429_storm_in_the_first_release_slows_every_release_after_it() {
         .count();
     assert_eq!(told, 1, "told once: {}", out.everything());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_already_on_the_index_gets_its_wheels_together_from_the_first() {
+    let stack = Stack::start_with(busy_index(Duration::from_millis(300))).await;
+    let token = stack.warehouse.add_api_token(None);
+    let dir = stack.tmp.path().join("wide");
+    wide_release(&dir, PROJECT, "1.0.0", 4);
+    // The release is created by one wheel published first.
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let created_by = names
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "whl"));
+    let out = stack
+        .publish(
+            &[created_by.unwrap().to_str().unwrap()],
+            &[("INPUT_PASSWORD", token.clone())],
+        )
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    let before = stack.warehouse.uploads().len();
+
+    // The rest of the release: nothing to race for, so no file waits for another.
+    let out = stack
+        .publish(&[dir.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    let uploads = stack.warehouse.uploads()[before..].to_vec();
+    let order = accepted(&uploads);
+    assert_eq!(
+        order.len(),
+        4,
+        "three wheels and the sdist: {}",
+        brief(&uploads)
+    );
+    let wheels: Vec<_> = order.iter().filter(|u| !is_sdist(u)).collect();
+    let last_sent = wheels.iter().map(|u| u.started).max().unwrap();
+    let first_answered = wheels.iter().map(|u| u.ended).min().unwrap();
+    assert!(
+        last_sent < first_answered,
+        "a wheel waited for another: {}",
+        brief(&uploads)
+    );
+    assert!(is_sdist(order[3]), "the sdist last: {}", brief(&uploads));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_release_of_only_an_sdist_goes_up() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let dir = stack.tmp.path().join("sdist-only");
+    std::fs::create_dir_all(&dir).unwrap();
+    dists::write_sdist(&Project::new(PROJECT, "1.0.0"), &dir).unwrap();
+    let out = stack
+        .publish(&[dir.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    let files = stack.warehouse.files(PROJECT, "1.0.0");
+    assert_eq!(files.len(), 1, "{}", out.debug());
+    assert!(
+        files[0].filename.ends_with(".tar.gz"),
+        "{}",
+        files[0].filename
+    );
+}

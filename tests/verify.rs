@@ -10,8 +10,8 @@ use common::{Stack, PROJECT};
 
 use pypi_oidc_publish::attest::verify::{verify_attestation, Expected, TrustRoot};
 use pypi_oidc_publish::attest::{Signer, SigstoreUrls};
+use pypi_oidc_publish::github::id_token::RunnerOidc;
 use pypi_oidc_publish::http::{Http, RetryPolicy};
-use pypi_oidc_publish::oidc::RunnerOidc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use testbed::github::JobClaims;
@@ -70,7 +70,7 @@ async fn signer(http: &Http, github: &GitHub, sigstore: &Sigstore) -> Signer {
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
             github.id_token_request_token(),
         );
-        RunnerOidc::for_job(&pypi_oidc_publish::runner::Runner::from_env()).unwrap()
+        RunnerOidc::for_job(&pypi_oidc_publish::github::runner::Runner::from_env()).unwrap()
     };
     let urls = SigstoreUrls {
         fulcio: Url::parse(&sigstore.fulcio_url()).unwrap(),

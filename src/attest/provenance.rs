@@ -8,7 +8,7 @@ use url::Url;
 
 use super::verify::{verify_attestation, Expected, Identity, TrustRoot};
 use crate::http::{self, Http};
-use crate::reporting::shown;
+use crate::inert::shown;
 
 /// Warehouse's integrity API media type (`warehouse/api/integrity.py`).
 const INTEGRITY_V1: &str = "application/vnd.pypi.integrity.v1+json";

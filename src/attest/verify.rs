@@ -17,7 +17,7 @@ use sigstore_verify::types::{Bundle, Sha256Hash};
 use sigstore_verify::{VerificationPolicy, Verifier};
 
 use super::{PAYLOAD_TYPE, PUBLISH_PREDICATE};
-use crate::reporting::shown;
+use crate::inert::shown;
 
 /// GitHub Actions' OIDC issuer, the only one PyPI accepts for GitHub publishers.
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";

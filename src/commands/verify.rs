@@ -13,10 +13,10 @@ use url::Url;
 
 use crate::attest::provenance::{self, Verdict};
 use crate::cli::{VerifyArgs, VerifyConfig};
+use crate::github::runner::Runner;
 use crate::http::{self, Failure as HttpFailure, Http};
 use crate::index::{IndexFile, SimpleApi};
 use crate::reporting::{self, outputs, shown, summary, Level};
-use crate::runner::Runner;
 
 use super::{plural, Failure};
 
@@ -35,7 +35,7 @@ struct FileReport {
 pub async fn verify(args: VerifyArgs, runner: &Runner) -> Result<(), Failure> {
     let cfg = args.resolve(runner)?;
     let simple =
-        crate::versions::simple_index(cfg.index.simple.as_ref(), &cfg.index.repository_url)?;
+        crate::index::versions::simple_index(cfg.index.simple.as_ref(), &cfg.index.repository_url)?;
     let api = SimpleApi {
         http: &cfg.http,
         url: &simple.url,

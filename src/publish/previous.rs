@@ -9,8 +9,8 @@ use crate::attest::provenance;
 use crate::distribution::Release;
 use crate::http::Http;
 use crate::index::{SimpleApi, SimpleIndex};
+use crate::inert::shown;
 use crate::report::Notice;
-use crate::reporting::shown;
 
 /// A warning naming both publishers when the highest earlier release (not yanked) of
 /// `release` names another publisher than `publisher` (this release's, as the index now
@@ -70,7 +70,7 @@ async fn previous_publisher(
     let Some(page) = api.listing(&release.normalized_name).await? else {
         return Ok(None);
     };
-    let previous = crate::versions::versions_on(&page)
+    let previous = crate::index::versions::versions_on(&page)
         .versions
         .into_iter()
         .filter(|v| !v.yanked && v.version < version)
