@@ -4,8 +4,10 @@
 //! and stores a file before it answers), which overlap across uploads: many small ones in
 //! flight hide that wait. A huge upload is bound by the link and by hashing on the runner's
 //! cores; more of them in flight only split the same bandwidth and leave more work at risk
-//! when one fails. Each upload in flight holds a few 512 KiB chunks (files stream from disk,
-//! never whole), so a fixed memory budget bounds the count as well.
+//! when one fails. Memory is bounded apart from the count: only an upload that is sending its
+//! file holds buffers (a few 512 KiB chunks; files stream from disk, never whole), and a
+//! fixed number of bodies are sent at once ([`BODIES_AT_ONCE`]), while the uploads whose
+//! files are sent wait on the index's answers holding nothing.
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::str::FromStr;
@@ -60,18 +62,22 @@ impl fmt::Display for Concurrency {
     }
 }
 
-/// The most uploads in flight whatever the files: one client should not look like a crowd
-/// to an index that rate-limits.
-pub const MAX_IN_FLIGHT: usize = 16;
+/// The most uploads in flight whatever the files: a wide release (20 to 60 platform wheels)
+/// goes up in one or two waves, and one client still does not look like a crowd to an index
+/// that rate-limits (its 429 halves this for the rest of the publish).
+pub const MAX_IN_FLIGHT: usize = 32;
 /// Bytes the uploads in flight carry together: enough to keep a far index busy while its
 /// answers come back, few enough that huge files go a handful at a time.
 pub const BYTES_IN_FLIGHT: u64 = 128 << 20;
-/// What the buffers of all uploads in flight may hold together: with the ~10 MiB the
-/// program needs besides, a publish stays under 30 MiB of memory.
+/// What the buffers of the bodies being sent may hold together: with the ~10 MiB the
+/// program needs besides (connections included), a publish stays under 30 MiB of memory.
 pub const MEMORY_BUDGET: u64 = 12 << 20;
-/// What one upload in flight holds at most: the chunk read and hashed, and the one the
+/// What one body being sent holds at most: the chunk read and hashed, and the one the
 /// connection is still sending.
-pub const MEMORY_PER_UPLOAD: u64 = 2 * CHUNK as u64;
+pub const MEMORY_PER_BODY: u64 = 2 * CHUNK as u64;
+/// How many files are read and sent at once, whatever the uploads in flight: the rest of
+/// the uploads in flight wait on the index's answers, which costs no buffer.
+pub const BODIES_AT_ONCE: usize = (MEMORY_BUDGET / MEMORY_PER_BODY) as usize;
 /// Even huge files go two at a time: one hashes while the other waits on the index.
 const MIN_AUTO: usize = 2;
 
@@ -90,11 +96,11 @@ fn auto(sizes: &[u64]) -> usize {
     }
     let total: u64 = sizes.iter().sum();
     let mean = (total / files as u64).max(1);
+    // Memory is not counted here: the bodies sent at once are bounded on their own.
     let by_work = usize::try_from(BYTES_IN_FLIGHT / mean)
         .unwrap_or(usize::MAX)
         .clamp(MIN_AUTO, MAX_IN_FLIGHT);
-    let by_memory = usize::try_from(MEMORY_BUDGET / MEMORY_PER_UPLOAD).unwrap_or(1);
-    by_work.min(by_memory).min(files).max(1)
+    by_work.min(files).max(1)
 }
 
 /// The uploads' shared limit on how many are in flight. An index that answers 429 (or
@@ -253,15 +259,17 @@ mod tests {
     }
 
     #[test]
-    fn many_small_files_go_many_at_a_time_within_the_memory_budget() {
+    fn a_wide_release_of_small_files_goes_all_at_once_and_its_bodies_within_the_budget() {
+        // 24 wheels of 4 MiB and an sdist: every file in flight at once, however few
+        // bodies the memory budget lets be sent at once.
         let mut wide = vec![4 * MIB; 24];
         wide.push(30 * 1024);
-        let n = size(Concurrency::Auto, &wide);
-        assert_eq!(n, 12);
-        assert!(n as u64 * MEMORY_PER_UPLOAD <= MEMORY_BUDGET);
-        assert!(n <= MAX_IN_FLIGHT);
+        assert_eq!(size(Concurrency::Auto, &wide), 25);
+        assert!(BODIES_AT_ONCE < 25);
+        assert!(BODIES_AT_ONCE as u64 * MEMORY_PER_BODY <= MEMORY_BUDGET);
+        assert!(BODIES_AT_ONCE >= MIN_AUTO);
         // Tiny files: still bounded.
-        assert_eq!(size(Concurrency::Auto, &vec![1024; 200]), 12);
+        assert_eq!(size(Concurrency::Auto, &vec![1024; 200]), MAX_IN_FLIGHT);
     }
 
     #[test]

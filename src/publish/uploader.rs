@@ -14,7 +14,7 @@ use crate::http::Http;
 use crate::index::Index;
 use crate::oidc::MintError;
 use crate::reporting;
-use crate::upload::{self, Refusal, UploadError, UploadRequest};
+use crate::upload::{self, BodySlots, Refusal, UploadError, UploadRequest};
 
 use super::concurrency::{self, Concurrency, Limiter};
 use super::explain::{explain_failure, Settled};
@@ -65,11 +65,18 @@ impl Uploader<'_> {
         // One limit for the whole publish, so an index's 429 is heeded to the last file.
         let sizes: Vec<u64> = steps.iter().map(|s| s.dist.size).collect();
         let limiter = Limiter::new(concurrency::size(self.concurrency, &sizes));
-        tracing::debug!("uploading up to {} files at once", limiter.limit());
+        // The memory bound, apart from the count: of the uploads in flight, only this many
+        // send their files at once.
+        let bodies = BodySlots::new(concurrency::BODIES_AT_ONCE);
+        tracing::debug!(
+            "uploading up to {} files at once, sending up to {} of them at a time",
+            limiter.limit(),
+            concurrency::BODIES_AT_ONCE
+        );
         let uploads = async {
             for batch in [first, wheels, sdists] {
                 if !batch.is_empty() {
-                    self.batch(batch, &results, &limiter).await;
+                    self.batch(batch, &results, &limiter, &bodies).await;
                 }
             }
         };
@@ -88,6 +95,7 @@ impl Uploader<'_> {
         batch: Vec<&Step<'_>>,
         results: &Mutex<HashMap<String, Result<Digests, Settled>>>,
         limiter: &Limiter,
+        bodies: &BodySlots,
     ) {
         futures_util::stream::iter(batch)
             .for_each_concurrent(None, |step| async move {
@@ -95,7 +103,7 @@ impl Uploader<'_> {
                 let http = limiter.watching(self.http, &place);
                 let started = Instant::now();
                 let name = step.dist.filename.clone();
-                let outcome = match self.one(&http, step).await {
+                let outcome = match self.one(&http, step, bodies).await {
                     Ok(d) => {
                         tracing::info!(
                             "uploaded {name} ({}, {:.1}s)",
@@ -130,7 +138,12 @@ impl Uploader<'_> {
 
     /// Upload one file; when the index refuses renewable credentials (a minted token that
     /// expired during a long publish), renew them and try that file once more.
-    async fn one(&self, http: &Http, step: &Step<'_>) -> Result<Digests, UploadError> {
+    async fn one(
+        &self,
+        http: &Http,
+        step: &Step<'_>,
+        bodies: &BodySlots,
+    ) -> Result<Digests, UploadError> {
         let project = &self.release.name;
         let attempt = |c: upload::Credentials| async move {
             let req = UploadRequest {
@@ -140,6 +153,7 @@ impl Uploader<'_> {
                 known_digests: step.digests.as_ref(),
                 attestations: step.attestation().map(|a| a.field.as_str()),
                 progress: self.progress,
+                body_slots: Some(bodies),
             };
             upload::upload(http, &req).await
         };
