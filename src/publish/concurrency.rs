@@ -78,6 +78,9 @@ pub const MEMORY_PER_BODY: u64 = 2 * CHUNK as u64;
 /// How many files are read and sent at once, whatever the uploads in flight: the rest of
 /// the uploads in flight wait on the index's answers, which costs no buffer.
 pub const BODIES_AT_ONCE: usize = (MEMORY_BUDGET / MEMORY_PER_BODY) as usize;
+// Checked when built: the bodies fit the budget, and at least two go at once.
+const _: () = assert!(BODIES_AT_ONCE as u64 * MEMORY_PER_BODY <= MEMORY_BUDGET);
+const _: () = assert!(BODIES_AT_ONCE >= MIN_AUTO);
 /// Even huge files go two at a time: one hashes while the other waits on the index.
 const MIN_AUTO: usize = 2;
 
@@ -265,9 +268,7 @@ mod tests {
         let mut wide = vec![4 * MIB; 24];
         wide.push(30 * 1024);
         assert_eq!(size(Concurrency::Auto, &wide), 25);
-        assert!(BODIES_AT_ONCE < 25);
-        assert!(BODIES_AT_ONCE as u64 * MEMORY_PER_BODY <= MEMORY_BUDGET);
-        assert!(BODIES_AT_ONCE >= MIN_AUTO);
+        const { assert!(BODIES_AT_ONCE < 25) };
         // Tiny files: still bounded.
         assert_eq!(size(Concurrency::Auto, &vec![1024; 200]), MAX_IN_FLIGHT);
     }
