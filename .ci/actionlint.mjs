@@ -15,6 +15,8 @@ const HOSTED_LABELS_NEWER_THAN_LINTER = new Set([
   "ubuntu-24.04",
   "ubuntu-24.04-arm",
   "ubuntu-22.04-arm",
+  "macos-14",
+  "windows-11-arm",
 ]);
 
 function isOutdatedLabelFinding(finding) {

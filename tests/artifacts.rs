@@ -972,3 +972,67 @@ async fn build_refs_admit_a_branch_only_when_no_tag_has_its_name() {
     );
     assert_eq!(stack.github.requests().len(), before);
 }
+
+/// A blob host (or a proxy before it) that sends the zip chunked, with no Content-Length, and
+/// more of it than the artifact is listed at: the download is cut off as soon as it passes
+/// `size_in_bytes`, and the file on disk never grows past that.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_download_past_the_listed_size_is_cut_off_at_the_size() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    use testbed::faults::{route, Fault};
+    let stack = Stack::start().await;
+    stack.register_publisher(PROJECT);
+    let files = dist_files(&stack, "16.0.0");
+    let zip = zip_files(&files);
+    let listed = zip.len() as u64;
+    let run = stack
+        .github
+        .add_run(WorkflowRun::push_success(stack.github.config()));
+    stack.github.add_artifact(run, "dist", zip);
+    stack.github.faults().inject(
+        route::BLOB,
+        Fault::Chunked {
+            bytes: 1 << 20,
+            // The body arrives over time, as a download does: the growth can be watched.
+            pause: std::time::Duration::from_millis(2),
+        },
+        1,
+    );
+    let temp = runner_temp(&stack);
+
+    // Watch every file under RUNNER_TEMP while the download runs; keep the largest size seen.
+    let largest = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (largest, done, temp) = (largest.clone(), done.clone(), temp.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                for f in all_files(&temp) {
+                    let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+                    largest.fetch_max(size, Ordering::SeqCst);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        })
+    };
+    let out = stack.publish(&[], &env_for(&stack, run, &temp)).await;
+    done.store(true, Ordering::SeqCst);
+    watcher.join().unwrap();
+
+    assert_eq!(out.code, 1, "{}", out.debug());
+    assert_eq!(stack.github.faults().fired(route::BLOB), 1);
+    let largest = largest.load(Ordering::SeqCst);
+    assert!(
+        largest <= listed,
+        "a file of {largest} bytes was written, beyond the {listed} listed"
+    );
+    let refusal = format!("beyond the {listed} bytes the artifact is listed at");
+    assert!(
+        out.stderr.contains("\"dist\"") && out.stderr.contains(&refusal),
+        "{}",
+        out.debug()
+    );
+    assert!(all_files(&temp).is_empty(), "{:?}", all_files(&temp));
+    assert!(stack.warehouse.uploads().is_empty(), "nothing uploaded");
+}

@@ -68,39 +68,108 @@ fn target_scan_reads_bins_and_benches() {
     assert_eq!(declared_targets(m), vec!["src/main.rs", "benches/speed.rs"]);
 }
 
-/// The images named by `FROM` lines, with `FROM scratch` (an empty image, nothing to pin)
-/// and references to earlier stages left out.
-fn unpinned_bases(dockerfile: &str) -> Vec<String> {
-    let mut stages = Vec::new();
-    let mut unpinned = Vec::new();
+/// `image@sha256:<64 hex>`.
+fn pinned(image: &str) -> bool {
+    image
+        .split_once("@sha256:")
+        .is_some_and(|(_, d)| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The Dockerfile's instructions as BuildKit reads them: continuation lines (`\`) joined,
+/// comment lines inside them dropped.
+fn instructions(dockerfile: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
     for line in dockerfile.lines().map(str::trim) {
-        let Some(rest) = line
-            .strip_prefix("FROM ")
-            .or_else(|| line.strip_prefix("from "))
-        else {
+        if line.starts_with('#') || (current.is_empty() && line.is_empty()) {
             continue;
-        };
-        let words: Vec<&str> = rest
-            .split_whitespace()
-            .filter(|w| !w.starts_with("--"))
-            .collect();
-        let Some(image) = words.first().copied() else {
-            unpinned.push(line.to_owned());
-            continue;
-        };
-        let is_stage = stages
-            .iter()
-            .any(|s: &String| s.eq_ignore_ascii_case(image));
-        if let Some(i) = words.iter().position(|w| w.eq_ignore_ascii_case("AS")) {
-            if let Some(name) = words.get(i + 1) {
-                stages.push(name.to_ascii_lowercase());
+        }
+        match line.strip_suffix('\\') {
+            Some(part) => {
+                current.push_str(part);
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line);
+                out.push(std::mem::take(&mut current));
             }
         }
-        let pinned = image
-            .split_once("@sha256:")
-            .is_some_and(|(_, d)| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()));
-        if image != "scratch" && !is_stage && !pinned {
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// An earlier stage, by name or index.
+fn is_stage(stages: &[String], reference: &str) -> bool {
+    reference.parse::<usize>().is_ok() || stages.iter().any(|s| s.eq_ignore_ascii_case(reference))
+}
+
+/// Every image the build pulls that is not pinned by digest: the `# syntax=` frontend, `FROM`
+/// in any case and spacing, `COPY`/`ADD --from=` and `RUN --mount=...,from=`. Left out:
+/// `scratch` (an empty image), earlier stages by name or index.
+fn unpinned_bases(dockerfile: &str) -> Vec<String> {
+    let mut unpinned = Vec::new();
+    // Parser directives stand at the very top, before any other line.
+    for line in dockerfile.lines().map(str::trim) {
+        let Some((key, value)) = line.strip_prefix('#').and_then(|d| d.split_once('=')) else {
+            break;
+        };
+        if key.trim().eq_ignore_ascii_case("syntax") && !pinned(value.trim()) {
             unpinned.push(line.to_owned());
+        }
+    }
+    let mut stages: Vec<String> = Vec::new();
+    for line in instructions(dockerfile) {
+        let mut words = line.split_whitespace();
+        let instruction = words.next().unwrap_or_default().to_ascii_uppercase();
+        let words: Vec<&str> = words.collect();
+        let flag = |prefix: &str| -> Vec<String> {
+            words
+                .iter()
+                .filter_map(|w| {
+                    let head = w.get(..prefix.len())?;
+                    head.eq_ignore_ascii_case(prefix)
+                        .then(|| w[prefix.len()..].to_owned())
+                })
+                .collect()
+        };
+        let refs: Vec<String> = match instruction.as_str() {
+            "FROM" => {
+                let named: Vec<&str> = words
+                    .iter()
+                    .copied()
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
+                let image = named.first().copied().unwrap_or_default();
+                let earlier = is_stage(&stages, image);
+                if let Some(i) = named.iter().position(|w| w.eq_ignore_ascii_case("AS")) {
+                    if let Some(name) = named.get(i + 1) {
+                        stages.push(name.to_ascii_lowercase());
+                    }
+                }
+                if image.is_empty() || (image != "scratch" && !earlier && !pinned(image)) {
+                    unpinned.push(line.clone());
+                }
+                continue;
+            }
+            "COPY" | "ADD" => flag("--from="),
+            "RUN" => flag("--mount=")
+                .iter()
+                .flat_map(|m| {
+                    m.split(',')
+                        .filter_map(|opt| opt.strip_prefix("from="))
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+            _ => continue,
+        };
+        for image in refs {
+            if !is_stage(&stages, &image) && !pinned(&image) {
+                unpinned.push(line.clone());
+            }
         }
     }
     unpinned
@@ -137,4 +206,42 @@ fn digest_check_tells_pinned_from_unpinned() {
     // A later stage built on an earlier one names no registry image.
     let staged = format!("FROM rust@sha256:{digest} AS build\nFROM build\n");
     assert!(unpinned_bases(&staged).is_empty());
+}
+
+#[test]
+fn digest_check_reads_every_way_an_image_is_pulled() {
+    let digest = "0".repeat(64);
+    let base = format!("FROM rust:1-alpine@sha256:{digest} AS build\n");
+    let cases = [
+        "From alpine:3\n".to_owned(),
+        "FROM\talpine:3\n".to_owned(),
+        "FROM \\\n  alpine:3\n".to_owned(),
+        format!("{base}COPY --from=nginx:latest /etc/nginx /n\n"),
+        format!("{base}copy --FROM=nginx:latest /etc/nginx /n\n"),
+        format!("{base}ADD --from=nginx /etc/nginx /n\n"),
+        format!("{base}RUN --mount=type=cache,target=/c,from=busybox:1 true\n"),
+        format!("{base}RUN --mount=type=bind,from=busybox,source=/bin,target=/b \\\n  true\n"),
+        format!("# syntax=docker/dockerfile:1\n{base}"),
+        format!("#syntax = docker/dockerfile:1\n{base}"),
+    ];
+    for case in &cases {
+        assert_eq!(unpinned_bases(case).len(), 1, "not caught:\n{case}");
+    }
+    // The same, pinned or naming a stage, pass.
+    let fine = [
+        format!("# syntax=docker/dockerfile:1@sha256:{digest}\n{base}"),
+        format!("{base}From\tbuild AS test\nCOPY --from=build /a /a\nCOPY --from=0 /a /a\n"),
+        format!("{base}FROM scratch\nCOPY --from=nginx@sha256:{digest} /a /a\n"),
+        format!("{base}RUN --mount=type=cache,target=/c,from=build true\n"),
+        format!("{base}RUN --mount=type=bind,from=busybox@sha256:{digest},target=/b true\n"),
+    ];
+    for case in &fine {
+        assert!(
+            unpinned_bases(case).is_empty(),
+            "{:?}:\n{case}",
+            unpinned_bases(case)
+        );
+    }
+    // A comment naming a syntax below the first instruction is no directive.
+    assert!(unpinned_bases(&format!("{base}# syntax=docker/dockerfile:1\n")).is_empty());
 }

@@ -437,7 +437,15 @@ async fn files_come_from_the_run_artifacts_digest_checked() {
     ];
     let out = github_release(&stack, &args).await;
     assert_eq!(out.code, 1, "{}", out.debug());
+    let refusal = format!(
+        "artifact \"dist\" (id {artifact}): the downloaded zip's sha256 is {}, but GitHub \
+         recorded {}",
+        sha256(&zip_of(&entries)),
+        "0".repeat(64)
+    );
+    assert!(out.stderr.contains(&refusal), "{}", out.debug());
     assert!(stack.github.releases().is_empty());
+    assert!(writes(&stack).is_empty(), "{:?}", writes(&stack));
 
     stack.github.set_artifact(artifact, |a| {
         a.digest = Some(format!("sha256:{}", sha256(&a.zip_bytes)))
@@ -649,4 +657,75 @@ async fn files_from_a_folder_with_nothing_to_compare_are_attached_with_a_warning
     );
     assert!(out.stdout.contains("pass expect-sha"), "{}", out.debug());
     assert_eq!(stack.github.releases().len(), 1);
+}
+
+/// The release gets the files the index holds, and only those: a file the publish reports
+/// `failed` refuses the whole attach (nothing written), and a wheel in the folder that was
+/// never published is not attached beside the published ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn neither_a_failed_file_nor_an_unpublished_one_is_attached() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let dist = stack.dists(PROJECT, "1.4.0");
+    let published = stack
+        .publish(&[dist.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
+    assert!(published.ok(), "{}", published.debug());
+    stack
+        .github
+        .add_tag("v1.4.0", "0123456789abcdef0123456789abcdef01234567");
+    let entries = published.published();
+    let sdist = entries
+        .iter()
+        .find(|e| e["packagetype"] == "sdist")
+        .unwrap()["filename"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The sdist failed in that publish (its sha256 still reported): refused, nothing written.
+    let with_failed: Vec<serde_json::Value> = entries
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            if e["filename"] == sdist.as_str() {
+                e["status"] = "failed".into();
+            }
+            e
+        })
+        .collect();
+    let with_failed = serde_json::Value::Array(with_failed).to_string();
+    let dir = dist.to_str().unwrap();
+    let out = github_release(&stack, &["--published", &with_failed, dir]).await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    let refusal = format!("{sdist}: the publish step reports it `failed`, not on the index");
+    assert!(out.stderr.contains(&refusal), "{}", out.debug());
+    assert!(writes(&stack).is_empty(), "{:?}", writes(&stack));
+    assert!(stack.github.releases().is_empty());
+
+    // Another wheel of the version lies in the folder, never published: left out.
+    let project = testbed::dists::Project::new(PROJECT, "1.4.0");
+    let extra = testbed::dists::write_wheel(&project, &dist, "py2").unwrap();
+    let out = github_release(
+        &stack,
+        &["--published", &published.output("published"), dir],
+    )
+    .await;
+    assert!(out.ok(), "{}", out.debug());
+    let releases = stack.github.releases();
+    assert_eq!(releases.len(), 1, "{releases:?}");
+    let mut attached: Vec<String> = stack
+        .github
+        .release_assets(releases[0].id)
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    attached.sort();
+    let mut on_index: Vec<String> = entries
+        .iter()
+        .map(|e| e["filename"].as_str().unwrap().to_owned())
+        .collect();
+    on_index.sort();
+    assert_eq!(attached, on_index, "{} was attached", name_of(&extra));
+    assert_eq!(uploads(&stack).len(), 2, "{:?}", uploads(&stack));
 }

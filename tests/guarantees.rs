@@ -192,7 +192,12 @@ async fn a_file_the_index_lists_with_another_sha256_is_a_mismatch_and_fails_the_
         .lines()
         .find(|l| l.starts_with("::error ") && l.contains(&wheel))
         .unwrap_or_else(|| panic!("no error annotation names {wheel}:\n{}", out.debug()));
-    for needle in [sha_of(&wheel).as_str(), other.as_str(), "re-run"] {
+    // The file was sent by this run (not found on the index by the plan): the words say so.
+    let both = format!(
+        "lists it with sha256 {other}, but this run sent sha256 {}: the index holds other bytes",
+        sha_of(&wheel)
+    );
+    for needle in [both.as_str(), "re-run"] {
         assert!(annotation.contains(needle), "{needle}: {annotation}");
     }
     assert!(
@@ -366,6 +371,11 @@ async fn a_private_indexs_release_gets_no_guessed_pypi_link() {
         "{}",
         recorded.debug()
     );
+    // The log is plain text: a structured event's fields carry no escape codes (which the
+    // writer would show as `\u{1b}[3m` text).
+    let log = recorded.everything();
+    assert!(log.contains("recorded the release file="), "{log}");
+    assert!(!log.contains("\\u{1b}"), "{log}");
 }
 
 /// A simple page is bounded by its entries as well as its bytes: a page of more files than
@@ -398,4 +408,67 @@ async fn a_simple_page_of_too_many_entries_is_refused_naming_it() {
         "{}",
         out.debug()
     );
+}
+
+/// PyPI's window is 14 days to the minute: a release 13 days 23 hours old still takes a new
+/// file, one 14 days and a minute old is refused before anything is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_release_window_closes_at_fourteen_days_not_before_not_after() {
+    use std::time::Duration;
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let env = [("INPUT_PASSWORD", token)];
+    let hour = Duration::from_secs(3600);
+    for (version, age, open) in [
+        ("3.1.0", 13 * 24 * hour + 23 * hour, true),
+        ("3.2.0", 14 * 24 * hour + Duration::from_secs(60), false),
+    ] {
+        let first = stack.dists(PROJECT, version);
+        let out = stack.publish(&[first.to_str().unwrap()], &env).await;
+        assert!(out.ok(), "{}", out.debug());
+        stack.warehouse.backdate_release_by(PROJECT, version, age);
+
+        let late = stack.tmp.path().join(format!("late-{version}"));
+        std::fs::create_dir_all(&late).unwrap();
+        let wheel = testbed::dists::write_wheel(
+            &testbed::dists::Project::new(PROJECT, version),
+            &late,
+            "py2",
+        )
+        .unwrap();
+        let name = wheel.file_name().unwrap().to_str().unwrap().to_owned();
+        let sent_before = stack.warehouse.uploads().len();
+        let out = stack.publish(&[late.to_str().unwrap()], &env).await;
+        let on_index = |f: &str| {
+            stack
+                .warehouse
+                .files(PROJECT, version)
+                .iter()
+                .any(|s| s.filename == f)
+        };
+        if open {
+            assert!(out.ok(), "{version} {age:?} old is open: {}", out.debug());
+            assert!(on_index(&name), "{}", out.debug());
+        } else {
+            assert_eq!(
+                out.code,
+                1,
+                "{version} {age:?} old is closed: {}",
+                out.debug()
+            );
+            assert_eq!(
+                stack.warehouse.uploads().len(),
+                sent_before,
+                "refused before any upload: {}",
+                out.debug()
+            );
+            assert!(!on_index(&name));
+            assert!(
+                out.stderr.contains("first uploaded 14 days ago")
+                    && out.stderr.contains("older than 14 days"),
+                "{}",
+                out.debug()
+            );
+        }
+    }
 }

@@ -16,7 +16,7 @@ use testbed::github::{zip_of, WorkflowRun};
 /// (LF, CR, their `%0A` escape), commands that disable masking or set the environment, the
 /// runner's older `##[` syntax, an ANSI escape, and markdown/HTML for the summary.
 const HOSTILE: &str = "pwn\n::stop-commands::pwned\r::set-env name=NODE_OPTIONS::--require=/tmp/x \
-                       %0A::add-path::/tmp ##[add-mask]z \u{1b}[2K\u{1b}[1G `tick` \
+                       %0A::add-path::/tmp ##[add-mask]z ##[stop-commands]pwned \u{1b}[2K\u{1b}[1G `tick` \
                        <script>alert(1)</script> | [click](https://evil.example) \u{85}end";
 
 /// The commands the binary itself emits; anything else in the log came from outside.
@@ -69,6 +69,12 @@ fn assert_inert(out: &Outcome, expected_outputs: &[&str]) {
                 "{name} holds a workflow command `{cmd}` that the binary did not mean:\n{stream}"
             );
         }
+        // The binary writes its own commands as `::name::` only: any `##[` command came from
+        // outside, even one named like the binary's own.
+        assert!(
+            !stream.contains("##["),
+            "{name} holds a `##[` workflow command the binary did not mean:\n{stream}"
+        );
         assert!(!stream.contains('\u{1b}'), "raw ESC in {name}:\n{stream}");
         assert!(!stream.contains('\u{85}'), "raw NEL in {name}:\n{stream}");
         assert!(!stream.contains('\r'), "raw CR in {name}:\n{stream}");

@@ -125,9 +125,21 @@ async fn a_lower_version_needs_allow_older_and_pre_releases_do_not_count() {
     assert_eq!(out.output("version"), "2.1.0");
     assert_eq!(out.output("latest"), "2.0.0");
 
-    // 2.0.0rc1 comes before 2.0.0.
+    // 2.0.0rc1 comes before 2.0.0: lower, not the same version, and nothing sent.
+    let sent = stack.warehouse.uploads().len();
     let out = preflight(&stack, &["--name", PROJECT, "--version", "2.0.0rc1"]).await;
     assert_eq!(out.code, 1, "{}", out.debug());
+    assert!(
+        out.stderr.contains(&format!(
+            "{PROJECT} 2.0.0rc1 is lower than 2.0.0, the highest release"
+        )),
+        "{}",
+        out.debug()
+    );
+    assert!(!out.stderr.contains("already on"), "{}", out.debug());
+    assert_eq!(out.output("latest"), "2.0.0");
+    assert_eq!(stack.warehouse.uploads().len(), sent);
+    assert!(stack.warehouse.files(PROJECT, "2.0.0rc1").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -255,7 +255,14 @@ async fn assert_urls_serve_the_files(out: &Outcome, dist: &Path) {
 }
 
 /// The whole story against one index: publish, downloads, re-run, conflict, pip install.
-async fn story(server: &Server, repository_url: &str, simple_url: &str, upload_marker: &str) {
+/// `release_page`: the `release-url` the index has (empty for one without release pages).
+async fn story(
+    server: &Server,
+    repository_url: &str,
+    simple_url: &str,
+    upload_marker: &str,
+    release_page: &str,
+) {
     let project = Project::new("real-demo", "1.0.0");
     let dist = write_dists(&server.dir.path().join("dist"), &project);
 
@@ -275,6 +282,7 @@ async fn story(server: &Server, repository_url: &str, simple_url: &str, upload_m
     assert!(took < Duration::from_secs(20), "publish took {took:?}");
     assert_urls_serve_the_files(&out, &dist).await;
     let release_url = out.output("release-url");
+    assert_eq!(release_url, release_page);
     if release_url.trim().is_empty() {
         assert!(out.summary.contains("No release page"), "{}", out.summary);
     } else {
@@ -312,8 +320,15 @@ async fn story(server: &Server, repository_url: &str, simple_url: &str, upload_m
         .as_str()
         .unwrap()
         .to_owned();
+    let sent = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(&wheel).unwrap()))
+    };
+    assert_ne!(sent, on_index);
     assert!(
-        conflict.stderr.contains(&on_index) && conflict.stderr.contains("nothing was uploaded"),
+        conflict.stderr.contains(&on_index)
+            && conflict.stderr.contains(&sent)
+            && conflict.stderr.contains("nothing was uploaded"),
         "{}",
         conflict.stderr
     );
@@ -333,7 +348,7 @@ async fn pypiserver_publish_rerun_conflict_and_pip_install() {
     let server = start_pypiserver().await;
     let upload = server.url("/");
     let simple = server.url("/simple/");
-    story(&server, &upload, &simple, "<LocalRequest: POST ").await;
+    story(&server, &upload, &simple, "<LocalRequest: POST ", "").await;
     preflight_after_publish(&server, &upload).await;
     // pypiserver sends a project it does not hold to PyPI (its fallback): another index's
     // page says nothing about this one, so preflight cannot call the project new.
@@ -358,7 +373,15 @@ async fn devpi_publish_rerun_conflict_and_pip_install() {
     let server = start_devpi().await;
     let upload = server.url(&format!("/{USER}/dev/"));
     let simple = server.url(&format!("/{USER}/dev/+simple/"));
-    story(&server, &upload, &simple, &format!("POST /{USER}/dev/\n")).await;
+    let page = server.url(&format!("/{USER}/dev/real-demo/1.0.0"));
+    story(
+        &server,
+        &upload,
+        &simple,
+        &format!("POST /{USER}/dev/\n"),
+        &page,
+    )
+    .await;
     preflight_after_publish(&server, &upload).await;
     // devpi answers 404 for a project the index does not hold: a new project.
     let out = preflight(

@@ -196,3 +196,57 @@ async fn several_versions_of_one_project_are_refused_before_any_upload() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflict_in_one_project_stops_the_whole_publish_before_any_upload() {
+    use sha2::Digest;
+    use testbed::dists::{self, Project};
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let env = [("INPUT_PASSWORD", token)];
+    // The plugin's 0.3.0 wheel is on the index already; the publish brings a rebuild of it
+    // (other bytes under the same name) beside a core that is not there at all.
+    let first = stack.dists(PLUGIN, "0.3.0");
+    let out = stack.publish(&[first.to_str().unwrap()], &env).await;
+    assert!(out.ok(), "{}", out.debug());
+    let sent_before = stack.warehouse.uploads().len();
+    let on_index: Vec<_> = stack.warehouse.files(PLUGIN, "0.3.0");
+
+    let core = stack.dists(MAIN, "1.0.0");
+    let rebuilt = stack.tmp.path().join("plugin-rebuilt");
+    std::fs::create_dir_all(&rebuilt).unwrap();
+    let changed = Project::new(PLUGIN, "0.3.0").with_header("Keywords", "rebuilt,differently");
+    let wheel = dists::write_wheel(&changed, &rebuilt, "py3").unwrap();
+    let out = stack
+        .publish(&[core.to_str().unwrap(), rebuilt.to_str().unwrap()], &env)
+        .await;
+    assert_eq!(out.code, 1, "{}", out.debug());
+    // Not one request to upload: the core, which had no conflict, waits for the fix too.
+    assert_eq!(
+        stack.warehouse.uploads().len(),
+        sent_before,
+        "{}",
+        out.debug()
+    );
+    assert!(stack.warehouse.files(MAIN, "1.0.0").is_empty());
+    assert_eq!(stack.warehouse.files(PLUGIN, "0.3.0"), on_index);
+    let name = wheel.file_name().unwrap().to_str().unwrap();
+    let sent = hex::encode(sha2::Sha256::digest(std::fs::read(&wheel).unwrap()));
+    let listed = &on_index
+        .iter()
+        .find(|f| f.filename == name)
+        .expect("the plugin wheel is on the index")
+        .sha256;
+    for needed in [name, sent.as_str(), listed.as_str(), "nothing was uploaded"] {
+        assert!(out.stderr.contains(needed), "{needed}: {}", out.debug());
+    }
+    // Not one request to upload: the core, which had no conflict, waits for the fix too.
+    assert_eq!(
+        stack.warehouse.uploads().len(),
+        sent_before,
+        "{}",
+        out.debug()
+    );
+    assert!(stack.warehouse.files(MAIN, "1.0.0").is_empty());
+    assert_eq!(stack.warehouse.files(PLUGIN, "0.3.0"), on_index);
+}

@@ -99,7 +99,12 @@ async fn pull_request_target_is_refused_and_explained() {
     let mut claims = JobClaims::for_repo(stack.github.config());
     claims.event_name = "pull_request_target".to_owned();
     let out = refused(&stack, Some(claims)).await;
-    assert!(out.stderr.contains("pull_request_target"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("PyPI refuses tokens from `pull_request_target` workflows"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -178,7 +183,10 @@ async fn missing_permission_and_fork_and_no_actions_are_explained() {
         .await;
     assert!(!out.ok());
     assert!(
-        out.stderr.contains("mallory/fork") && out.stderr.contains("fork"),
+        out.stderr.contains(
+            "this job runs for a pull request from the fork mallory/fork, and GitHub never \
+             gives a fork's pull request an OIDC ID token"
+        ),
         "{}",
         out.stderr
     );
@@ -186,7 +194,10 @@ async fn missing_permission_and_fork_and_no_actions_are_explained() {
     let out = stack.publish(&[&path], &[]).await;
     assert!(!out.ok());
     assert!(
-        out.stderr.contains("GitHub Actions") && out.stderr.contains("API token"),
+        out.stderr.contains(
+            "trusted publishing needs a GitHub Actions job (GITHUB_ACTIONS is not `true`, so \
+             this is not one): outside Actions, give an API token"
+        ),
         "{}",
         out.stderr
     );

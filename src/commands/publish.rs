@@ -9,7 +9,7 @@ use crate::distribution::{self, CheckFailure, Release, Skipped};
 use crate::hashing::Digests;
 use crate::index::Index;
 use crate::oidc::MintError;
-use crate::publish::{self, Plan, PlanError, Step, Uploader, Uploads};
+use crate::publish::{self, Limiter, Plan, PlanError, Step, Uploader, Uploads};
 use crate::report::{Confirmation, FileStatus, Notice, ReleaseReport, Report, RunSource};
 use crate::reporting::{self, outputs, progress, summary, Level};
 use crate::runner::Runner;
@@ -244,11 +244,13 @@ async fn upload(
     auth: &Auth,
     planned: &[Planned<'_>],
 ) -> Result<Vec<Uploads>, Failure> {
-    let to_upload = planned
+    let sizes: Vec<u64> = planned
         .iter()
         .flat_map(|p| p.steps.iter())
-        .filter(|s| s.already_there().is_none());
-    let (count, bytes) = to_upload.fold((0, 0), |(n, b), s| (n + 1, b + s.dist.size));
+        .filter(|s| s.already_there().is_none())
+        .map(|s| s.dist.size)
+        .collect();
+    let (count, bytes) = (sizes.len(), sizes.iter().sum());
     let mut uploads: Vec<Uploads> = planned.iter().map(|_| Uploads::default()).collect();
     if count == 0 {
         return Ok(uploads);
@@ -265,6 +267,13 @@ async fn upload(
     }
     let _group = reporting::group(&format!("Uploading {count} file{}", plural(count)));
     let bar = progress::start(bytes);
+    // One limit for the whole publish: a 429 met by one release slows the releases after it.
+    let limiter = Limiter::sized(cfg.concurrency, &sizes);
+    tracing::debug!(
+        "uploading up to {} files at once, sending up to {} of them at a time",
+        limiter.limit(),
+        crate::publish::BODIES_AT_ONCE
+    );
     for (p, done) in planned.iter().zip(&mut uploads) {
         let steps: Vec<&Step> = p
             .steps
@@ -280,7 +289,7 @@ async fn upload(
             api,
             release: p.release,
             auth,
-            concurrency: cfg.concurrency,
+            limiter: &limiter,
             skip_existing: cfg.skip_existing,
             new_release: p.new_release,
             progress: bar.as_ref(),

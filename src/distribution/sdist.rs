@@ -484,4 +484,54 @@ mod tests {
         );
         assert!(read_limited(&path, &LIMITS).is_ok());
     }
+
+    /// A PAX record of exactly `len` bytes (`"LEN comment=ccc\n"`).
+    fn pax_record(len: usize) -> String {
+        let head = format!("{len} comment=");
+        format!("{head}{}\n", "c".repeat(len - head.len() - 1))
+    }
+
+    /// The reader as publish runs it (`read`, the shipped limits): a PAX header of 1 MiB is
+    /// read, one byte more is refused.
+    #[test]
+    fn the_shipped_pax_limit_is_one_mib() {
+        for (len, ok) in [(1 << 20, true), ((1 << 20) + 1, false)] {
+            let record = pax_record(len);
+            assert_eq!(record.len(), len);
+            let (_dir, path) = sdist(|tar| {
+                add(tar, "demo-1.0/PKG-INFO", PKG_INFO);
+                extension(tar, tar::EntryType::XHeader, record.as_bytes());
+                add(tar, "demo-1.0/x", b"x");
+            });
+            match read(&path) {
+                Ok(_) => assert!(ok, "a PAX header of {len} bytes was read"),
+                Err(p) => {
+                    let p = p.join("\n");
+                    assert!(!ok, "a PAX header of {len} bytes was refused: {p}");
+                    let want = format!("PAX extended header of {len} bytes, more than the 1048576");
+                    assert!(p.contains(&want), "{p}");
+                }
+            }
+        }
+    }
+
+    /// The reader as publish runs it: one member more than 100 000 is refused (the edge
+    /// itself is `member_count_and_name_bytes_are_bounded`'s).
+    #[test]
+    fn the_shipped_member_limit_is_a_hundred_thousand() {
+        let (_dir, path) = sdist(|tar| {
+            add(tar, "demo-1.0/PKG-INFO", PKG_INFO);
+            for i in 1..=100_000 {
+                add(tar, &format!("demo-1.0/f{i}"), b"");
+            }
+        });
+        let p = match read(&path) {
+            Ok(c) => panic!("{} members were read", c.names.len()),
+            Err(p) => p.join("\n"),
+        };
+        assert!(
+            p.contains("holds more than 100000 members, the limit"),
+            "{p}"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::Http;
-use crate::upload::CHUNK;
+use crate::upload::{BodySlots, CHUNK};
 
 /// `--concurrency`: a number, or `auto` (sized to the files to upload). As small as a
 /// number (no zero), so the parsed flags stay small.
@@ -109,7 +109,8 @@ fn auto(sizes: &[u64]) -> usize {
 /// The uploads' shared limit on how many are in flight. An index that answers 429 (or
 /// sends `Retry-After`) halves it for the rest of the publish: once per wave, since the
 /// uploads already in flight when it was lowered were sent at the old limit and their own
-/// 429s say nothing new.
+/// 429s say nothing new. It also carries the publish's one bound on the files being sent
+/// at a time ([`BODIES_AT_ONCE`]), which no 429 changes.
 #[derive(Clone)]
 pub struct Limiter {
     inner: Arc<Inner>,
@@ -118,6 +119,7 @@ pub struct Limiter {
 struct Inner {
     permits: Arc<Semaphore>,
     state: Mutex<State>,
+    bodies: BodySlots,
 }
 
 struct State {
@@ -167,8 +169,19 @@ impl Limiter {
                     generation: 0,
                     warned: false,
                 }),
+                bodies: BodySlots::new(BODIES_AT_ONCE),
             }),
         }
+    }
+
+    /// The slots of the files being sent, shared by every upload of the publish.
+    pub fn bodies(&self) -> &BodySlots {
+        &self.inner.bodies
+    }
+
+    /// The limit `choice` gives for files of these sizes.
+    pub fn sized(choice: Concurrency, sizes: &[u64]) -> Self {
+        Self::new(size(choice, sizes))
     }
 
     /// The current limit.

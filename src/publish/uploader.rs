@@ -16,7 +16,7 @@ use crate::oidc::MintError;
 use crate::reporting;
 use crate::upload::{self, BodySlots, Refusal, UploadError, UploadRequest};
 
-use super::concurrency::{self, Concurrency, Limiter};
+use super::concurrency::Limiter;
 use super::explain::{explain_failure, Settled};
 use super::plan::Step;
 
@@ -27,7 +27,9 @@ pub struct Uploader<'a> {
     pub api: &'a Index<'a>,
     pub release: &'a Release,
     pub auth: &'a Auth,
-    pub concurrency: Concurrency,
+    /// The publish's one limit on uploads in flight, shared by every release, so an index's
+    /// 429 is heeded to the last file of the last release.
+    pub limiter: &'a Limiter,
     pub skip_existing: bool,
     /// The index has no file of this release yet: the first upload creates the project or
     /// the release, so it goes alone.
@@ -62,21 +64,10 @@ impl Uploader<'_> {
         };
         // Filled as each upload finishes, so a cancellation still knows what got through.
         let results = Mutex::new(HashMap::new());
-        // One limit for the whole publish, so an index's 429 is heeded to the last file.
-        let sizes: Vec<u64> = steps.iter().map(|s| s.dist.size).collect();
-        let limiter = Limiter::new(concurrency::size(self.concurrency, &sizes));
-        // The memory bound, apart from the count: of the uploads in flight, only this many
-        // send their files at once.
-        let bodies = BodySlots::new(concurrency::BODIES_AT_ONCE);
-        tracing::debug!(
-            "uploading up to {} files at once, sending up to {} of them at a time",
-            limiter.limit(),
-            concurrency::BODIES_AT_ONCE
-        );
         let uploads = async {
             for batch in [first, wheels, sdists] {
                 if !batch.is_empty() {
-                    self.batch(batch, &results, &limiter, &bodies).await;
+                    self.batch(batch, &results, self.limiter).await;
                 }
             }
         };
@@ -95,7 +86,6 @@ impl Uploader<'_> {
         batch: Vec<&Step<'_>>,
         results: &Mutex<HashMap<String, Result<Digests, Settled>>>,
         limiter: &Limiter,
-        bodies: &BodySlots,
     ) {
         futures_util::stream::iter(batch)
             .for_each_concurrent(None, |step| async move {
@@ -103,7 +93,7 @@ impl Uploader<'_> {
                 let http = limiter.watching(self.http, &place);
                 let started = Instant::now();
                 let name = step.dist.filename.clone();
-                let outcome = match self.one(&http, step, bodies).await {
+                let outcome = match self.one(&http, step, limiter.bodies()).await {
                     Ok(d) => {
                         tracing::info!(
                             "uploaded {name} ({}, {:.1}s)",

@@ -68,6 +68,9 @@ pub fn init(verbose: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(EventBuffer::default)
+        // The step log is plain text: escape codes around field names would reach it as
+        // escaped text (`\u{1b}[3m`), since the writer makes every control character inert.
+        .with_ansi(false)
         .event_format(Plain)
         .try_init();
 }

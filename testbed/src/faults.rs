@@ -66,7 +66,16 @@ pub enum Fault {
     /// server's life), or for `at_most`, then answer normally: an index slow to answer, where
     /// [`Faults::most_held`] tells how many requests a client kept waiting on it at once.
     Gather { count: usize, at_most: Duration },
+    /// 200 with a body of `bytes` bytes sent in 16 KiB pieces, `pause` apart, with chunked
+    /// transfer encoding (no Content-Length), as a proxy that re-encodes a download answers:
+    /// the client learns the size only by counting.
+    Chunked { bytes: u64, pause: Duration },
 }
+
+/// Marks the answer of [`Fault::DropConnection`], which a server may replace by its own
+/// content cut off the same way.
+#[derive(Clone, Copy, Debug)]
+pub struct DroppedMidBody;
 
 #[derive(Default)]
 pub struct Faults {
@@ -235,7 +244,29 @@ impl Faults {
                         .status(StatusCode::OK)
                         .header(header::CONTENT_TYPE, "application/json")
                         .header(header::CONTENT_LENGTH, "4096")
+                        .extension(DroppedMidBody)
                         .body(body)
+                        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+                )
+            }
+            Fault::Chunked { bytes, pause } => {
+                const PIECE: u64 = 16 << 10;
+                let pieces = futures_util::stream::unfold(bytes, move |left| async move {
+                    if left == 0 {
+                        return None;
+                    }
+                    let n = left.min(PIECE);
+                    if !pause.is_zero() {
+                        tokio::time::sleep(pause).await;
+                    }
+                    let piece = bytes::Bytes::from(vec![b'P'; n as usize]);
+                    Some((Ok::<_, std::io::Error>(piece), left - n))
+                });
+                Some(
+                    Response::builder()
+                        .status(StatusCode::OK)
+                        .header(header::CONTENT_TYPE, "application/octet-stream")
+                        .body(Body::from_stream(pieces))
                         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
                 )
             }

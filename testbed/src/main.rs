@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use testbed::dists::{self, Project};
-use testbed::github::{GitHub, GitHubConfig, JobClaims};
+use testbed::github::{zip_of, GitHub, GitHubConfig, JobClaims, WorkflowRun};
 use testbed::sigstore::{Sigstore, SigstoreConfig};
 use testbed::tls::ServerTls;
 use testbed::warehouse::{FarIndex, TrustedIssuer, TrustedPublisher, Warehouse, WarehouseConfig};
@@ -61,6 +61,15 @@ enum Command {
         /// With --tls-ca-file: offer only HTTP/1.1 in ALPN (by default `h2` is offered first).
         #[arg(long, requires = "tls_ca_file")]
         no_h2: bool,
+        /// A build run: a successful `push` run of `.github/workflows/build.yml` in this
+        /// repository whose artifact `dist` holds the files of this folder, as a build job's
+        /// upload-artifact step leaves it. Its id and commit go to BUILD_RUN_ID and
+        /// BUILD_HEAD_SHA.
+        #[arg(long)]
+        build_run: Option<PathBuf>,
+        /// With --build-run: the release tag, pointing at the run's commit.
+        #[arg(long, requires = "build_run")]
+        build_tag: Option<String>,
     },
     /// Write a real wheel and sdist of an example project.
     MakeDists {
@@ -103,6 +112,8 @@ async fn main() -> anyhow::Result<()> {
             upload_mib_per_s,
             tls_ca_file,
             no_h2,
+            build_run,
+            build_tag,
         } => {
             let far = FarIndex {
                 latency: Duration::from_millis(latency_ms),
@@ -115,7 +126,11 @@ async fn main() -> anyhow::Result<()> {
                 None => None,
             };
             let index = IndexMode { sink, far, tls };
-            serve(index_port, github_port, &project, env_file, index).await
+            let build = build_run.map(|dir| BuildRun {
+                dir,
+                tag: build_tag,
+            });
+            serve(index_port, github_port, &project, env_file, index, build).await
         }
         Command::MakeDists {
             name,
@@ -165,12 +180,62 @@ fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// `serve --build-run DIR [--build-tag TAG]`.
+struct BuildRun {
+    dir: PathBuf,
+    tag: Option<String>,
+}
+
+/// Adds the build run and its `dist` artifact (the folder's files, zipped as
+/// actions/upload-artifact does); returns the variables that name it.
+fn add_build_run(github: &GitHub, build: &BuildRun) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&build.dir)
+        .with_context(|| format!("cannot read --build-run {}", build.dir.display()))?
+    {
+        let path = entry?.path();
+        if path.is_file() {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            files.push((
+                name,
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
+            ));
+        }
+    }
+    anyhow::ensure!(
+        !files.is_empty(),
+        "--build-run {} holds no files",
+        build.dir.display()
+    );
+    files.sort();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let run = WorkflowRun::push_success(github.config());
+    let head_sha = run.head_sha.clone();
+    let id = github.add_run(run);
+    github.add_artifact(id, "dist", zip_of(&refs));
+    if let Some(tag) = &build.tag {
+        github.add_tag(tag, &head_sha);
+    }
+    Ok(vec![
+        ("BUILD_RUN_ID", id.to_string()),
+        ("BUILD_HEAD_SHA", head_sha),
+    ])
+}
+
 async fn serve(
     index_port: u16,
     github_port: u16,
     project: &str,
     env_file: Option<PathBuf>,
     index: IndexMode,
+    build: Option<BuildRun>,
 ) -> anyhow::Result<()> {
     let gh_config = GitHubConfig::default();
     let any = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
@@ -203,7 +268,7 @@ async fn serve(
         pending: false,
     });
     let token = warehouse.add_api_token(None);
-    let env = [
+    let mut env = vec![
         ("INDEX_URL", warehouse.url()),
         ("UPLOAD_URL", warehouse.upload_url()),
         ("SIMPLE_URL", warehouse.simple_url()),
@@ -224,6 +289,9 @@ async fn serve(
             github.id_token_request_token(),
         ),
     ];
+    if let Some(build) = &build {
+        env.extend(add_build_run(&github, build)?);
+    }
     let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     match env_file {
         Some(path) => write_whole(&path, &text)?,

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use super::model::{random_uuid, Artifact};
 use super::state::Shared;
 use super::{time, urlenc};
-use crate::faults::route;
+use crate::faults::{route, DroppedMidBody};
 
 const SERVICE_VERSION: &str = "2024-05-04";
 
@@ -144,9 +144,9 @@ pub(crate) async fn serve(
     headers: HeaderMap,
 ) -> Response {
     if let Some(fault) = shared.faults.intercept(route::BLOB).await {
-        // Of the faults, only DropConnection answers 200; break the real zip off half-way
-        // instead, after its headers and first half reached the client.
-        if fault.status() == StatusCode::OK {
+        // A dropped connection breaks the real zip off half-way instead, after its headers
+        // and first half reached the client.
+        if fault.extensions().get::<DroppedMidBody>().is_some() {
             if let Some(resp) = truncated_zip(&shared, uri.path()) {
                 return resp;
             }

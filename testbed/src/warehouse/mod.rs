@@ -162,7 +162,11 @@ pub(crate) struct Shared {
     pub index: Mutex<Index>,
     pub uploads: Mutex<Vec<UploadRecord>>,
     pub requests: Mutex<Vec<(String, String, u16)>>,
+    /// Every header of every request: (path, name, value).
+    pub headers: Mutex<Vec<(String, String, String)>>,
     pub stale_json: AtomicUsize,
+    /// Upload requests being handled right now.
+    pub uploads_in_flight: Arc<AtomicUsize>,
     pub issuer_key: Option<DecodingKey>,
     /// PEP 740 provenance of stored files, by filename (the integrity API serves it).
     pub provenance: Mutex<HashMap<String, serde_json::Value>>,
@@ -189,6 +193,30 @@ impl Shared {
     pub fn record_upload(&self, record: UploadRecord) {
         self.uploads.lock().push(record);
     }
+
+    /// An upload request arrives: counted in flight until the returned guard drops.
+    pub fn upload_arrives(&self) -> Arrival {
+        let counter = self.uploads_in_flight.clone();
+        let in_flight = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        Arrival {
+            started: std::time::Instant::now(),
+            in_flight,
+            counter,
+        }
+    }
+}
+
+/// One upload request being handled: when it arrived and how many were in flight then.
+pub(crate) struct Arrival {
+    pub started: std::time::Instant,
+    pub in_flight: usize,
+    counter: Arc<AtomicUsize>,
+}
+
+impl Drop for Arrival {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 pub(crate) fn new_token() -> String {
@@ -202,6 +230,16 @@ pub(crate) fn new_token() -> String {
 async fn record_request(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
+    shared
+        .headers
+        .lock()
+        .extend(req.headers().iter().map(|(name, value)| {
+            (
+                path.clone(),
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        }));
     let resp = next.run(req).await;
     let latency = shared.config.far.latency;
     if !latency.is_zero() {
@@ -298,7 +336,9 @@ impl Warehouse {
             index: Mutex::new(Index::default()),
             uploads: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            headers: Mutex::new(Vec::new()),
             stale_json: AtomicUsize::new(0),
+            uploads_in_flight: Arc::new(AtomicUsize::new(0)),
             issuer_key,
             provenance: Mutex::new(HashMap::new()),
         });
@@ -428,12 +468,16 @@ impl Warehouse {
     /// Move a release and its files `days` into the past, as if it had been created then
     /// (the release window counts from its creation).
     pub fn backdate_release(&self, project: &str, version: &str, days: u64) {
+        self.backdate_release_by(project, version, Duration::from_secs(days * 86_400));
+    }
+
+    /// [`Warehouse::backdate_release`] by any span (a window's edge is minutes wide).
+    pub fn backdate_release_by(&self, project: &str, version: &str, by: Duration) {
         let mut index = self.shared.index.lock();
         let Some(version) = names::parse_version(version) else {
             return;
         };
         let canonical = names::canonicalize_version(&version);
-        let by = std::time::Duration::from_secs(days * 86_400);
         let normalized = names::canonicalize_name(project);
         if let Some(release) = index
             .projects
@@ -450,6 +494,11 @@ impl Warehouse {
                 f.upload_time -= by;
             }
         }
+    }
+
+    /// Every header of every request so far: (path, name, value).
+    pub fn request_headers(&self) -> Vec<(String, String, String)> {
+        self.shared.headers.lock().clone()
     }
 
     /// Every request so far: (method, path, status).

@@ -1,7 +1,7 @@
 //! The index's data: projects, releases, files, API tokens and trusted publishers.
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use pep440_rs::Version;
 
@@ -41,6 +41,12 @@ pub struct UploadRecord {
     pub stored: bool,
     /// The `Authorization` header exactly as received.
     pub authorization: Option<String>,
+    /// When the request reached the handler, and when its answer was settled (order and
+    /// overlap of uploads).
+    pub started: Instant,
+    pub ended: Instant,
+    /// Upload requests in flight at the index when this one arrived, itself included.
+    pub in_flight: usize,
 }
 
 /// Release metadata, fixed by the upload that created the release (as on Warehouse).

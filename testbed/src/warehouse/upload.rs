@@ -2,7 +2,7 @@
 //! checks in its order, and the neighbouring legacy actions.
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -15,7 +15,7 @@ use super::names::{canonicalize_name, canonicalize_version, py_repr};
 use super::pyramid::HttpException;
 use super::state::{Credential, FileEntry, Release};
 use super::upload_form::{self, ValidForm};
-use super::{distfile, Shared, UploadRecord};
+use super::{distfile, Arrival, Shared, UploadRecord};
 use crate::faults::route;
 
 const ONE_MIB: u64 = 1024 * 1024;
@@ -39,6 +39,7 @@ fn query_action(query: Option<&str>) -> Option<String> {
 
 fn record(
     shared: &Shared,
+    arrival: &Arrival,
     form: &UploadForm,
     status: u16,
     message: String,
@@ -52,6 +53,9 @@ fn record(
         content_at: form.content_at,
         stored: false,
         authorization,
+        started: arrival.started,
+        ended: Instant::now(),
+        in_flight: arrival.in_flight,
     });
 }
 
@@ -70,6 +74,7 @@ pub(crate) async fn missing_trailing_slash(
     State(shared): State<Arc<Shared>>,
     req: Request,
 ) -> Response {
+    let arrival = shared.upload_arrives();
     let authorization = header_string(req.headers(), header::AUTHORIZATION);
     let accept = header_string(req.headers(), header::ACCEPT);
     let form = form::read(req, &ContentMode::Discard)
@@ -81,11 +86,19 @@ pub(crate) async fn missing_trailing_slash(
          trailing slash)",
         "/legacy/".to_owned(),
     );
-    record(&shared, &form, exc.status, exc.reason(), authorization);
+    record(
+        &shared,
+        &arrival,
+        &form,
+        exc.status,
+        exc.reason(),
+        authorization,
+    );
     exc.render(accept.as_deref(), &shared.base_url)
 }
 
 pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let arrival = shared.upload_arrives();
     let authorization = header_string(req.headers(), header::AUTHORIZATION);
     let accept = header_string(req.headers(), header::ACCEPT);
     let action_in_query = query_action(req.uri().query());
@@ -96,6 +109,7 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
             .unwrap_or_default();
         record(
             &shared,
+            &arrival,
             &form,
             resp.status().as_u16(),
             "injected fault".to_owned(),
@@ -117,6 +131,7 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
             let exc = HttpException::with_message(400, err);
             record(
                 &shared,
+                &arrival,
                 &UploadForm::default(),
                 exc.status,
                 exc.reason(),
@@ -134,7 +149,7 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
     }
     if shared.config.sink {
         let ok = HttpException::plain(200);
-        record(&shared, &form, 200, ok.reason(), authorization);
+        record(&shared, &arrival, &form, 200, ok.reason(), authorization);
         return ok.render(accept.as_deref(), &shared.base_url);
     }
     let action = action_in_query.or_else(|| {
@@ -171,6 +186,9 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
                 content_at,
                 stored: false,
                 authorization,
+                started: arrival.started,
+                ended: Instant::now(),
+                in_flight: arrival.in_flight,
             });
             return upload_page().await;
         }
@@ -187,6 +205,9 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
         content_at,
         stored,
         authorization,
+        started: arrival.started,
+        ended: Instant::now(),
+        in_flight: arrival.in_flight,
     });
     exc.render(accept.as_deref(), &shared.base_url)
 }
