@@ -2,6 +2,11 @@
 //! container action's input of the same name (`INPUT_` + name upper-cased, dashes kept), so
 //! the binary run with no flags inside the action behaves as the action's inputs say.
 //!
+//! A flag several commands take is declared once, in a group each of them flattens
+//! ([`Verbosity`], [`Timeout`], [`IndexArgs`], [`SimpleUrl`], [`OidcAudience`], [`SourceArgs`],
+//! [`ArtifactArgs`]), so its name, input and default cannot drift between commands; a command
+//! that uses the flag for something narrower words its help with `mut_arg`.
+//!
 //! The arguments are resolved once, with the runner's environment, into the typed
 //! configurations the commands run on ([`PublishConfig`], ...): a value that is wrong is an
 //! error here, naming the flag and the input, before anything is downloaded or uploaded.
@@ -13,13 +18,15 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use url::Url;
 
-use crate::artifacts;
 use crate::attest::SigstoreUrls;
-use crate::auth::TrustedPublishing;
+use crate::github::artifacts;
+use crate::github::rest::Source;
+use crate::github::runner::Runner;
 use crate::http::{Http, RetryPolicy};
+use crate::index::auth::TrustedPublishing;
+use crate::index::IndexTarget;
 use crate::publish::Concurrency;
 use crate::reporting;
-use crate::runner::Runner;
 use crate::secret::Secret;
 
 pub const DEFAULT_REPOSITORY_URL: &str = "https://upload.pypi.org/legacy/";
@@ -57,305 +64,70 @@ pub enum Command {
     GithubRelease(GithubReleaseArgs),
 }
 
+// ---------------------------------------------------------------------------------------
+// The flags several commands share, each declared once
+// ---------------------------------------------------------------------------------------
+
+/// `--verbose`, which every command takes.
 #[derive(Args)]
-pub struct PreflightArgs {
-    /// Distribution files or folders holding them, to take the name and version from
-    /// [default: --packages-dir, unless --name and --version are given]
-    pub paths: Vec<PathBuf>,
+pub struct Verbosity {
+    /// Show debug output.
+    #[arg(long, short, env = "INPUT_VERBOSE")]
+    pub verbose: bool,
+}
 
-    /// Folder of distributions, used when no PATHS, --name or --version are given [default:
-    /// dist].
-    #[arg(long, env = "INPUT_PACKAGES-DIR")]
-    pub packages_dir: Option<PathBuf>,
-
-    /// Project name (with --version, instead of reading distributions).
-    #[arg(long, env = "INPUT_NAME")]
-    pub name: Option<String>,
-
-    /// Version to release (with --name, instead of reading distributions).
-    #[arg(long = "version", env = "INPUT_VERSION")]
-    pub release_version: Option<String>,
-
-    /// Accept a version lower than the highest release on the index (a backport).
-    #[arg(long, env = "INPUT_ALLOW-OLDER")]
-    pub allow_older: bool,
-
-    /// The index's legacy upload URL (decides which index is asked).
-    #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
-    pub repository_url: String,
-
-    /// Web root of the index (not read by preflight: the simple index is) [default: derived
-    /// from --repository-url].
-    #[arg(long, env = "INPUT_INDEX-URL")]
-    pub index_url: Option<String>,
-
-    /// The index's simple index (PEP 503/691), whose project page says which versions are
-    /// there [default: derived from --repository-url for PyPI, TestPyPI, Warehouse's
-    /// /legacy/, pypiserver's / and devpi's /{user}/{index}/ layouts]. Needed for any other
-    /// layout.
-    #[arg(long, env = "INPUT_SIMPLE-URL")]
-    pub simple_url: Option<String>,
-
+/// `--timeout`, which every command that goes over the network takes.
+#[derive(Args)]
+pub struct Timeout {
     /// Seconds a request may stall without a byte before it is retried (and a small API
     /// request may take in all).
     #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
     pub timeout: u64,
-
-    /// Show debug output.
-    #[arg(long, short, env = "INPUT_VERBOSE")]
-    pub verbose: bool,
 }
 
+/// The index a command speaks to: its upload URL and its web root.
 #[derive(Args)]
-pub struct GithubReleaseArgs {
-    /// Distribution files or folders holding them [default: as publish: the run's artifacts
-    /// or --packages-dir]
-    pub paths: Vec<PathBuf>,
-
-    /// The publish step's `published` output: its JSON, or a file holding it.
-    #[arg(long, env = "INPUT_PUBLISHED")]
-    pub published: String,
-
-    /// The release's tag, which must exist [default: v{version}].
-    #[arg(long, env = "INPUT_TAG")]
-    pub tag: Option<String>,
-
-    /// The release page on the index, linked from the release notes [default:
-    /// https://pypi.org/project/{name}/{version}/ when the published files are on PyPI, else
-    /// none].
-    #[arg(long, env = "INPUT_RELEASE-URL")]
-    pub release_url: Option<String>,
-
-    /// Project name [default: from the first published filename].
-    #[arg(long, env = "INPUT_NAME")]
-    pub name: Option<String>,
-
-    /// Release version [default: from the first published filename].
-    #[arg(long = "version", env = "INPUT_VERSION")]
-    pub release_version: Option<String>,
-
-    /// Replace an asset of the same name whose sha256 differs (otherwise an error).
-    #[arg(long, env = "INPUT_CLOBBER")]
-    pub clobber: bool,
-
-    /// Folder of distributions, used when no PATHS are given. Given explicitly, it wins over
-    /// the triggering run of a `workflow_run` job [default: dist].
-    #[arg(long, env = "INPUT_PACKAGES-DIR")]
-    pub packages_dir: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub artifacts: ArtifactArgs,
-
-    /// Seconds a request may stall without a byte before it is retried (and a small API
-    /// request may take in all).
-    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
-    pub timeout: u64,
-
-    /// Show debug output.
-    #[arg(long, short, env = "INPUT_VERBOSE")]
-    pub verbose: bool,
-}
-
-#[derive(Args)]
-pub struct RecordCliArgs {
-    /// The publish step's `published` output: its JSON, or a file holding it.
-    #[arg(long, env = "INPUT_PUBLISHED")]
-    pub published: String,
-
-    /// Folder of the release fixtures (`releases__packagerelease_<version>.json`).
-    #[arg(long, env = "INPUT_FIXTURES")]
-    pub fixtures: PathBuf,
-
-    /// The release page [default: https://pypi.org/project/{name}/{version}/ when the
-    /// published files are on PyPI, else empty].
-    #[arg(long, env = "INPUT_RELEASE-URL")]
-    pub release_url: Option<String>,
-
-    /// Project name [default: from the first published filename].
-    #[arg(long, env = "INPUT_NAME")]
-    pub name: Option<String>,
-
-    /// Release version [default: from the first published filename].
-    #[arg(long = "version", env = "INPUT_VERSION")]
-    pub release_version: Option<String>,
-
-    /// Also set `github_url` to this.
-    #[arg(long, env = "INPUT_GITHUB-URL")]
-    pub github_url: Option<String>,
-
-    /// The release time (ISO 8601) when the published files carry no upload time.
-    #[arg(long, env = "INPUT_RELEASE-ON")]
-    pub release_on: Option<String>,
-
-    /// Commit recorded in a record created with --create.
-    #[arg(long, env = "INPUT_REVISION")]
-    pub revision: Option<String>,
-
-    /// Create the record when the fixtures have none for this release.
-    #[arg(long, env = "INPUT_CREATE")]
-    pub create: bool,
-
-    /// Print the change; write nothing.
-    #[arg(long, env = "INPUT_DRY-RUN")]
-    pub dry_run: bool,
-
-    /// Show debug output.
-    #[arg(long, short, env = "INPUT_VERBOSE")]
-    pub verbose: bool,
-}
-
-#[derive(Args)]
-pub struct DownloadArgs {
-    /// A new or empty folder to extract the artifacts into.
-    #[arg(long, env = "INPUT_DEST")]
-    pub dest: PathBuf,
-
-    #[command(flatten)]
-    pub artifacts: ArtifactArgs,
-
-    /// Seconds a request may stall without a byte before it is retried (and a small API
-    /// request may take in all).
-    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
-    pub timeout: u64,
-
-    /// Show debug output.
-    #[arg(long, short, env = "INPUT_VERBOSE")]
-    pub verbose: bool,
-}
-
-#[derive(Args)]
-pub struct MintTokenArgs {
-    /// The index's legacy upload URL (decides which index mints the token).
-    #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
-    pub repository_url: String,
-
-    /// Web root of the index [default: derived from --repository-url].
-    #[arg(long, env = "INPUT_INDEX-URL")]
-    pub index_url: Option<String>,
-
-    /// The trusted-publishing audience of an index other than PyPI and TestPyPI, which must
-    /// equal what its `/_/oidc/audience` serves (PyPI's and TestPyPI's are known).
-    #[arg(long, env = "INPUT_OIDC-AUDIENCE")]
-    pub oidc_audience: Option<String>,
-
-    /// The project the token is for (only used to point a refusal at its settings page).
-    #[arg(long, env = "INPUT_PROJECT")]
-    pub project: Option<String>,
-
-    /// Seconds a request may stall without a byte before it is retried (and a small API
-    /// request may take in all).
-    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
-    pub timeout: u64,
-
-    /// Show debug output.
-    #[arg(long, short, env = "INPUT_VERBOSE")]
-    pub verbose: bool,
-}
-
-#[derive(Args)]
-pub struct PublishArgs {
-    /// Distribution files or folders holding them [default: --packages-dir]
-    pub paths: Vec<PathBuf>,
-
+pub struct IndexArgs {
     /// The index's legacy upload URL.
     #[arg(long, env = "INPUT_REPOSITORY-URL", default_value = DEFAULT_REPOSITORY_URL)]
     pub repository_url: String,
-
-    /// Folder of distributions, used when no PATHS are given. Given explicitly, it wins over
-    /// the triggering run of a `workflow_run` job [default: dist].
-    #[arg(long, env = "INPUT_PACKAGES-DIR")]
-    pub packages_dir: Option<PathBuf>,
-
-    /// API token (or password). Also read from PYPI_API_TOKEN. Prefer trusted publishing.
-    #[arg(long, env = "INPUT_PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
-
-    /// User name for the password; API tokens use `__token__`.
-    #[arg(long, env = "INPUT_USER", default_value = "__token__")]
-    pub user: String,
-
-    /// Count files already on the index as published even when the index cannot show they
-    /// are identical (indexes without a JSON API). A different file under a taken name is
-    /// still an error.
-    #[arg(long, env = "INPUT_SKIP-EXISTING")]
-    pub skip_existing: bool,
-
-    /// Do every check and print what would be uploaded; upload nothing.
-    #[arg(long, env = "INPUT_DRY-RUN")]
-    pub dry_run: bool,
-
-    /// Show debug output.
-    #[arg(long, short, env = "INPUT_VERBOSE")]
-    pub verbose: bool,
-
-    /// Print the sha256 and blake2b-256 of every file.
-    #[arg(long, env = "INPUT_PRINT-HASH")]
-    pub print_hash: bool,
-
-    /// Also write the `published` JSON to this file.
-    #[arg(long, env = "INPUT_REPORT")]
-    pub report: Option<PathBuf>,
 
     /// Web root of the index, for its JSON API [default: derived from --repository-url:
     /// upload.pypi.org -> https://pypi.org, otherwise the same origin].
     #[arg(long, env = "INPUT_INDEX-URL")]
     pub index_url: Option<String>,
+}
 
+/// The index's simple index, for the commands that read which files and versions it holds.
+#[derive(Args)]
+pub struct SimpleUrl {
     /// The index's simple index (PEP 503/691), read to plan and confirm [default: derived
     /// from --repository-url for PyPI, TestPyPI, Warehouse's /legacy/, pypiserver's / and
     /// devpi's /{user}/{index}/ layouts]. Needed for any other layout.
     #[arg(long, env = "INPUT_SIMPLE-URL")]
     pub simple_url: Option<String>,
+}
 
-    /// Hash every file before uploading it and send its digests ahead of its content, for an
-    /// index that reads the upload form as a stream (Warehouse, devpi and pypiserver read the
-    /// whole form and take the faster default: digests computed while the file streams).
-    #[arg(long, env = "INPUT_HASH-FIRST")]
-    pub hash_first: bool,
-
-    /// Files uploaded at once: `auto` sizes it to the files (many small ones at a time, few
-    /// huge ones, within a memory budget); a number fixes it. An index that answers 429
-    /// lowers it for the rest of the publish.
-    #[arg(long, env = "INPUT_CONCURRENCY", default_value_t = Concurrency::Auto)]
-    pub concurrency: Concurrency,
-
-    /// Use trusted publishing (OIDC): `auto` unless an API token is given.
-    #[arg(long, env = "INPUT_TRUSTED-PUBLISHING", value_enum, default_value_t = TrustedPublishing::Auto)]
-    pub trusted_publishing: TrustedPublishing,
-
+/// The trusted-publishing audience, for the commands that mint a token.
+#[derive(Args)]
+pub struct OidcAudience {
     /// The trusted-publishing audience of an index other than PyPI and TestPyPI, which must
     /// equal what its `/_/oidc/audience` serves (PyPI's and TestPyPI's are known).
     #[arg(long, env = "INPUT_OIDC-AUDIENCE")]
     pub oidc_audience: Option<String>,
+}
 
-    /// Seconds to wait for the index's JSON API to list the uploaded files.
-    #[arg(long, env = "INPUT_CONFIRM-TIMEOUT", default_value_t = 60)]
-    pub confirm_timeout: u64,
+/// Where distributions come from: files, a folder, or a workflow run's artifacts. Publish
+/// and `github-release` choose alike, so a release attaches what the publish took.
+#[derive(Args)]
+pub struct SourceArgs {
+    /// Distribution files or folders holding them [default: --packages-dir]
+    pub paths: Vec<PathBuf>,
 
-    /// Accepted for compatibility with pypa/gh-action-pypi-publish: every file is always
-    /// checked before anything is uploaded; `false` only prints a notice saying so.
-    #[arg(long, env = "INPUT_VERIFY-METADATA", value_name = "BOOL", default_value_t = true,
-          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
-    pub verify_metadata: bool,
-
-    /// Sign a PEP 740 publish attestation for every file (trusted publishing to PyPI or
-    /// TestPyPI, or any index when --fulcio-url/--rekor-url are given).
-    #[arg(long, env = "INPUT_ATTESTATIONS", value_name = "BOOL", default_value_t = true,
-          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
-    pub attestations: bool,
-
-    /// Fulcio of the Sigstore instance that signs attestations [default: the public one].
-    #[arg(long, env = "INPUT_FULCIO-URL")]
-    pub fulcio_url: Option<String>,
-
-    /// Rekor (v1) of the Sigstore instance that logs attestations [default: the public one].
-    #[arg(long, env = "INPUT_REKOR-URL")]
-    pub rekor_url: Option<String>,
-
-    /// Seconds a request may stall without a byte before it is retried (and a small API
-    /// request may take in all).
-    #[arg(long, env = "INPUT_TIMEOUT", default_value_t = 60)]
-    pub timeout: u64,
+    /// Folder of distributions, used when no PATHS are given. Given explicitly, it wins over
+    /// the triggering run of a `workflow_run` job [default: dist].
+    #[arg(long, env = "INPUT_PACKAGES-DIR")]
+    pub packages_dir: Option<PathBuf>,
 
     #[command(flatten)]
     pub artifacts: ArtifactArgs,
@@ -415,6 +187,274 @@ pub struct ArtifactArgs {
     pub build_refs: Vec<String>,
 }
 
+// ---------------------------------------------------------------------------------------
+// The commands' own flags
+// ---------------------------------------------------------------------------------------
+
+#[derive(Args)]
+#[command(
+    mut_arg("repository_url", |a| a.help(
+        "The index's legacy upload URL (decides which index is asked)")),
+    mut_arg("index_url", |a| a.help(
+        "Web root of the index (not read by preflight: the simple index is) [default: derived \
+         from --repository-url]")),
+    mut_arg("simple_url", |a| a.help(
+        "The index's simple index (PEP 503/691), whose project page says which versions are \
+         there [default: derived from --repository-url for PyPI, TestPyPI, Warehouse's \
+         /legacy/, pypiserver's / and devpi's /{user}/{index}/ layouts]. Needed for any other \
+         layout")),
+)]
+pub struct PreflightArgs {
+    /// Distribution files or folders holding them, to take the name and version from
+    /// [default: --packages-dir, unless --name and --version are given]
+    pub paths: Vec<PathBuf>,
+
+    /// Folder of distributions, used when no PATHS, --name or --version are given [default:
+    /// dist].
+    #[arg(long, env = "INPUT_PACKAGES-DIR")]
+    pub packages_dir: Option<PathBuf>,
+
+    /// Project name (with --version, instead of reading distributions).
+    #[arg(long, env = "INPUT_NAME")]
+    pub name: Option<String>,
+
+    /// Version to release (with --name, instead of reading distributions).
+    #[arg(long = "version", env = "INPUT_VERSION")]
+    pub release_version: Option<String>,
+
+    /// Accept a version lower than the highest release on the index (a backport).
+    #[arg(long, env = "INPUT_ALLOW-OLDER")]
+    pub allow_older: bool,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    #[command(flatten)]
+    pub simple: SimpleUrl,
+
+    #[command(flatten)]
+    pub timeout: Timeout,
+
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+#[derive(Args)]
+#[command(mut_arg("paths", |a| a.help(
+    "Distribution files or folders holding them [default: as publish: the run's artifacts or \
+     --packages-dir]")))]
+pub struct GithubReleaseArgs {
+    /// The publish step's `published` output: its JSON, or a file holding it.
+    #[arg(long, env = "INPUT_PUBLISHED")]
+    pub published: String,
+
+    /// The release's tag, which must exist [default: v{version}].
+    #[arg(long, env = "INPUT_TAG")]
+    pub tag: Option<String>,
+
+    /// The release page on the index, linked from the release notes [default:
+    /// https://pypi.org/project/{name}/{version}/ when the published files are on PyPI, else
+    /// none].
+    #[arg(long, env = "INPUT_RELEASE-URL")]
+    pub release_url: Option<String>,
+
+    /// Project name [default: from the first published filename].
+    #[arg(long, env = "INPUT_NAME")]
+    pub name: Option<String>,
+
+    /// Release version [default: from the first published filename].
+    #[arg(long = "version", env = "INPUT_VERSION")]
+    pub release_version: Option<String>,
+
+    /// Replace an asset of the same name whose sha256 differs (otherwise an error).
+    #[arg(long, env = "INPUT_CLOBBER")]
+    pub clobber: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub timeout: Timeout,
+
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+#[derive(Args)]
+pub struct RecordCliArgs {
+    /// The publish step's `published` output: its JSON, or a file holding it.
+    #[arg(long, env = "INPUT_PUBLISHED")]
+    pub published: String,
+
+    /// Folder of the release fixtures (`releases__packagerelease_<version>.json`).
+    #[arg(long, env = "INPUT_FIXTURES")]
+    pub fixtures: PathBuf,
+
+    /// The release page [default: https://pypi.org/project/{name}/{version}/ when the
+    /// published files are on PyPI, else empty].
+    #[arg(long, env = "INPUT_RELEASE-URL")]
+    pub release_url: Option<String>,
+
+    /// Project name [default: from the first published filename].
+    #[arg(long, env = "INPUT_NAME")]
+    pub name: Option<String>,
+
+    /// Release version [default: from the first published filename].
+    #[arg(long = "version", env = "INPUT_VERSION")]
+    pub release_version: Option<String>,
+
+    /// Also set `github_url` to this.
+    #[arg(long, env = "INPUT_GITHUB-URL")]
+    pub github_url: Option<String>,
+
+    /// The release time (ISO 8601) when the published files carry no upload time.
+    #[arg(long, env = "INPUT_RELEASE-ON")]
+    pub release_on: Option<String>,
+
+    /// Commit recorded in a record created with --create.
+    #[arg(long, env = "INPUT_REVISION")]
+    pub revision: Option<String>,
+
+    /// Create the record when the fixtures have none for this release.
+    #[arg(long, env = "INPUT_CREATE")]
+    pub create: bool,
+
+    /// Print the change; write nothing.
+    #[arg(long, env = "INPUT_DRY-RUN")]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+#[derive(Args)]
+pub struct DownloadArgs {
+    /// A new or empty folder to extract the artifacts into.
+    #[arg(long, env = "INPUT_DEST")]
+    pub dest: PathBuf,
+
+    #[command(flatten)]
+    pub artifacts: ArtifactArgs,
+
+    #[command(flatten)]
+    pub timeout: Timeout,
+
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+#[derive(Args)]
+#[command(
+    mut_arg("repository_url", |a| a.help(
+        "The index's legacy upload URL (decides which index mints the token)")),
+    mut_arg("index_url", |a| a.help(
+        "Web root of the index [default: derived from --repository-url]")),
+)]
+pub struct MintTokenArgs {
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    #[command(flatten)]
+    pub audience: OidcAudience,
+
+    /// The project the token is for (only used to point a refusal at its settings page).
+    #[arg(long, env = "INPUT_PROJECT")]
+    pub project: Option<String>,
+
+    #[command(flatten)]
+    pub timeout: Timeout,
+
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+#[derive(Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    #[command(flatten)]
+    pub simple: SimpleUrl,
+
+    /// API token (or password). Also read from PYPI_API_TOKEN. Prefer trusted publishing.
+    #[arg(long, env = "INPUT_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// User name for the password; API tokens use `__token__`.
+    #[arg(long, env = "INPUT_USER", default_value = "__token__")]
+    pub user: String,
+
+    /// Count files already on the index as published even when the index cannot show they
+    /// are identical (indexes without a JSON API). A different file under a taken name is
+    /// still an error.
+    #[arg(long, env = "INPUT_SKIP-EXISTING")]
+    pub skip_existing: bool,
+
+    /// Do every check and print what would be uploaded; upload nothing.
+    #[arg(long, env = "INPUT_DRY-RUN")]
+    pub dry_run: bool,
+
+    /// Print the sha256 and blake2b-256 of every file.
+    #[arg(long, env = "INPUT_PRINT-HASH")]
+    pub print_hash: bool,
+
+    /// Also write the `published` JSON to this file.
+    #[arg(long, env = "INPUT_REPORT")]
+    pub report: Option<PathBuf>,
+
+    /// Hash every file before uploading it and send its digests ahead of its content, for an
+    /// index that reads the upload form as a stream (Warehouse, devpi and pypiserver read the
+    /// whole form and take the faster default: digests computed while the file streams).
+    #[arg(long, env = "INPUT_HASH-FIRST")]
+    pub hash_first: bool,
+
+    /// Files uploaded at once: `auto` sizes it to the files (many small ones at a time, few
+    /// huge ones, within a memory budget); a number fixes it. An index that answers 429
+    /// lowers it for the rest of the publish.
+    #[arg(long, env = "INPUT_CONCURRENCY", default_value_t = Concurrency::Auto)]
+    pub concurrency: Concurrency,
+
+    /// Use trusted publishing (OIDC): `auto` unless an API token is given.
+    #[arg(long, env = "INPUT_TRUSTED-PUBLISHING", value_enum, default_value_t = TrustedPublishing::Auto)]
+    pub trusted_publishing: TrustedPublishing,
+
+    #[command(flatten)]
+    pub audience: OidcAudience,
+
+    /// Seconds to wait for the index's JSON API to list the uploaded files.
+    #[arg(long, env = "INPUT_CONFIRM-TIMEOUT", default_value_t = 60)]
+    pub confirm_timeout: u64,
+
+    /// Accepted for compatibility with pypa/gh-action-pypi-publish: every file is always
+    /// checked before anything is uploaded; `false` only prints a notice saying so.
+    #[arg(long, env = "INPUT_VERIFY-METADATA", value_name = "BOOL", default_value_t = true,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub verify_metadata: bool,
+
+    /// Sign a PEP 740 publish attestation for every file (trusted publishing to PyPI or
+    /// TestPyPI, or any index when --fulcio-url/--rekor-url are given).
+    #[arg(long, env = "INPUT_ATTESTATIONS", value_name = "BOOL", default_value_t = true,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub attestations: bool,
+
+    /// Fulcio of the Sigstore instance that signs attestations [default: the public one].
+    #[arg(long, env = "INPUT_FULCIO-URL")]
+    pub fulcio_url: Option<String>,
+
+    /// Rekor (v1) of the Sigstore instance that logs attestations [default: the public one].
+    #[arg(long, env = "INPUT_REKOR-URL")]
+    pub rekor_url: Option<String>,
+
+    #[command(flatten)]
+    pub timeout: Timeout,
+
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
 /// The arguments as given: `pypi-oidc-publish action` (the container's entrypoint) runs the
 /// subcommand named by the `command` input, every flag coming from `INPUT_*` variables.
 pub struct Invocation {
@@ -458,33 +498,19 @@ fn drop_empty_inputs() {
 impl Command {
     pub fn verbose(&self) -> bool {
         match self {
-            Command::Publish(a) => a.verbose,
-            Command::MintToken(a) => a.verbose,
-            Command::Download(a) => a.verbose,
-            Command::Record(a) => a.verbose,
-            Command::Preflight(a) => a.verbose,
-            Command::GithubRelease(a) => a.verbose,
+            Command::Publish(a) => a.verbosity.verbose,
+            Command::MintToken(a) => a.verbosity.verbose,
+            Command::Download(a) => a.verbosity.verbose,
+            Command::Record(a) => a.verbosity.verbose,
+            Command::Preflight(a) => a.verbosity.verbose,
+            Command::GithubRelease(a) => a.verbosity.verbose,
         }
     }
 }
 
-/// The index a command talks to.
-#[derive(Clone, Debug)]
-pub struct IndexTarget {
-    /// The legacy upload URL.
-    pub repository_url: Url,
-    /// The web root: JSON API and trusted-publishing endpoints.
-    pub index_url: Url,
-    /// The simple index, when given or derived from a known layout.
-    pub simple: Option<crate::index::SimpleIndex>,
-    /// The trusted-publishing audience the workflow named for an index other than PyPI and
-    /// TestPyPI (`--oidc-audience`).
-    pub oidc_audience: Option<String>,
-}
-
 /// A workflow run's artifacts to take.
 pub struct RunArtifacts {
-    pub source: artifacts::Source,
+    pub source: Source,
     pub selection: artifacts::Selection,
 }
 
@@ -568,7 +594,7 @@ pub struct GithubReleaseConfig {
     /// `GITHUB_SHA` and `GITHUB_REF` of this job.
     pub job_commit: Option<(String, String)>,
     /// The repository, the API and the token (`contents: write`).
-    pub github: artifacts::Source,
+    pub github: Source,
     pub published: String,
     pub tag: Option<String>,
     pub release_url: Option<Url>,
@@ -587,13 +613,13 @@ pub struct DownloadConfig {
 impl PublishArgs {
     pub fn resolve(self, runner: &Runner) -> anyhow::Result<PublishConfig> {
         let password = api_token(self.password.clone(), runner);
-        let mut index = with_simple_url(
-            index_target(&self.repository_url, self.index_url.clone())?,
-            self.simple_url.clone(),
-        )?;
-        index.oidc_audience = non_empty(self.oidc_audience.clone());
-        let http = http_client(runner, self.timeout)?;
-        let source = self.source(runner)?;
+        let index = self
+            .audience
+            .apply(self.simple.apply(self.index.target()?)?);
+        let http = self.timeout.http(runner)?;
+        // A `workflow_run` job publishes its triggering run even when a `dist/` folder
+        // happens to exist: only files named explicitly (PATHS, --packages-dir) win over it.
+        let source = self.source.choose(runner, ("publishing", "publish"))?;
         let attestations = AttestationRequest {
             wanted: self.attestations,
             fulcio: sigstore_url("--fulcio-url", "Fulcio", self.fulcio_url.clone())?,
@@ -617,83 +643,68 @@ impl PublishArgs {
             http,
         })
     }
-
-    /// The run whose artifacts to publish, or the files. A `workflow_run` job publishes its
-    /// triggering run even when a `dist/` folder happens to exist: only files named
-    /// explicitly (PATHS, --packages-dir) win over it.
-    fn source(&self, runner: &Runner) -> anyhow::Result<SourceChoice> {
-        choose_source(
-            &self.paths,
-            self.packages_dir.as_ref(),
-            &self.artifacts,
-            runner,
-            ("publishing", "publish"),
-        )
-    }
 }
 
-/// The source of distributions, as publish chooses it (`github-release` chooses alike, so
-/// it attaches what the publish took); `verb` is the gerund and the infinitive for messages.
-fn choose_source(
-    paths: &[PathBuf],
-    packages_dir: Option<&PathBuf>,
-    artifacts: &ArtifactArgs,
-    runner: &Runner,
-    (doing, to_do): (&str, &str),
-) -> anyhow::Result<SourceChoice> {
-    let run = |id: u64, why: String| -> anyhow::Result<SourceChoice> {
-        Ok(SourceChoice::Run {
-            artifacts: Box::new(artifacts.resolve(id, runner)?),
-            why,
-        })
-    };
-    if let Some(id) = artifacts.run_id()? {
-        return run(
-            id,
-            format!("{doing} the artifacts of run {id}: run-id was given"),
-        );
-    }
-    if !paths.is_empty() {
-        return Ok(SourceChoice::Paths {
-            paths: paths.to_vec(),
-            why: format!("{doing} the files given as arguments"),
-        });
-    }
-    if let Some(dir) = packages_dir {
-        return Ok(SourceChoice::Paths {
-            paths: vec![dir.clone()],
+impl SourceArgs {
+    /// The run whose artifacts to take, or the files; `(doing, to_do)` are the gerund and the
+    /// infinitive of the command's verb, for the messages.
+    fn choose(
+        &self,
+        runner: &Runner,
+        (doing, to_do): (&str, &str),
+    ) -> anyhow::Result<SourceChoice> {
+        let run = |id: u64, why: String| -> anyhow::Result<SourceChoice> {
+            Ok(SourceChoice::Run {
+                artifacts: Box::new(self.artifacts.resolve(id, runner)?),
+                why,
+            })
+        };
+        if let Some(id) = self.artifacts.run_id()? {
+            return run(
+                id,
+                format!("{doing} the artifacts of run {id}: run-id was given"),
+            );
+        }
+        if !self.paths.is_empty() {
+            return Ok(SourceChoice::Paths {
+                paths: self.paths.clone(),
+                why: format!("{doing} the files given as arguments"),
+            });
+        }
+        if let Some(dir) = &self.packages_dir {
+            return Ok(SourceChoice::Paths {
+                paths: vec![dir.clone()],
+                why: format!(
+                    "{doing} {}: packages-dir was given",
+                    reporting::shown(dir.display())
+                ),
+            });
+        }
+        if let Some(id) = runner.triggering_run_id() {
+            return run(
+                id,
+                format!(
+                    "{doing} the artifacts of run {id}, the run that triggered this \
+                     `workflow_run` job (give packages-dir or run-id to {to_do} something else)"
+                ),
+            );
+        }
+        Ok(SourceChoice::Paths {
+            paths: vec![PathBuf::from(DEFAULT_PACKAGES_DIR)],
             why: format!(
-                "{doing} {}: packages-dir was given",
-                reporting::shown(dir.display())
+                "{doing} {DEFAULT_PACKAGES_DIR}/ (the default): no run-id, packages-dir or \
+                 paths were given and this job was not started by `workflow_run`"
             ),
-        });
+        })
     }
-    if let Some(id) = runner.triggering_run_id() {
-        return run(
-            id,
-            format!(
-                "{doing} the artifacts of run {id}, the run that triggered this \
-                 `workflow_run` job (give packages-dir or run-id to {to_do} something else)"
-            ),
-        );
-    }
-    Ok(SourceChoice::Paths {
-        paths: vec![PathBuf::from(DEFAULT_PACKAGES_DIR)],
-        why: format!(
-            "{doing} {DEFAULT_PACKAGES_DIR}/ (the default): no run-id, packages-dir or \
-             paths were given and this job was not started by `workflow_run`"
-        ),
-    })
 }
 
 impl MintTokenArgs {
     pub fn resolve(self, runner: &Runner) -> anyhow::Result<MintTokenConfig> {
-        let mut index = index_target(&self.repository_url, self.index_url)?;
-        index.oidc_audience = non_empty(self.oidc_audience);
         Ok(MintTokenConfig {
-            index,
+            index: self.audience.apply(self.index.target()?),
             project: non_empty(self.project),
-            http: http_client(runner, self.timeout)?,
+            http: self.timeout.http(runner)?,
         })
     }
 }
@@ -728,34 +739,26 @@ impl PreflightArgs {
         };
         Ok(PreflightConfig {
             subject,
-            index: with_simple_url(
-                index_target(&self.repository_url, self.index_url)?,
-                self.simple_url,
-            )?,
+            index: self.simple.apply(self.index.target()?)?,
             allow_older: self.allow_older,
-            http: http_client(runner, self.timeout)?,
+            http: self.timeout.http(runner)?,
         })
     }
 }
 
 impl GithubReleaseArgs {
     pub fn resolve(self, runner: &Runner) -> anyhow::Result<GithubReleaseConfig> {
-        let source = choose_source(
-            &self.paths,
-            self.packages_dir.as_ref(),
-            &self.artifacts,
-            runner,
-            ("attaching", "attach"),
-        )?;
+        let source = self.source.choose(runner, ("attaching", "attach"))?;
+        let artifacts = &self.source.artifacts;
         let github = github_source(
-            self.artifacts.github_token.clone(),
+            artifacts.github_token.clone(),
             runner,
             "a GitHub Release needs a GitHub token: pass `github-token: ${{ github.token }}` \
              (the job needs `permissions: contents: write`), --github-token, or GITHUB_TOKEN",
         )?;
         Ok(GithubReleaseConfig {
             source,
-            expect_sha: non_empty(self.artifacts.expect_sha.clone()).map(|s| s.trim().to_owned()),
+            expect_sha: non_empty(artifacts.expect_sha.clone()).map(|s| s.trim().to_owned()),
             job_commit: runner.sha.clone().zip(runner.git_ref.clone()),
             github,
             published: self.published,
@@ -764,7 +767,7 @@ impl GithubReleaseArgs {
             name: non_empty(self.name),
             version: non_empty(self.release_version),
             clobber: self.clobber,
-            http: http_client(runner, self.timeout)?,
+            http: self.timeout.http(runner)?,
         })
     }
 }
@@ -782,7 +785,7 @@ impl DownloadArgs {
         Ok(DownloadConfig {
             run: self.artifacts.resolve(run_id, runner)?,
             dest: self.dest,
-            http: http_client(runner, self.timeout)?,
+            http: self.timeout.http(runner)?,
         })
     }
 }
@@ -812,7 +815,7 @@ impl ArtifactArgs {
         })
     }
 
-    fn source(&self, runner: &Runner) -> anyhow::Result<artifacts::Source> {
+    fn source(&self, runner: &Runner) -> anyhow::Result<Source> {
         github_source(
             self.github_token.clone(),
             runner,
@@ -860,11 +863,7 @@ impl ArtifactArgs {
 
 /// The repository, the API and the token (masked at once) the GitHub REST calls use;
 /// `missing` says what to do when there is no token.
-fn github_source(
-    flag: Option<String>,
-    runner: &Runner,
-    missing: &str,
-) -> anyhow::Result<artifacts::Source> {
+fn github_source(flag: Option<String>, runner: &Runner, missing: &str) -> anyhow::Result<Source> {
     let token = non_empty(flag)
         .map(Secret::new)
         .or_else(|| runner.github_token.clone())
@@ -880,7 +879,7 @@ fn github_source(
         .api_url
         .as_deref()
         .unwrap_or("https://api.github.com");
-    Ok(artifacts::Source {
+    Ok(Source {
         api_url: parse_url("GITHUB_API_URL", api)?,
         repository,
         // Set by the runner in every job; without it the run's own `repository.id` is used.
@@ -894,12 +893,15 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
 
-fn http_client(runner: &Runner, timeout_secs: u64) -> anyhow::Result<Http> {
-    let policy = match runner.retry_base_ms {
-        Some(ms) => RetryPolicy::with_base_delay(Duration::from_millis(ms)),
-        None => RetryPolicy::default(),
-    };
-    Http::new(policy, Duration::from_secs(timeout_secs))
+impl Timeout {
+    /// The one HTTP client of the command, with this timeout.
+    fn http(&self, runner: &Runner) -> anyhow::Result<Http> {
+        let policy = match runner.retry_base_ms {
+            Some(ms) => RetryPolicy::with_base_delay(Duration::from_millis(ms)),
+            None => RetryPolicy::default(),
+        };
+        Http::new(policy, Duration::from_secs(self.timeout))
+    }
 }
 
 fn parse_url(what: &str, s: &str) -> anyhow::Result<Url> {
@@ -926,53 +928,63 @@ fn optional_url(what: &str, s: Option<String>) -> anyhow::Result<Option<Url>> {
 fn sigstore_url(flag: &str, service: &str, s: Option<String>) -> anyhow::Result<Option<Url>> {
     let url = optional_url(flag, s)?;
     if let Some(u) = &url {
-        crate::oidc::check_sigstore_transport(u, service, flag)?;
+        crate::index::mint::check_sigstore_transport(u, service, flag)?;
     }
     Ok(url)
 }
 
-/// The upload URL and the index's web root: `--index-url` or derived from the upload URL.
-fn index_target(repository_url: &str, index_url: Option<String>) -> anyhow::Result<IndexTarget> {
-    let repository_url = parse_url("--repository-url", repository_url)?;
-    let index_url = match non_empty(index_url) {
-        Some(u) => {
-            let mut u = parse_url("--index-url", &u)?;
-            if !u.path().ends_with('/') {
-                u.set_path(&format!("{}/", u.path()));
+impl IndexArgs {
+    /// The upload URL and the index's web root: `--index-url` or derived from the upload URL.
+    fn target(&self) -> anyhow::Result<IndexTarget> {
+        let repository_url = parse_url("--repository-url", &self.repository_url)?;
+        let index_url = match non_empty(self.index_url.clone()) {
+            Some(u) => {
+                let mut u = parse_url("--index-url", &u)?;
+                if !u.path().ends_with('/') {
+                    u.set_path(&format!("{}/", u.path()));
+                }
+                u
             }
-            u
-        }
-        None => crate::index::index_url_for(&repository_url),
-    };
-    let simple =
-        crate::index::simple_url_for(&repository_url).map(|(url, why)| crate::index::SimpleIndex {
-            url,
-            why: why.to_owned(),
+            None => crate::index::index_url_for(&repository_url),
+        };
+        let simple = crate::index::simple_url_for(&repository_url).map(|(url, why)| {
+            crate::index::SimpleIndex {
+                url,
+                why: why.to_owned(),
+            }
         });
-    Ok(IndexTarget {
-        repository_url,
-        index_url,
-        simple,
-        oidc_audience: None,
-    })
+        Ok(IndexTarget {
+            repository_url,
+            index_url,
+            simple,
+            oidc_audience: None,
+        })
+    }
 }
 
-/// The index, with `--simple-url` as its simple index when given.
-fn with_simple_url(
-    mut index: IndexTarget,
-    simple_url: Option<String>,
-) -> anyhow::Result<IndexTarget> {
-    if let Some(u) = non_empty(simple_url) {
-        let mut url = parse_url("--simple-url", &u)?;
-        if !url.path().ends_with('/') {
-            url.set_path(&format!("{}/", url.path()));
+impl SimpleUrl {
+    /// The index, with `--simple-url` as its simple index when given.
+    fn apply(&self, mut index: IndexTarget) -> anyhow::Result<IndexTarget> {
+        if let Some(u) = non_empty(self.simple_url.clone()) {
+            let mut url = parse_url("--simple-url", &u)?;
+            if !url.path().ends_with('/') {
+                url.set_path(&format!("{}/", url.path()));
+            }
+            index.simple = Some(crate::index::SimpleIndex {
+                url,
+                why: "given with --simple-url".to_owned(),
+            });
         }
-        index.simple = Some(crate::index::SimpleIndex {
-            url,
-            why: "given with --simple-url".to_owned(),
-        });
+        Ok(index)
     }
-    Ok(index)
+}
+
+impl OidcAudience {
+    /// The index, with the audience named for it (an index other than PyPI and TestPyPI).
+    fn apply(&self, mut index: IndexTarget) -> IndexTarget {
+        index.oidc_audience = non_empty(self.oidc_audience.clone());
+        index
+    }
 }
 
 /// The API token, from the flag/input or `PYPI_API_TOKEN`, masked before anything can print it.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 
 pub const USER_AGENT: &str = concat!("pypi-oidc-publish/", env!("CARGO_PKG_VERSION"));
@@ -40,7 +40,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Production's rules with another first backoff: the test suite shortens it (see
-    /// [`crate::runner::Runner::retry_base_ms`]) so fault tests stay fast, while the number
+    /// [`crate::github::runner::Runner::retry_base_ms`]) so fault tests stay fast, while the number
     /// of attempts and the rules stay those of production.
     pub fn with_base_delay(base: Duration) -> Self {
         RetryPolicy {
@@ -399,7 +399,7 @@ pub fn snippet(body: &str) -> String {
     } else {
         ""
     };
-    format!(": {}{more}", crate::reporting::shown(&cut))
+    format!(": {}{more}", crate::inert::shown(&cut))
 }
 
 /// A URL from an answer (an index's file or release page, GitHub's release or asset), kept
@@ -422,6 +422,21 @@ pub fn web_url_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<St
     Ok(Option::<String>::deserialize(d)?
         .as_deref()
         .and_then(web_url))
+}
+
+/// Where a redirect answer points, resolved against the request's URL, for an error message.
+pub(crate) fn redirect_target(url: &url::Url, reply: &Answer) -> String {
+    match reply
+        .headers
+        .get(LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    {
+        Some(location) => match url.join(&location) {
+            Ok(target) => crate::inert::shown(target).to_string(),
+            Err(_) => format!("{:?}", location),
+        },
+        None => "(no Location header)".to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -4,24 +4,25 @@
 //! runtime and runs [`commands`]) and so that tests, benchmarks and fuzz targets reach the
 //! pieces they exercise. Only those are public; the rest is the publish machinery the
 //! commands use.
+//!
+//! Each outside party has one folder, which holds everything sent to it and read from it:
+//! [`github`] (the runner, the REST API, run artifacts, releases, the job's ID token),
+//! `index` (the read side, credentials and the mint exchange, the upload form) and
+//! [`attest`] (Sigstore). The stages between them ([`commands`], `publish`,
+//! [`distribution`], [`record`], [`reporting`]) speak to no party of their own.
 
-pub mod artifacts;
 pub mod attest;
-mod auth;
 pub mod cli;
 pub mod commands;
 pub mod distribution;
-mod github_release;
+pub mod github;
 pub mod hashing;
 pub mod http;
 mod index;
-pub mod oidc;
+mod inert;
 mod publish;
 pub mod record;
 mod report;
 pub mod reporting;
-pub mod runner;
 mod secret;
 pub mod signals;
-mod upload;
-mod versions;

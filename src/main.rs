@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use pypi_oidc_publish::{cli, commands, reporting, runner::Runner, signals};
+use pypi_oidc_publish::{cli, commands, github::runner::Runner, reporting, signals};
 
 fn main() -> ExitCode {
     reporting::install_panic_hook();
@@ -9,7 +9,11 @@ fn main() -> ExitCode {
         Err(e) => return ExitCode::from(reporting::command_line(&e)),
     };
     let runner = Runner::from_env();
-    reporting::init(&runner);
+    reporting::init(reporting::Sink {
+        in_actions: runner.in_actions,
+        output_file: runner.output_file.clone(),
+        summary_file: runner.summary_file.clone(),
+    });
     // On the command line `mint-token`'s stdout is the token alone (for `$(...)`), so its
     // mask goes to stderr. In the container action stdout is the job log and the runner
     // reads the two streams apart: there the mask stays on stdout, ahead of everything, and

@@ -18,8 +18,8 @@ use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
 use p256::pkcs8::DecodePublicKey;
 use pypi_oidc_publish::attest::{Signer, SigstoreUrls};
+use pypi_oidc_publish::github::id_token::RunnerOidc;
 use pypi_oidc_publish::http::{Http, RetryPolicy};
-use pypi_oidc_publish::oidc::RunnerOidc;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use testbed::github::{GitHub, GitHubConfig};
@@ -530,7 +530,7 @@ async fn env() -> Env {
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
             github.id_token_request_token(),
         );
-        RunnerOidc::for_job(&pypi_oidc_publish::runner::Runner::from_env()).unwrap()
+        RunnerOidc::for_job(&pypi_oidc_publish::github::runner::Runner::from_env()).unwrap()
     };
     let http = Http::new(
         RetryPolicy {

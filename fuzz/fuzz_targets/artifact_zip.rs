@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use pypi_oidc_publish::artifacts::extract;
+use pypi_oidc_publish::github::artifacts::extract;
 use pypi_oidc_publish_fuzz::{scratch, scratch_file};
 
 /// Every path under `dir`, without following symbolic links.

@@ -27,7 +27,8 @@ pub fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
 
 /// A message shown to the user (log line, annotation, error) built from hostile input must
 /// not carry a character that could end the line and start a workflow command: the crate's
-/// rule is that outside values are interpolated through `reporting::shown` or `{:?}`.
+/// rule is that outside values are interpolated through `inert::shown` (`reporting::shown`
+/// in the command layer) or `{:?}`.
 pub fn assert_inert(message: &str) {
     let bad = message
         .chars()

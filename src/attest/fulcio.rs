@@ -17,8 +17,8 @@ use x509_cert::name::Name;
 use x509_cert::Certificate;
 
 use super::{endpoint, service_error};
+use crate::github::id_token::RunnerOidc;
 use crate::http::{Failure, Http};
-use crate::oidc::RunnerOidc;
 
 /// The audience Fulcio accepts ID tokens for.
 pub const AUDIENCE: &str = "sigstore";

@@ -1,10 +1,13 @@
-//! PEP 740 publish attestations, signed keylessly with Sigstore.
+//! PEP 740 publish attestations, signed keylessly with Sigstore. Party: Sigstore (Fulcio
+//! certifies a key, [`fulcio`]; Rekor logs a signature, [`rekor`]); nothing here speaks to
+//! GitHub or the index: the ID token comes from [`crate::github::id_token`], and the
+//! attestations go to the index with the upload ([`crate::index::upload`]).
 //!
 //! One run makes one ephemeral P-256 key and asks Fulcio for a certificate binding it to the
 //! job's GitHub identity (an ID token with audience `sigstore`). Each distribution then gets
-//! an in-toto publish statement, signed as a DSSE envelope and logged in Rekor (v1, `dsse`
-//! entry); the certificate, the log entry and the envelope make the attestation object that
-//! goes into the upload's `attestations` field.
+//! an in-toto publish statement ([`dsse`]), signed as a DSSE envelope and logged in Rekor (v1,
+//! `dsse` entry); the certificate, the log entry and the envelope make the attestation object
+//! that goes into the upload's `attestations` field.
 //!
 //! Every request goes through [`Http::retry`]. Nothing here verifies the Fulcio chain, the
 //! SCT or Rekor's signatures against a trust root: the index does that with the root it
@@ -28,8 +31,8 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use url::Url;
 
+use crate::github::id_token::RunnerOidc;
 use crate::http::{self, Http};
-use crate::oidc::RunnerOidc;
 
 pub use dsse::{pae, publish_statement, PAYLOAD_TYPE, PUBLISH_PREDICATE};
 
@@ -167,7 +170,7 @@ fn service_error(
     let message = serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .map(|m| format!(": {}", crate::reporting::shown(m)))
+        .map(|m| format!(": {}", crate::inert::shown(m)))
         .unwrap_or_else(|| http::snippet(body));
     let message = match secret {
         Some(s) if !s.is_empty() => message.replace(s, "***"),

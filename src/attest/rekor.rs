@@ -78,7 +78,7 @@ pub async fn log_entry(
         Created::Exists(uuid) => {
             tracing::info!(
                 "Rekor already has this entry ({}); fetching it",
-                crate::reporting::shown(&uuid)
+                crate::inert::shown(&uuid)
             );
             fetch_entry(http, rekor, &uuid).await?
         }

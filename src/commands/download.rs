@@ -1,8 +1,8 @@
 //! `download`: fetch and check the artifacts of a workflow run, without publishing them.
-use crate::artifacts;
 use crate::cli::DownloadArgs;
+use crate::github::artifacts;
+use crate::github::runner::Runner;
 use crate::reporting;
-use crate::runner::Runner;
 
 use super::publish::check;
 use super::Failure;

@@ -3,12 +3,12 @@
 //! -> its assets planned -> attached -> outputs.
 use std::path::PathBuf;
 
-use crate::artifacts;
 use crate::cli::{GithubReleaseArgs, GithubReleaseConfig, SourceChoice};
-use crate::github_release::{self, LocalFile, Releases};
+use crate::github::artifacts;
+use crate::github::releases::{self, LocalFile, Releases};
+use crate::github::runner::Runner;
 use crate::record::published;
 use crate::reporting::{self, outputs, shown, summary, Level};
-use crate::runner::Runner;
 
 use super::{plural, Failure};
 
@@ -26,7 +26,7 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
         .tag
         .clone()
         .unwrap_or_else(|| format!("v{}", release.version));
-    github_release::check_tag(&tag)?;
+    releases::check_tag(&tag)?;
     let release_url = cfg
         .release_url
         .as_ref()
@@ -35,7 +35,7 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
 
     // The files, from the same sources as the publish, each the very file that was published.
     let (candidates, built, _extraction) = fetch(&cfg, runner, &tag).await?;
-    let files = match github_release::match_published(&published_files, &candidates) {
+    let files = match releases::match_published(&published_files, &candidates) {
         Ok(files) => files,
         Err(refused) => {
             for problem in &refused.0 {
@@ -66,7 +66,7 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
             r
         }
         None => {
-            let notes = github_release::release_notes(
+            let notes = releases::release_notes(
                 &release.name,
                 &release.version,
                 release_url.as_deref(),
@@ -84,7 +84,7 @@ pub async fn github_release(args: GithubReleaseArgs, runner: &Runner) -> Result<
 
     // Plan every asset before attaching any.
     let existing = api.assets(&gh_release).await?;
-    let plan = github_release::plan_assets(&files, &existing, cfg.clobber);
+    let plan = releases::plan_assets(&files, &existing, cfg.clobber);
     if !plan.conflicts.is_empty() {
         for c in &plan.conflicts {
             reporting::annotate(Level::Error, "Asset conflicts with the GitHub Release", c);

@@ -1,8 +1,8 @@
 //! `mint-token`: exchange the job's ID token for a short-lived upload token and hand it on.
-use crate::auth::{Auth, TrustedPublishing};
 use crate::cli::MintTokenArgs;
+use crate::github::runner::Runner;
+use crate::index::auth::{Auth, TrustedPublishing};
 use crate::reporting::{self, outputs};
-use crate::runner::Runner;
 
 use super::Failure;
 

@@ -1,6 +1,8 @@
 //! The commands, one file each. Each is one function that reads top to bottom, and only this
 //! layer decides what the user is told: the machinery below returns what it found (values,
-//! notices, typed errors) and the commands tell it through [`crate::reporting`].
+//! notices, typed errors) and the commands tell it through [`crate::reporting`]. Party: none
+//! of its own: GitHub is reached through [`crate::github`], the index through
+//! [`crate::index`] and [`crate::publish`], Sigstore through [`crate::attest`].
 mod download;
 mod github_release;
 mod mint_token;
@@ -9,8 +11,8 @@ pub mod publish;
 mod record;
 
 use crate::cli::{Command, Invocation};
+use crate::github::runner::Runner;
 use crate::reporting::{self, Level};
-use crate::runner::Runner;
 
 /// How a command failed.
 #[derive(Debug)]

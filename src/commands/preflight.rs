@@ -4,10 +4,10 @@ use pep440_rs::Version;
 
 use crate::cli::{PreflightArgs, PreflightSubject};
 use crate::distribution;
+use crate::github::runner::Runner;
+use crate::index::versions::{self, Verdict};
 use crate::report::Notice;
 use crate::reporting::{self, outputs, shown, summary, Level};
-use crate::runner::Runner;
-use crate::versions::{self, Verdict};
 
 use super::{plural, Failure};
 

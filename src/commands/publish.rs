@@ -1,18 +1,18 @@
 //! `publish`: source -> check -> plan -> credentials -> upload -> confirm -> report.
 use std::path::{Path, PathBuf};
 
-use crate::artifacts::{self, Downloaded};
 use crate::attest::SigstoreUrls;
-use crate::auth::{self, Auth, CredentialsError, TrustedPublishing};
 use crate::cli::{PublishArgs, PublishConfig, SourceChoice};
 use crate::distribution::{self, CheckFailure, Release, Skipped};
+use crate::github::artifacts::{self, Downloaded};
+use crate::github::runner::Runner;
 use crate::hashing::Digests;
+use crate::index::auth::{self, Auth, CredentialsError, TrustedPublishing};
+use crate::index::mint::MintError;
 use crate::index::Index;
-use crate::oidc::MintError;
 use crate::publish::{self, Limiter, Plan, PlanError, Step, Uploader, Uploads};
 use crate::report::{Confirmation, FileStatus, Notice, ReleaseReport, Report, RunSource};
 use crate::reporting::{self, outputs, progress, summary, Level};
-use crate::runner::Runner;
 
 use super::{plural, Failure};
 

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
-use crate::reporting::shown;
+use crate::inert::shown;
 
 use super::filename::{classify, escaped, parse_wheel, FileClass};
 use super::metadata::CoreMetadata;

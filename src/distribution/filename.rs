@@ -5,7 +5,7 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
-use crate::reporting::shown;
+use crate::inert::shown;
 
 /// What a file name says a file is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,14 +174,14 @@ pub fn parse_wheel(filename: &str) -> Result<WheelName, Vec<String>> {
 }
 
 /// The name as PyPI wants it in file names: PEP 503 normalised, `-` written as `_`.
-pub(crate) fn escaped(name: &PackageName) -> String {
+pub fn escaped(name: &PackageName) -> String {
     name.as_dist_info_name().into_owned()
 }
 
 /// Whether Warehouse's `_valid_platform_tag` accepts a platform tag (as of 2025: the static
 /// list, macOS 10.x and 11-15/26 with minor 0, manylinux/musllinux PEP 600/656 tags, iOS and
 /// Android). Mirrors PyPI so that a wheel it would refuse stops the whole release up front.
-pub(crate) fn pypi_accepts_platform(tag: &str) -> bool {
+pub fn pypi_accepts_platform(tag: &str) -> bool {
     const STATIC: &[&str] = &[
         "any",
         "win32",

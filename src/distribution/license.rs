@@ -18,7 +18,7 @@ const MODE: ParseMode = ParseMode {
 };
 
 /// Checks one `License-Expression` value; the error says what is wrong with it.
-pub(crate) fn check_expression(value: &str) -> Result<(), String> {
+pub fn check_expression(value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         return Err("it is empty".to_owned());
     }

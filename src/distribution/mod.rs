@@ -1,4 +1,5 @@
 //! Finding, naming and checking the distributions of one release before anything is uploaded.
+//! Party: none: pure checks of local files, so they run (and are fuzzed) without a network.
 //!
 //! [`collect`] turns the paths the user gave into a [`Release`]: every wheel and sdist found,
 //! checked the way PyPI checks them on upload (file names, archive structure, core metadata)
@@ -20,20 +21,22 @@ mod wheel;
 mod zip_framing;
 
 #[cfg(test)]
-mod differential;
-#[cfg(test)]
 mod tests;
 
 pub use collect::{collect, collect_releases};
 pub use filename::{is_distribution, name_and_version, normalized_name};
 pub use metadata::{CoreMetadata, ParseError};
 
-/// The parsers the fuzz targets in `fuzz/` drive directly, because going through
-/// [`collect`] would need a file per input (file names) or a whole archive (metadata rules).
-/// Not a supported API.
+/// The parsers the fuzz targets in `fuzz/` and the differential test against `packaging`
+/// (`tests/differential.rs`) drive directly, because going through [`collect`] would need a
+/// file per input (file names) or a whole archive (metadata rules). Not a supported API.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use super::filename::{classify, parse_wheel, FileClass, WheelName};
+    pub use super::filename::{
+        classify, escaped, parse_wheel, pypi_accepts_platform, FileClass, WheelName,
+    };
+    pub use super::license::check_expression;
+    pub use super::requirement::parse as parse_requirement;
     pub use super::rules::{check as check_metadata, Identity};
 }
 
@@ -116,7 +119,7 @@ impl fmt::Display for Problem {
         write!(
             f,
             "{}: {}",
-            crate::reporting::shown(self.path.display()),
+            crate::inert::shown(self.path.display()),
             self.message
         )
     }

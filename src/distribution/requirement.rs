@@ -9,7 +9,7 @@ use pep508_rs::{Requirement, VerbatimUrl};
 /// as `foo- >=1` or `foo_[x]`; with `panic = "abort"` that would kill the release binary on
 /// one bad Requires-Dist. PEP 508 names end with a letter or digit, so such a name is
 /// refused here, before the crate sees it.
-pub(crate) fn parse(value: &str) -> Result<Requirement<VerbatimUrl>, String> {
+pub fn parse(value: &str) -> Result<Requirement<VerbatimUrl>, String> {
     // pep508_rs 0.9 also slices a marker by a count of characters as if it were bytes, and
     // panics inside a character that takes more than one (found by fuzzing). PEP 508 is
     // ASCII throughout: names, versions, markers and their quoted strings, and URLs.

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, VersionOrUrl};
 
-use crate::reporting::shown;
+use crate::inert::shown;
 
 use super::metadata::{known_field, CoreMetadata, FIELDS, NEWEST_KNOWN_MINOR};
 

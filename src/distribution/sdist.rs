@@ -12,7 +12,7 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
-use crate::reporting::shown;
+use crate::inert::shown;
 
 use super::wheel::escapes_destination;
 use super::MAX_METADATA_BYTES;

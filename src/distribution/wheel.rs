@@ -10,7 +10,7 @@ use std::path::Path;
 
 use zip::{CompressionMethod, ZipArchive};
 
-use crate::reporting::shown;
+use crate::inert::shown;
 
 use super::filename::WheelName;
 use super::zip_framing;

@@ -1,7 +1,22 @@
-//! The index's read side: where it lives, and what it says about a release, through the
-//! Simple API every index serves ([`simple`]) and Warehouse's JSON API ([`json`]).
+//! Everything said to a Python package index, and read from it. Party: the index (PyPI,
+//! TestPyPI, any Warehouse, devpi, pypiserver, ...); nothing here speaks to GitHub or Sigstore.
+//!
+//! - Where it lives: [`IndexTarget`] (upload URL, web root, simple index, audience).
+//! - The read side: [`simple`] (the Simple API every index serves), [`json`] (Warehouse's JSON
+//!   API), and [`versions`] (what a project holds and whether a version is new, for
+//!   `preflight`).
+//! - Credentials: [`auth`] (an API token or trusted publishing) and [`mint`] (the
+//!   trusted-publishing exchange: the job's ID token, from [`crate::github::id_token`], for
+//!   a short-lived upload token).
+//! - The write side: [`upload`] (the legacy upload form, with a file's attestations).
+//!
+//! A minted token goes only over https to the index it was minted at.
+pub(crate) mod auth;
 mod json;
+pub(crate) mod mint;
 pub mod simple;
+pub(crate) mod upload;
+pub(crate) mod versions;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,6 +39,20 @@ pub fn index_url_for(upload_url: &Url) -> Url {
         _ => format!("{}/", upload_url.origin().ascii_serialization()),
     };
     Url::parse(&origin).unwrap_or_else(|_| upload_url.clone())
+}
+
+/// The index a command talks to.
+#[derive(Clone, Debug)]
+pub struct IndexTarget {
+    /// The legacy upload URL.
+    pub repository_url: Url,
+    /// The web root: JSON API and trusted-publishing endpoints.
+    pub index_url: Url,
+    /// The simple index, when given or derived from a known layout.
+    pub simple: Option<SimpleIndex>,
+    /// The trusted-publishing audience the workflow named for an index other than PyPI and
+    /// TestPyPI (`--oidc-audience`).
+    pub oidc_audience: Option<String>,
 }
 
 /// One file of a release as the JSON API lists it.

@@ -14,7 +14,7 @@ use url::Url;
 
 use super::{IndexDigests, IndexFile};
 use crate::http::{self, web_url, Failure, Http};
-use crate::reporting::shown;
+use crate::inert::shown;
 
 const JSON_TYPE: &str = "application/vnd.pypi.simple.v1+json";
 /// PEP 691's order of preference, with HTML last for the indexes that only speak PEP 503.

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::Http;
-use crate::upload::{BodySlots, CHUNK};
+use crate::index::upload::{BodySlots, CHUNK};
 
 /// `--concurrency`: a number, or `auto` (sized to the files to upload). As small as a
 /// number (no zero), so the parsed flags stay small.

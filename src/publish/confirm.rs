@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use crate::distribution::Release;
 use crate::index::{Index, IndexFile};
+use crate::inert::shown;
 use crate::report::{FileReport, FileStatus, Notice, ReleaseReport};
-use crate::reporting::shown;
 
 /// Wait, bounded, until the index lists every file that is on it with the sha256 that was
 /// sent, and take each file's download URL from it (Warehouse's JSON API is cached and may

@@ -1,12 +1,12 @@
 //! Explain: turn an upload that failed into what the release manager needs to know and do,
 //! settling first whether the index holds exactly this file after all.
-use crate::auth::Auth;
 use crate::distribution::{DistKind, Distribution, Release};
 use crate::hashing::{self, Digests};
+use crate::index::auth::Auth;
+use crate::index::upload::{Refusal, UploadError};
 use crate::index::{Index, IndexFile};
+use crate::inert::shown;
 use crate::report::Notice;
-use crate::reporting::shown;
-use crate::upload::{Refusal, UploadError};
 
 use super::plan::conflict_message;
 

@@ -1,6 +1,9 @@
 //! The publish machinery, one stage a file: [`plan`] against the index, [`sign`] the
-//! attestations, [`uploader`] for the uploads, [`explain`] what failed, and [`confirm`] on
-//! the index. The story that runs them in order, and tells the user, is
+//! attestations, [`uploader`] for the uploads (at a [`concurrency`] the index allows),
+//! [`explain`] what failed, and [`confirm`] on the index. Party: none of its own: it reaches
+//! the index through [`crate::index`] and Sigstore through [`crate::attest`].
+//!
+//! The story that runs the stages in order, and tells the user, is
 //! [`crate::commands::publish`]; nothing here writes to the step log but progress lines.
 mod concurrency;
 mod confirm;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use crate::distribution::{DistKind, Distribution, Release};
 use crate::hashing::{self, Digests};
 use crate::index::{Index, IndexFile, ReleaseState};
+use crate::inert::shown;
 use crate::report::Notice;
-use crate::reporting::shown;
 
 /// One file of the release and what the publish will do with it.
 pub struct Step<'a> {

@@ -5,8 +5,8 @@ use anyhow::Context;
 use futures_util::StreamExt;
 
 use crate::attest::{Signer, SigstoreUrls};
+use crate::github::id_token::RunnerOidc;
 use crate::http::Http;
-use crate::oidc::RunnerOidc;
 
 use super::plan::{Action, Attestation, Step};
 

@@ -7,14 +7,14 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use url::Url;
 
-use crate::auth::{Auth, CredentialsError};
 use crate::distribution::{DistKind, Release};
 use crate::hashing::Digests;
 use crate::http::Http;
+use crate::index::auth::{Auth, CredentialsError};
+use crate::index::mint::MintError;
+use crate::index::upload::{self, BodySlots, Refusal, UploadError, UploadRequest};
 use crate::index::Index;
-use crate::oidc::MintError;
 use crate::reporting;
-use crate::upload::{self, BodySlots, Refusal, UploadError, UploadRequest};
 
 use super::concurrency::Limiter;
 use super::explain::{explain_failure, Settled};

@@ -1,4 +1,5 @@
-//! Recording published URLs into the release fixtures.
+//! Recording published URLs into the release fixtures. Party: none: it reads the publish
+//! step's `published` output ([`published`]) and rewrites local fixture files.
 //!
 //! After the publish job, the target project's `packagerelease` fixture for the release gets
 //! its `pypi_url`, `release_on` (and `github_url` when given). The file is rewritten exactly
@@ -152,8 +153,8 @@ pub fn run(args: &RecordArgs) -> Result<RecordOutcome> {
                     "{} {}: the publish step's `release-url` is empty (the index has no release \
                      page) and the files are not on PyPI, so no PyPI page is guessed: \
                      `pypi_url` is recorded empty",
-                    crate::reporting::shown(&release.name),
-                    crate::reporting::shown(&release.version)
+                    crate::inert::shown(&release.name),
+                    crate::inert::shown(&release.version)
                 ),
             ));
             String::new()

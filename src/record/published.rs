@@ -48,8 +48,8 @@ pub fn all_on_index(files: &[PublishedFile]) -> Result<()> {
         .map(|f| {
             format!(
                 "{} ({})",
-                crate::reporting::shown(&f.filename),
-                crate::reporting::shown(f.status.as_deref().unwrap_or_default())
+                crate::inert::shown(&f.filename),
+                crate::inert::shown(f.status.as_deref().unwrap_or_default())
             )
         })
         .collect();
@@ -136,7 +136,7 @@ pub fn of_release(files: Vec<PublishedFile>, name: Option<&str>) -> Result<Vec<P
     if several.len() < 2 {
         return Ok(named.into_iter().map(|(_, f)| f).collect());
     }
-    let listed = crate::reporting::shown(projects.join(", "));
+    let listed = crate::inert::shown(projects.join(", "));
     let Some(name) = name else {
         bail!(
             "--published holds several releases ({listed}): pass --name to say which one to \
@@ -152,7 +152,7 @@ pub fn of_release(files: Vec<PublishedFile>, name: Option<&str>) -> Result<Vec<P
     if kept.is_empty() {
         bail!(
             "--name {} is none of the releases in --published ({listed}): fix --name",
-            crate::reporting::shown(name)
+            crate::inert::shown(name)
         );
     }
     Ok(kept)
@@ -168,7 +168,7 @@ pub fn first_upload(files: &[PublishedFile]) -> Result<Option<UtcTime>> {
         let time = UtcTime::parse(text).with_context(|| {
             format!(
                 "bad upload_time for {} in --published",
-                crate::reporting::shown(&file.filename)
+                crate::inert::shown(&file.filename)
             )
         })?;
         earliest = Some(earliest.map_or(time, |known| known.min(time)));
@@ -190,7 +190,7 @@ pub fn name_and_version(filename: &str) -> Result<(String, String)> {
             "cannot read a project name and version from {}: it is neither a wheel \
              ({{name}}-{{version}}(-{{build}})?-{{python}}-{{abi}}-{{platform}}.whl) nor a \
              {{name}}-{{version}}.tar.gz sdist; pass --name and --version",
-            crate::reporting::shown(filename)
+            crate::inert::shown(filename)
         )
     })
 }
@@ -249,9 +249,9 @@ pub fn release(
             bail!(
                 "{} is not a file of {} {}; --published must list only this release's files (or \
                  fix --name/--version)",
-                crate::reporting::shown(&file.filename),
-                crate::reporting::shown(&name),
-                crate::reporting::shown(&version)
+                crate::inert::shown(&file.filename),
+                crate::inert::shown(&name),
+                crate::inert::shown(&version)
             );
         }
     }

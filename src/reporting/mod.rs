@@ -1,15 +1,19 @@
 //! Everything the user is told, and the one writer of the step log: log lines, workflow
 //! commands (masks, annotations, groups), the progress bar, the job summary, the step
 //! outputs and the `--report` file. Nothing else in the crate writes to stdout or stderr.
+//! Party: the runner that runs this step, through its log and its files (`$GITHUB_OUTPUT`,
+//! `$GITHUB_STEP_SUMMARY`), never over the network.
 mod log;
 pub mod log_format;
 pub mod outputs;
 pub mod progress;
 pub mod summary;
 
+/// The command layer's name for [`crate::inert::shown`], beside the writer it words lines for.
+pub use crate::inert::shown;
 pub use log::{
-    add_mask, annotate, command_line, commands_on_stderr, group, in_actions, inert, init,
-    install_panic_hook, print_err, print_out, shown, Group, Level, Shown,
+    add_mask, annotate, command_line, commands_on_stderr, group, in_actions, init,
+    install_panic_hook, print_err, print_out, Group, Level, Sink,
 };
 
 use crate::report::{Notice, Severity};

@@ -6,6 +6,8 @@ use anyhow::Context;
 
 use super::human_size;
 use super::outputs::append;
+/// The job summary's name for [`crate::inert::md`], beside the summary it words.
+pub use crate::inert::md;
 
 /// The job summary of a publish: one table per release. Every value in it is outside data
 /// (names, URLs, run metadata, index messages) and goes through [`md`]; links are HTML anchors
@@ -153,31 +155,6 @@ fn release_files(md_out: &mut String, level: &str, release: &ReleaseReport) {
             md_out.push_str(&format!("- <code>{}</code>: {}\n", md(&f.filename), md(e)));
         }
     }
-}
-
-/// Outside data as inert text of the job summary (markdown with inline HTML): one line
-/// ([`crate::reporting::shown`]), and every character that markdown or HTML could read as markup
-/// written as a character reference, so `<script>`, a backtick, `|` (a table cell's end),
-/// `[`...`](...)`, `![`...`]` (an image fetched by every reader), `@team` or `*` show as
-/// themselves. Safe in text, in a table cell and in a quoted
-/// HTML attribute.
-pub fn md(value: impl std::fmt::Display) -> String {
-    let one_line = crate::reporting::shown(value).to_string();
-    let mut out = String::with_capacity(one_line.len());
-    for c in one_line.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // `_` stays: intraword (every wheel name has one) it never starts emphasis.
-            '\'' | '`' | '|' | '*' | '[' | ']' | '\\' | '~' | '!' | '$' | '@' => {
-                out.push_str(&format!("&#{};", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Preformatted text (a multi-line explanation) for the job summary, inside `<pre>`: HTML

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::model::{node_id, random_hex};
+use super::model::{node_id, random_hex, GitTarget, ObjectKind, TagObject};
 use super::releases::{authorize, json_response};
 use super::rest::{error, RepoRef};
 use super::state::{Mutable, Shared};
@@ -21,53 +21,6 @@ use super::time;
 
 const DOC_REF: &str = "https://docs.github.com/rest/git/refs#get-a-reference";
 const DOC_TAG: &str = "https://docs.github.com/rest/git/tags#get-a-tag";
-
-/// What a ref or a tag object points at.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GitTarget {
-    pub kind: ObjectKind,
-    pub sha: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ObjectKind {
-    Commit,
-    Tag,
-}
-
-impl ObjectKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Commit => "commit",
-            ObjectKind::Tag => "tag",
-        }
-    }
-
-    fn url_path(self) -> &'static str {
-        match self {
-            ObjectKind::Commit => "commits",
-            ObjectKind::Tag => "tags",
-        }
-    }
-}
-
-/// An annotated tag object.
-#[derive(Clone, Debug)]
-pub struct TagObject {
-    pub tag: String,
-    pub message: String,
-    pub object: GitTarget,
-    pub created_at: u64,
-}
-
-impl GitTarget {
-    pub fn commit(sha: &str) -> Self {
-        GitTarget {
-            kind: ObjectKind::Commit,
-            sha: sha.to_owned(),
-        }
-    }
-}
 
 impl Mutable {
     /// Stores a new tag object named `tag` pointing at `object`; returns its sha.

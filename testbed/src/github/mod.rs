@@ -30,6 +30,7 @@ mod model;
 mod oidc;
 mod releases;
 mod rest;
+mod signer;
 mod state;
 mod time;
 mod urlenc;
@@ -38,9 +39,10 @@ mod zips;
 #[cfg(test)]
 mod tests;
 
-pub use git::{GitTarget, ObjectKind};
-pub use model::{random_github_token, Artifact, GitHubConfig, JobClaims, WorkflowRun};
-pub use releases::{Release, ReleaseAsset};
+pub use model::{
+    random_github_token, Artifact, GitHubConfig, GitTarget, JobClaims, ObjectKind, Release,
+    ReleaseAsset, WorkflowRun,
+};
 pub use state::RecordedRequest;
 pub use zips::{hostile, zip_of, zip_with_raw_entries, RawEntry, MODE_FILE, MODE_SYMLINK};
 
@@ -95,7 +97,7 @@ impl GitHub {
             // The runner's request token is a JWT; the `eyJ` prefix keeps secret scanners and
             // masking tests honest without this stand-in having to mint a second kind of JWT.
             id_token_request_token: format!("eyJ{}", model::random_hex(48)),
-            signer: oidc::Signer::new()?,
+            signer: signer::Signer::new()?,
             blob_key: rand::random(),
             faults: Faults::default(),
             state: Mutex::new(Mutable {
@@ -399,7 +401,7 @@ impl GitHub {
         state.tags.insert(
             tag.to_owned(),
             GitTarget {
-                kind: git::ObjectKind::Tag,
+                kind: ObjectKind::Tag,
                 sha: sha.clone(),
             },
         );
@@ -415,7 +417,7 @@ impl GitHub {
         state.tags.insert(
             tag.to_owned(),
             GitTarget {
-                kind: git::ObjectKind::Tag,
+                kind: ObjectKind::Tag,
                 sha: sha.clone(),
             },
         );

@@ -1,6 +1,8 @@
-//! The data the GitHub stand-in serves: its configuration, workflow runs and artifacts.
+//! The data the GitHub stand-in serves: its configuration, workflow runs and artifacts, git
+//! tags and releases.
 use base64::Engine as _;
 use rand::Rng as _;
+use sha2::Digest as _;
 
 use super::time;
 
@@ -372,5 +374,98 @@ impl JobClaims {
         m.insert("nbf".to_owned(), iat.saturating_sub(300).into());
         m.insert("exp".to_owned(), (iat + 300).into());
         serde_json::Value::Object(m)
+    }
+}
+
+/// What a ref or a tag object points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GitTarget {
+    pub kind: ObjectKind,
+    pub sha: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    Commit,
+    Tag,
+}
+
+impl ObjectKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Commit => "commit",
+            ObjectKind::Tag => "tag",
+        }
+    }
+
+    pub(crate) fn url_path(self) -> &'static str {
+        match self {
+            ObjectKind::Commit => "commits",
+            ObjectKind::Tag => "tags",
+        }
+    }
+}
+
+/// An annotated tag object.
+#[derive(Clone, Debug)]
+pub struct TagObject {
+    pub tag: String,
+    pub message: String,
+    pub object: GitTarget,
+    pub created_at: u64,
+}
+
+impl GitTarget {
+    pub fn commit(sha: &str) -> Self {
+        GitTarget {
+            kind: ObjectKind::Commit,
+            sha: sha.to_owned(),
+        }
+    }
+}
+
+/// A release as GitHub stores it.
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub id: u64,
+    pub tag_name: String,
+    pub target_commitish: String,
+    pub name: Option<String>,
+    pub body: Option<String>,
+    pub draft: bool,
+    pub prerelease: bool,
+    pub make_latest: Option<String>,
+    pub created_at: u64,
+}
+
+/// An asset of a release.
+#[derive(Clone, Debug)]
+pub struct ReleaseAsset {
+    pub id: u64,
+    pub release_id: u64,
+    pub name: String,
+    pub label: Option<String>,
+    /// `uploaded`, or `starter` for an upload that never completed.
+    pub state: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    /// `sha256:<hex>`; `None` for assets from before GitHub computed digests.
+    pub digest: Option<String>,
+    pub created_at: u64,
+}
+
+impl ReleaseAsset {
+    pub fn new(release_id: u64, name: &str, bytes: Vec<u8>) -> Self {
+        ReleaseAsset {
+            id: 0,
+            release_id,
+            name: name.to_owned(),
+            label: None,
+            state: "uploaded".to_owned(),
+            content_type: "application/octet-stream".to_owned(),
+            digest: Some(format!("sha256:{:x}", sha2::Sha256::digest(&bytes))),
+            bytes,
+            created_at: time::now(),
+        }
     }
 }

@@ -10,10 +10,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use sha2::Digest as _;
 
-use super::git::GitTarget;
-use super::model::node_id;
+use super::model::{node_id, GitTarget, Release, ReleaseAsset};
 use super::rest::{self, authenticate, error, Caller, RepoRef};
 use super::state::Shared;
 use super::{time, urlenc};
@@ -21,52 +19,6 @@ use crate::faults::route;
 
 const DOC_RELEASES: &str = "https://docs.github.com/rest/releases/releases";
 const DOC_ASSETS: &str = "https://docs.github.com/rest/releases/assets";
-
-/// A release as GitHub stores it.
-#[derive(Clone, Debug)]
-pub struct Release {
-    pub id: u64,
-    pub tag_name: String,
-    pub target_commitish: String,
-    pub name: Option<String>,
-    pub body: Option<String>,
-    pub draft: bool,
-    pub prerelease: bool,
-    pub make_latest: Option<String>,
-    pub created_at: u64,
-}
-
-/// An asset of a release.
-#[derive(Clone, Debug)]
-pub struct ReleaseAsset {
-    pub id: u64,
-    pub release_id: u64,
-    pub name: String,
-    pub label: Option<String>,
-    /// `uploaded`, or `starter` for an upload that never completed.
-    pub state: String,
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-    /// `sha256:<hex>`; `None` for assets from before GitHub computed digests.
-    pub digest: Option<String>,
-    pub created_at: u64,
-}
-
-impl ReleaseAsset {
-    pub fn new(release_id: u64, name: &str, bytes: Vec<u8>) -> Self {
-        ReleaseAsset {
-            id: 0,
-            release_id,
-            name: name.to_owned(),
-            label: None,
-            state: "uploaded".to_owned(),
-            content_type: "application/octet-stream".to_owned(),
-            digest: Some(format!("sha256:{:x}", sha2::Sha256::digest(&bytes))),
-            bytes,
-            created_at: time::now(),
-        }
-    }
-}
 
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     (

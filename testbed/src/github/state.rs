@@ -8,10 +8,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use parking_lot::Mutex;
 
-use super::git::{GitTarget, TagObject};
-use super::model::{Artifact, GitHubConfig, JobClaims, WorkflowRun};
-use super::oidc::Signer;
-use super::releases::{Release, ReleaseAsset};
+use super::model::{
+    Artifact, GitHubConfig, GitTarget, JobClaims, Release, ReleaseAsset, TagObject, WorkflowRun,
+};
+use super::signer::Signer;
 use crate::faults::Faults;
 
 /// One request as either host saw it.

@@ -7,16 +7,16 @@
 //! settings that would match them.
 use anyhow::{anyhow, bail, Context};
 use base64::Engine;
-use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 use url::{Host, Url};
 
-use crate::http::{self, Answer, Failure, Http};
+use crate::github::id_token::RunnerOidc;
+use crate::http::{self, redirect_target, Answer, Failure, Http};
+use crate::inert::shown;
 use crate::report::Notice;
-use crate::reporting::{self, shown};
-use crate::runner::{IdTokenRequest, Runner};
+use crate::reporting;
 use crate::secret::Secret;
 
 /// The claims shown when the index refuses a token, in the order a reader compares them with
@@ -49,103 +49,6 @@ pub enum MintError {
     /// could not be reached.
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
-}
-
-/// What the runner gives a job that may request ID tokens.
-#[derive(Clone)]
-pub struct RunnerOidc {
-    request_url: String,
-    request_token: Secret,
-}
-
-impl RunnerOidc {
-    /// The job's ID-token endpoint, or exactly why it has none.
-    pub fn for_job(runner: &Runner) -> anyhow::Result<Self> {
-        match &runner.id_token_request {
-            Some(IdTokenRequest { url, token }) => {
-                reporting::add_mask(token.expose());
-                Ok(RunnerOidc {
-                    request_url: url.clone(),
-                    request_token: token.clone(),
-                })
-            }
-            None => Err(anyhow!(missing_id_token_reason(runner))),
-        }
-    }
-
-    /// Ask GitHub for a fresh ID token for `audience`.
-    pub async fn id_token(&self, http: &Http, audience: &str) -> anyhow::Result<Secret> {
-        let mut url = Url::parse(&self.request_url)
-            .context("ACTIONS_ID_TOKEN_REQUEST_URL is not a valid URL")?;
-        url.query_pairs_mut().append_pair("audience", audience);
-        let what = "requesting the GitHub OIDC ID token";
-        http.retry(what, |_| {
-            let url = url.clone();
-            async move {
-                // Never redirected: the request token would go along to wherever the answer
-                // points (reqwest keeps it on a same-host redirect, even one to plain http).
-                let request = http
-                    .no_redirect
-                    .get(url.clone())
-                    .header(
-                        reqwest::header::AUTHORIZATION,
-                        format!("bearer {}", self.request_token.expose()),
-                    )
-                    .header(reqwest::header::ACCEPT, "application/json");
-                let reply = http.send_text(what, request).await?;
-                if reply.status.is_redirection() {
-                    return Err(Failure::Permanent(anyhow!(
-                        "{what}: GitHub's token service answered HTTP {} with a redirect to {}; \
-                         the request token is never sent after a redirect. \
-                         ACTIONS_ID_TOKEN_REQUEST_URL must be the runner's own address: \
-                         do not override it",
-                        reply.status,
-                        redirect_target(&url, &reply)
-                    )));
-                }
-                let (status, body) = (reply.status, reply.text);
-                if !status.is_success() {
-                    return Err(Failure::Permanent(anyhow!(
-                        "{what}: GitHub answered HTTP {status}{}. The job needs \
-                         `permissions: id-token: write`.",
-                        http::snippet(&body)
-                    )));
-                }
-                #[derive(Deserialize)]
-                struct Answer {
-                    value: String,
-                }
-                let answer: Answer = serde_json::from_str(&body).map_err(|_| {
-                    Failure::transient(format!("{what}: GitHub's answer was not the expected JSON"))
-                })?;
-                reporting::add_mask(&answer.value);
-                Ok(Secret::new(answer.value))
-            }
-        })
-        .await
-    }
-}
-
-/// Why a job has no ID token: not in Actions, a fork's pull request, or a missing permission.
-fn missing_id_token_reason(runner: &Runner) -> String {
-    if !runner.in_actions {
-        return "trusted publishing needs a GitHub Actions job (GITHUB_ACTIONS is not `true`, \
-                so this is not one): outside Actions, give an API token with --password or \
-                PYPI_API_TOKEN"
-            .to_owned();
-    }
-    if let Some(fork) = runner.pull_request_fork() {
-        return format!(
-            "this job runs for a pull request from the fork {}, and GitHub never gives a \
-             fork's pull request an OIDC ID token: publish from a workflow that runs in this \
-             repository (e.g. `workflow_run` or a release), not on pull requests",
-            reporting::shown(fork)
-        );
-    }
-    "the job has no OIDC ID token (ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN \
-     are not set): add `permissions: id-token: write` to the publishing job (and keep \
-     `contents: read`, `actions: read`)"
-        .to_owned()
 }
 
 /// What `/_/oidc/audience` says.
@@ -427,21 +330,6 @@ pub fn check_audience(target: &MintTarget, served: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Where a redirect answer points, resolved against the request's URL, for an error message.
-fn redirect_target(url: &Url, reply: &Answer) -> String {
-    match reply
-        .headers
-        .get(LOCATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    {
-        Some(location) => match url.join(&location) {
-            Ok(target) => shown(target).to_string(),
-            Err(_) => format!("{:?}", location),
-        },
-        None => "(no Location header)".to_owned(),
-    }
-}
-
 /// A redirect from a trusted-publishing endpoint is never followed: a 307/308 re-sends the
 /// POST body, the ID token, to wherever the index points.
 fn refuse_redirect(what: &str, url: &Url, reply: &Answer) -> Result<(), Failure> {
@@ -522,10 +410,10 @@ impl Publisher {
         let environment =
             claim(claims, "environment").unwrap_or("(leave empty: this job has no environment)");
         Publisher {
-            owner: reporting::shown(owner).to_string(),
-            repo: reporting::shown(repo).to_string(),
-            workflow: reporting::shown(workflow).to_string(),
-            environment: reporting::shown(environment).to_string(),
+            owner: shown(owner).to_string(),
+            repo: shown(repo).to_string(),
+            workflow: shown(workflow).to_string(),
+            environment: shown(environment).to_string(),
         }
     }
 
@@ -540,7 +428,7 @@ impl Publisher {
     /// Where the publisher is added to `project` (or, for a new project, a pending one).
     pub fn register_at(index_url: &Url, project: &str) -> String {
         let index = index_url.as_str().trim_end_matches('/');
-        let p = reporting::shown(project);
+        let p = shown(project);
         format!(
             "{index}/manage/project/{p}/settings/publishing/ (a project that does not exist \
              yet needs a pending publisher: {index}/manage/account/publishing/)"
@@ -710,8 +598,8 @@ fn claims_notices(claims: &serde_json::Map<String, Value>) -> Vec<Notice> {
                     "this job runs in the reusable workflow {}, called from {}. PyPI does not \
                      accept a reusable workflow as the trusted publisher's workflow: run the \
                      publish step in the calling workflow's own job",
-                    reporting::shown(j),
-                    reporting::shown(w)
+                    shown(j),
+                    shown(w)
                 ),
             ));
         }
@@ -733,7 +621,7 @@ fn explain_refusal(
 ) -> String {
     let mut out = format!("The index refused to mint an upload token (HTTP {status}).\n");
     if let Some(msg) = body.get("message").and_then(Value::as_str) {
-        out.push_str(&format!("Message: {}\n", reporting::shown(msg)));
+        out.push_str(&format!("Message: {}\n", shown(msg)));
     }
     let errors = body
         .get("errors")
@@ -747,11 +635,7 @@ fn explain_refusal(
     for e in &errors {
         let code = e.get("code").and_then(Value::as_str).unwrap_or("?");
         let desc = e.get("description").and_then(Value::as_str).unwrap_or("");
-        out.push_str(&format!(
-            "  [{}] {}\n",
-            reporting::shown(code),
-            reporting::shown(desc)
-        ));
+        out.push_str(&format!("  [{}] {}\n", shown(code), shown(desc)));
     }
     out.push_str("\nClaims of the ID token that was sent:\n");
     for key in SHOWN_CLAIMS {
@@ -760,7 +644,7 @@ fn explain_refusal(
             Some(Value::Null) | None => "(not set)".to_owned(),
             Some(other) => other.to_string(),
         };
-        out.push_str(&format!("  {key:<20} {}\n", reporting::shown(v)));
+        out.push_str(&format!("  {key:<20} {}\n", shown(v)));
     }
     if claim(claims, "event_name") == Some("pull_request_target") {
         out.push_str(

@@ -17,10 +17,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::artifacts::Source;
+use crate::github::rest::Source;
 use crate::http::{self, Answer, Failure, Http};
+use crate::inert::shown;
 use crate::record::published::PublishedFile;
-use crate::reporting::shown;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Release {
@@ -251,7 +251,7 @@ pub fn release_notes(
     release_url: Option<&str>,
     files: &[LocalFile],
 ) -> String {
-    use crate::reporting::summary::md;
+    use crate::inert::md;
     let page = match release_url {
         Some(url) => format!(": {}", md(url)),
         None => " (the index has no release page)".to_owned(),
@@ -383,7 +383,7 @@ impl<'a> Releases<'a> {
                 .headers
                 .get(LINK)
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::artifacts::next_link);
+                .and_then(crate::github::rest::next_link);
             let Some(next) = next else { break };
             url = Url::parse(&next).with_context(|| format!("{what}: bad `Link` header"))?;
             if page >= 1000 {
@@ -587,7 +587,7 @@ fn already_exists(text: &str) -> bool {
 }
 
 fn github_error(what: &str, status: StatusCode, body: &str) -> anyhow::Error {
-    let message = crate::artifacts::github_message(body);
+    let message = crate::github::rest::github_message(body);
     let hint = match status.as_u16() {
         401 => " Check the GitHub token (github-token input or GITHUB_TOKEN).",
         403 => " The job needs `permissions: contents: write` (and `actions: read` for run artifacts).",

@@ -175,7 +175,7 @@ async fn refusal_message(resp: reqwest::Response) -> String {
     let canonical = resp.status().canonical_reason().unwrap_or("");
     let body = http::error_text(resp).await;
     if let Some(reason) = reason.filter(|r| !r.is_empty() && r != canonical) {
-        return crate::reporting::shown(reason).to_string();
+        return crate::inert::shown(reason).to_string();
     }
     let text = strip_tags(&body);
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -190,7 +190,7 @@ async fn refusal_message(resp: reqwest::Response) -> String {
         canonical.to_owned()
     } else {
         let text: String = text.chars().take(1000).collect();
-        crate::reporting::shown(text).to_string()
+        crate::inert::shown(text).to_string()
     }
 }
 
@@ -284,7 +284,7 @@ async fn attempt(
             message: format!(
                 "the index redirects uploads to {}; a redirected upload is not resent, so \
                  set --repository-url (the `repository-url` input) to the final URL",
-                crate::reporting::shown(to)
+                crate::inert::shown(to)
             ),
         }));
     }

@@ -2,15 +2,14 @@
 use tokio::sync::Mutex;
 use url::Url;
 
-use crate::cli::IndexTarget;
+use crate::github::id_token::RunnerOidc;
+use crate::github::runner::Runner;
 use crate::http::Http;
-use crate::oidc::{
-    self, Audience, MintContext, MintError, MintTarget, Minted, Publisher, RunnerOidc,
-};
+use crate::index::mint::{self, Audience, MintContext, MintError, MintTarget, Minted, Publisher};
+use crate::index::upload::Credentials;
+use crate::index::IndexTarget;
 use crate::report::Notice;
-use crate::runner::Runner;
 use crate::secret::Secret;
-use crate::upload::Credentials;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum TrustedPublishing {
@@ -181,7 +180,7 @@ impl Auth {
 /// need not exist.
 pub async fn trusted_publishing_available(http: &Http, index_url: &Url) -> bool {
     matches!(
-        oidc::audience(http, index_url).await,
+        mint::audience(http, index_url).await,
         Ok(Audience::Supported(_))
     )
 }
@@ -208,7 +207,7 @@ impl TrustedPublisher {
             target: &self.target,
             project,
         };
-        let minted = oidc::mint(&self.http, runner, &ctx).await?;
+        let minted = mint::mint(&self.http, runner, &ctx).await?;
         *self.publisher.lock().unwrap_or_else(|e| e.into_inner()) = Some(minted.publisher.clone());
         Ok(minted)
     }

@@ -22,7 +22,9 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use serde_json::{json, Value};
 
-use super::filename::{escaped, parse_wheel};
+use pypi_oidc_publish::distribution::fuzzing::{
+    check_expression, escaped, parse_requirement, parse_wheel, pypi_accepts_platform,
+};
 
 /// How many inputs of each kind are generated (besides the real ones).
 const GENERATED: usize = 3000;
@@ -185,9 +187,7 @@ fn wheel_tags_pypi_accepts(filename: &str) -> bool {
             tag.split('.')
                 .all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
         })
-        && parts[parts.len() - 1]
-            .split('.')
-            .all(super::filename::pypi_accepts_platform)
+        && parts[parts.len() - 1].split('.').all(pypi_accepts_platform)
 }
 
 fn python(mode: &str, input: Option<&Value>) -> Value {
@@ -488,7 +488,7 @@ fn ours_version(s: &str) -> Value {
 
 fn ours_requirement(s: &str) -> Value {
     // As rules.rs judges a Requires-Dist: a valid PEP 508 requirement that is no direct URL.
-    match super::requirement::parse(s) {
+    match parse_requirement(s) {
         Ok(r) => match &r.version_or_url {
             Some(pep508_rs::VersionOrUrl::Url(_)) => json!({"ok": false}),
             spec => {
@@ -546,7 +546,7 @@ fn ours_wheel(s: &str) -> Value {
 }
 
 fn ours_license(s: &str) -> Value {
-    json!({"ok": super::license::check_expression(s).is_ok()})
+    json!({"ok": check_expression(s).is_ok()})
 }
 
 fn ours_sdist(name: &str, version: &str) -> Option<Value> {
