@@ -5,15 +5,35 @@ bottleneck), and compare with the floor: reading and hashing every file once.
 
 Usage: bench/publish.py [--reps 5] [--wheels 8] [--wheel-mib 32] [--no-sdist]
                         [--latency-ms MS] [--upload-ms MS] [--upload-mib-per-s RATE]
-                        [--preset wide-far] [--ours-args "..."]
+                        [--tls] [--no-h2]
+                        [--preset wide-far|tls|tls-h1|wide-far-tls|wide-far-tls-h1]
+                        [--ours-args "..."] [--bin-dir DIR] [--no-build]
 
 Far-index mode: `--latency-ms` adds a round trip before every answer of the index, and
 `--upload-ms` / `--upload-mib-per-s` the index's own work on each upload (Warehouse hashes and
 stores a file before it answers). `--preset wide-far` is a wide release sent to a far index:
 24 wheels of 4 MiB + sdist, 40 ms round trip, 250 ms + size / 40 MiB/s per upload.
+
+TLS: `--tls` serves the index over HTTPS with a CA the testbed makes at start (written to a
+PEM file), offering HTTP/2 through ALPN (`h2` first) unless `--no-h2`. Each tool trusts that
+CA through its usual setting: ours (rustls-native-certs) and uv through `SSL_CERT_FILE`,
+twine through `--cert`. The presets `tls` / `tls-h1` are the default release (8 x 32 MiB +
+sdist) over HTTPS with and without HTTP/2, `wide-far-tls` / `wide-far-tls-h1` the far preset
+over HTTPS. Over TLS, ours is also run against a plain-HTTP index with the same settings in
+the same run ("ours, plain HTTP"), for the cost of TLS.
+
+Modelled limit (far index): what no client can beat on that index, the way ours orders
+uploads: the first wheel alone (a new release: concurrent first uploads would race to create
+it), then every other wheel in flight at once, then the sdist alone, then the confirming read.
+Each of those three phases costs one round trip plus the index's work on its largest file
+(latency + upload-ms + size / rate), and the confirm one round trip:
+    limit = sum over phases of (latency + upload_ms + max size in phase / rate) + latency
+The client's own reading, hashing and sending overlap the index's waits and are left out, so
+the limit is a little optimistic on a loaded machine.
+
 Prints, per tool, the median wall time and the peak RSS (of the process and the children it
 waited for), and the ratios to the floor and to the faster peer. Not a test: numbers depend on
-the machine; run it on a quiet one.
+the machine; run it on a quiet one (the load average is printed beside the figures).
 """
 import argparse
 import concurrent.futures
@@ -82,6 +102,36 @@ def floor(files):
     return time.perf_counter() - start
 
 
+def start_sink(testbed, flags, env_file):
+    """Start `testbed serve --sink` with these flags; return (process, upload URL, token)."""
+    server = subprocess.Popen([str(testbed), "serve", "--sink", *flags, "--env-file", str(env_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if env_file.exists():
+            break
+        time.sleep(0.05)
+    else:
+        server.terminate()
+        sys.exit(f"the testbed did not write {env_file} within 10 s")
+    conf = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    return server, conf["UPLOAD_URL"], conf["API_TOKEN"]
+
+
+def modelled_limit(args, wheel_sizes, other_sizes):
+    """Seconds no client can beat on this far index (the model in the docstring)."""
+    latency, work = args.latency_ms / 1000, args.upload_ms / 1000
+    rate = args.upload_mib_per_s * (1 << 20)
+
+    def phase(sizes):
+        if not sizes:
+            return 0.0
+        return latency + work + (max(sizes) / rate if rate else 0.0)
+
+    wheels = sorted(wheel_sizes)
+    first, rest = wheels[:1], wheels[1:]
+    return phase(first) + phase(rest) + phase(other_sizes) + latency
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
@@ -92,20 +142,32 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--upload-ms", type=int, default=0)
     ap.add_argument("--upload-mib-per-s", type=float, default=0.0)
-    ap.add_argument("--preset", choices=["wide-far"])
+    ap.add_argument("--tls", action="store_true", help="serve the index over HTTPS")
+    ap.add_argument("--no-h2", action="store_true", help="with --tls: offer only HTTP/1.1 in ALPN")
+    ap.add_argument("--preset", choices=["wide-far", "tls", "tls-h1", "wide-far-tls", "wide-far-tls-h1"])
     ap.add_argument("--ours-args", default="", help="extra arguments of pypi-oidc-publish publish")
+    ap.add_argument("--bin-dir", type=Path, default=ROOT / "target" / "release",
+                    help="where pypi-oidc-publish and testbed are (another build to compare)")
+    ap.add_argument("--no-build", action="store_true", help="use the binaries as they are")
     args = ap.parse_args()
-    if args.preset == "wide-far":
+    preset = args.preset or ""
+    if preset.startswith("wide-far"):
         args.wheels, args.wheel_mib, args.no_sdist = 24, 4, False
         args.latency_ms, args.upload_ms, args.upload_mib_per_s = 40, 250, 40.0
+    if "tls" in preset:
+        args.tls = True
+        args.no_h2 = preset.endswith("-h1")
+    if args.no_h2 and not args.tls:
+        ap.error("--no-h2 needs --tls")
 
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "pypi-oidc-publish", "-p", "testbed"], cwd=ROOT, check=True)
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "pypi-oidc-publish", "-p", "testbed"], cwd=ROOT, check=True)
     subprocess.run([str(ROOT / "scripts" / "python-tools")], check=True)
-    ours = ROOT / "target" / "release" / "pypi-oidc-publish"
-    testbed = ROOT / "target" / "release" / "testbed"
+    ours = args.bin_dir / "pypi-oidc-publish"
+    testbed = args.bin_dir / "testbed"
 
     work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
-    server = None
+    servers = []
     try:
         dist = work / "dist"
         # Distinct wheels by Python tag (make-dists writes pure wheels; the names differ as a
@@ -120,18 +182,20 @@ def main():
         files = sorted(str(p) for p in dist.iterdir())
         total = sum(os.path.getsize(f) for f in files)
 
-        env_file = work / "env"
         far = ["--latency-ms", str(args.latency_ms), "--upload-ms", str(args.upload_ms),
                "--upload-mib-per-s", str(args.upload_mib_per_s)]
-        server = subprocess.Popen([str(testbed), "serve", "--sink", *far, "--env-file", str(env_file)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            if env_file.exists():
-                break
-            time.sleep(0.05)
-        conf = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
-        url, token = conf["UPLOAD_URL"], conf["API_TOKEN"]
+        ca_file = work / "ca.pem"
+        tls = ((["--tls-ca-file", str(ca_file)] + (["--no-h2"] if args.no_h2 else []))
+               if args.tls else [])
+        server, url, token = start_sink(testbed, far + tls, work / "env")
+        servers.append(server)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "ACTIONS_"))}
+        if args.tls:
+            # Only the testbed's CA: requests prefers REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from
+            # the environment over twine's --cert, and rustls-native-certs adds SSL_CERT_DIR.
+            for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_DIR"):
+                env.pop(var, None)
+            env["SSL_CERT_FILE"] = str(ca_file)
 
         commands = {
             "ours": [str(ours), "publish", "--repository-url", url, "--password", token,
@@ -139,9 +203,18 @@ def main():
             "uv": [str(VENV_BIN / "uv"), "publish", "--publish-url", url, "--token", token,
                    "--no-attestations", *files] if shutil.which("uv", path=str(VENV_BIN)) else None,
             "twine": [str(VENV_BIN / "twine"), "upload", "--repository-url", url, "-u", "__token__",
-                      "-p", token, "--non-interactive", "--disable-progress-bar", *files],
+                      "-p", token, "--non-interactive", "--disable-progress-bar",
+                      *(["--cert", str(ca_file)] if args.tls else []), *files],
         }
         wanted = [t for t in args.tools.split(",") if commands.get(t)]
+        if args.tls and "ours" in wanted:
+            # The same files to a plain-HTTP index with the same settings: TLS's own cost.
+            plain, plain_url, plain_token = start_sink(testbed, far, work / "env-plain")
+            servers.append(plain)
+            commands["ours, plain HTTP"] = [str(ours), "publish", "--repository-url", plain_url,
+                                            "--password", plain_token, "--confirm-timeout", "0",
+                                            *args.ours_args.split(), str(dist)]
+            wanted.insert(wanted.index("ours") + 1, "ours, plain HTTP")
         # uv publish learnt --no-attestations recently; drop it if this uv does not know it.
         if "uv" in wanted:
             probe = subprocess.run(commands["uv"][:2] + ["--help"], capture_output=True, text=True)
@@ -161,9 +234,12 @@ def main():
                 results[tool].append(run_measured(commands[tool], env))
         fl = statistics.median(floors)
         index = "an index that answers at once"
-        if args.latency_ms or args.upload_ms or args.upload_mib_per_s:
+        far_index = bool(args.latency_ms or args.upload_ms or args.upload_mib_per_s)
+        if far_index:
             index = (f"a far index ({args.latency_ms} ms round trip; {args.upload_ms} ms + size / "
                      f"{args.upload_mib_per_s:g} MiB/s per upload)")
+        if args.tls:
+            index += ", over HTTPS " + ("(HTTP/1.1 only)" if args.no_h2 else "(h2 offered)")
         load = os.getloadavg()
         print(f"\n{len(files)} files, {total / (1 << 20):.0f} MiB in all, to {index}; {args.reps} runs each; "
               f"median wall time, peak RSS; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
@@ -172,6 +248,10 @@ def main():
         print(f"| floor: read + sha256 + blake2b once (Python hashlib, 2 threads) | {fl:.2f} | 1.00 | |")
         rfl = statistics.median(rust_floors)
         print(f"| floor in Rust: `pypi-oidc-publish --dry-run --print-hash` (checks + hashes, no upload) | {rfl:.2f} | {rfl / fl:.2f} | |")
+        limit = modelled_limit(args, [os.path.getsize(f) for f in files if f.endswith(".whl")],
+                               [os.path.getsize(f) for f in files if not f.endswith(".whl")])
+        if far_index:
+            print(f"| modelled limit of this index (see the docstring) | {limit:.2f} | {limit / fl:.2f} | |")
         med = {}
         for tool in wanted:
             wall = statistics.median(w for w, _ in results[tool])
@@ -181,8 +261,12 @@ def main():
         peers = [med[t] for t in ("uv", "twine") if t in med]
         if "ours" in med and peers:
             print(f"\nfaster peer / ours: {min(peers) / med['ours']:.2f}x")
+        if "ours" in med and far_index:
+            print(f"ours / modelled limit: {med['ours'] / limit:.2f}x")
+        if "ours, plain HTTP" in med:
+            print(f"ours over HTTPS / ours over plain HTTP: {med['ours'] / med['ours, plain HTTP']:.2f}x")
     finally:
-        if server:
+        for server in servers:
             server.terminate()
             server.wait()
         shutil.rmtree(work, ignore_errors=True)

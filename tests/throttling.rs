@@ -1,7 +1,8 @@
 //! The order and the overlap of uploads, seen from the index: a new release's first file
 //! alone, the sdist last; and an index that rate-limits: a wide release still goes up whole,
 //! each file once, the user is told once that the uploads slowed down, and the lower limit
-//! holds for the rest of the publish.
+//! holds for the rest of the publish. An index slow to answer: a wide release has every upload
+//! waiting on it at once, however few files are being sent at a time.
 mod common;
 
 use std::path::Path;
@@ -317,4 +318,38 @@ async fn a_new_release_of_only_an_sdist_goes_up() {
         "{}",
         files[0].filename
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_index_slow_to_answer_has_every_wheel_of_a_wide_release_waiting_on_it_at_once() {
+    let stack = Stack::start().await;
+    let token = stack.warehouse.add_api_token(None);
+    let version = "7.1.0";
+    let dir = stack.tmp.path().join("widest");
+    wide_release(&dir, PROJECT, version, 24);
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(files, 25);
+    // The first wheel goes alone (it creates the release) and is answered at once; each of
+    // the other 23 is held until all 23 are waiting on the index, as a far index keeps them
+    // while it stores each file. A client that sends fewer at once (a memory budget that
+    // counts uploads waiting on an answer as if they held buffers) lets the hold run out,
+    // and fewer are seen at once.
+    let wide = files - 2;
+    let faults = stack.warehouse.faults();
+    faults.inject(route::UPLOAD, Fault::Delay(Duration::ZERO), 1);
+    faults.inject(
+        route::UPLOAD,
+        Fault::Gather {
+            count: wide,
+            at_most: Duration::from_secs(20),
+        },
+        wide,
+    );
+    let out = stack
+        .publish(&[dir.to_str().unwrap()], &[("INPUT_PASSWORD", token)])
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(faults.fired(route::UPLOAD), 1 + wide);
+    assert_eq!(faults.most_held(), wide, "{}", out.everything());
+    assert_eq!(stack.warehouse.files(PROJECT, version).len(), files);
 }

@@ -359,7 +359,11 @@ async fn upload(
     let bar = progress::start(bytes);
     // One limit for the whole publish: a 429 met by one release slows the releases after it.
     let limiter = Limiter::sized(cfg.concurrency, &sizes);
-    tracing::debug!("uploading up to {} files at once", limiter.limit());
+    tracing::debug!(
+        "uploading up to {} files at once, sending up to {} of them at a time",
+        limiter.limit(),
+        crate::publish::BODIES_AT_ONCE
+    );
     for (p, done) in planned.iter().zip(&mut uploads) {
         let steps: Vec<&Step> = p
             .steps

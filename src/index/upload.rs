@@ -4,6 +4,7 @@
 //! sha256 and blake2b-256 form fields follow the `content` part, which Warehouse (and every
 //! index that parses the whole form first) accepts. When the digests are already known the
 //! fields go before the content, which is the order any index accepts.
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
@@ -11,6 +12,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Body, StatusCode};
 use tokio::io::AsyncReadExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use crate::distribution::Distribution;
@@ -20,8 +22,36 @@ use crate::secret::Secret;
 
 const FILE_CHANGED: &str = "changed while it was being uploaded";
 
-/// Files stream from disk in chunks of this size (the concurrency's memory budget counts them).
+/// Files stream from disk in chunks of this size (the memory budget of the bodies counts them).
 pub(crate) const CHUNK: usize = 512 * 1024;
+
+/// How many file bodies are read, hashed and sent at once, across all uploads: the only part
+/// of an upload that holds buffers. An upload takes a slot just before it sends its file and
+/// gives it back once the file has been read to its end and the connection has written (or
+/// dropped) every chunk of it, so the uploads that wait on the index's answer (most of a far
+/// index's time) hold none, and the uploads in flight are bounded by the concurrency alone.
+/// Counting the chunks the connection still holds matters over HTTP/2, where a stream's data
+/// waits in the connection's buffers for its flow-control window.
+#[derive(Clone)]
+pub struct BodySlots(Arc<Semaphore>);
+
+impl BodySlots {
+    pub fn new(slots: usize) -> Self {
+        BodySlots(Arc::new(Semaphore::new(slots.max(1))))
+    }
+
+    /// Wait for a free slot. The semaphore is never closed; if it ever were, sending without
+    /// a slot is better than failing the upload.
+    async fn take(&self) -> Option<OwnedSemaphorePermit> {
+        self.0.clone().acquire_owned().await.ok()
+    }
+
+    /// Slots free right now.
+    #[cfg(test)]
+    fn free(&self) -> usize {
+        self.0.available_permits()
+    }
+}
 
 #[derive(Clone)]
 pub struct Credentials {
@@ -192,6 +222,8 @@ pub struct UploadRequest<'a> {
     pub attestations: Option<&'a str>,
     /// Advanced by every byte sent (terminal only).
     pub progress: Option<&'a indicatif::ProgressBar>,
+    /// Shared with the other uploads of the publish; `None`: no bound.
+    pub body_slots: Option<&'a BodySlots>,
 }
 
 /// Upload one file, retrying transient failures. On success returns the digests of the bytes
@@ -306,14 +338,21 @@ async fn build_form(req: &UploadRequest<'_>) -> Result<(Form, Option<DigestsRx>)
     let file = tokio::fs::File::open(&dist.path)
         .await
         .with_context(|| format!("cannot open {} for upload", dist.path.display()))?;
+    // Taken before the request goes out, so the wait is not counted against the
+    // connection's read timeout; given back by the stream at the file's end.
+    let slot = match req.body_slots {
+        Some(slots) => slots.take().await,
+        None => None,
+    };
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let body = hashing_stream(
+    let body = Body::wrap_stream(hashing_stream(
         file,
         dist.size,
         dist.path.display().to_string(),
         tx,
         req.progress.cloned(),
-    );
+        slot,
+    ));
     let content = Part::stream_with_length(body, dist.size)
         .file_name(dist.filename.clone())
         .mime_str("application/octet-stream")
@@ -360,25 +399,29 @@ where
 
 /// Stream a file in chunks, hashing each one, and send the digests when the end is reached.
 /// A file whose length changed since it was checked fails the stream instead of sending a
-/// body that disagrees with its declared length.
+/// body that disagrees with its declared length. `slot` is held until the stream ends (its
+/// last chunk read, a failure, or the body dropped unsent) and no chunk it gave out is alive.
 fn hashing_stream(
     file: tokio::fs::File,
     expected: u64,
     label: String,
     tx: tokio::sync::oneshot::Sender<Digests>,
     progress: Option<indicatif::ProgressBar>,
-) -> Body {
+    slot: Option<OwnedSemaphorePermit>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
     struct State {
         file: tokio::fs::File,
         hasher: Hasher,
         tx: Option<tokio::sync::oneshot::Sender<Digests>>,
+        slot: Option<Arc<OwnedSemaphorePermit>>,
     }
     let state = State {
         file,
         hasher: Hasher::default(),
         tx: Some(tx),
+        slot: slot.map(Arc::new),
     };
-    let stream = futures_util::stream::unfold(Some(state), move |state| {
+    futures_util::stream::unfold(Some(state), move |state| {
         let label = label.clone();
         let progress = progress.clone();
         async move {
@@ -402,15 +445,32 @@ fn hashing_stream(
                 return None;
             }
             buf.truncate(n);
-            let chunk = buf.freeze();
+            let chunk = match &st.slot {
+                Some(slot) => Bytes::from_owner(SlotChunk {
+                    bytes: buf.freeze(),
+                    _slot: slot.clone(),
+                }),
+                None => buf.freeze(),
+            };
             st.hasher.update_parallel(chunk.clone()).await;
             if let Some(p) = &progress {
                 p.inc(n as u64);
             }
             Some((Ok::<Bytes, std::io::Error>(chunk), Some(st)))
         }
-    });
-    Body::wrap_stream(stream)
+    })
+}
+
+/// A chunk of a body that keeps the body's slot taken while the connection holds it.
+struct SlotChunk {
+    bytes: Bytes,
+    _slot: Arc<OwnedSemaphorePermit>,
+}
+
+impl AsRef<[u8]> for SlotChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 #[cfg(test)]
@@ -488,6 +548,7 @@ mod tests {
             known_digests: None,
             attestations: None,
             progress: None,
+            body_slots: None,
         };
         let err = upload(&http, &req).await.unwrap_err().to_string();
         assert!(
@@ -495,6 +556,85 @@ mod tests {
                 && err.contains("https://index.example/legacy/ only"),
             "{err}"
         );
+    }
+
+    /// A file of `len` bytes, opened for streaming.
+    async fn file_of(dir: &tempfile::TempDir, len: usize) -> tokio::fs::File {
+        let path = dir.path().join("f.whl");
+        std::fs::write(&path, vec![7u8; len]).unwrap();
+        tokio::fs::File::open(&path).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_body_holds_its_slot_until_its_last_byte_and_no_longer() {
+        use futures_util::StreamExt;
+        let dir = tempfile::tempdir().unwrap();
+        let len = 2 * CHUNK + 10;
+        let slots = BodySlots::new(1);
+        let slot = slots.take().await;
+        assert!(slot.is_some());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut body = Box::pin(hashing_stream(
+            file_of(&dir, len).await,
+            len as u64,
+            "f.whl".into(),
+            tx,
+            None,
+            slot,
+        ));
+        let mut sent = 0;
+        let mut last = None;
+        while sent < len {
+            // Every byte of the file still to come: the slot is held.
+            assert_eq!(slots.free(), 0, "freed after {sent} of {len} bytes");
+            let chunk = body.next().await.unwrap().unwrap();
+            sent += chunk.len();
+            last = Some(chunk);
+        }
+        assert!(body.next().await.is_none());
+        // Read to its end, but the connection has not written the last chunk yet (an HTTP/2
+        // stream waiting for its window): still held.
+        assert_eq!(slots.free(), 0);
+        assert_eq!(last.map(|c| c.len()), Some(10));
+        // Written: the body is still alive (the upload waits on the answer), the slot is free.
+        assert_eq!(slots.free(), 1);
+        assert_eq!(rx.await.unwrap().sha256.len(), 64);
+        drop(body);
+        assert_eq!(slots.free(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_dropped_unsent_or_failing_gives_its_slot_back() {
+        use futures_util::StreamExt;
+        let dir = tempfile::tempdir().unwrap();
+        let slots = BodySlots::new(1);
+        let (tx, _rx) = tokio::sync::oneshot::channel();
+        let body = hashing_stream(
+            file_of(&dir, 100).await,
+            100,
+            "f".into(),
+            tx,
+            None,
+            slots.take().await,
+        );
+        assert_eq!(slots.free(), 0);
+        drop(body);
+        assert_eq!(slots.free(), 1);
+        // A file shorter than declared fails the stream, which gives the slot back at once.
+        let (tx, _rx) = tokio::sync::oneshot::channel();
+        let mut body = Box::pin(hashing_stream(
+            file_of(&dir, 100).await,
+            200,
+            "f".into(),
+            tx,
+            None,
+            slots.take().await,
+        ));
+        assert_eq!(body.next().await.unwrap().unwrap().len(), 100);
+        assert_eq!(slots.free(), 0);
+        let err = body.next().await.unwrap().unwrap_err();
+        assert!(err.to_string().contains(FILE_CHANGED), "{err}");
+        assert_eq!(slots.free(), 1);
     }
 
     #[test]

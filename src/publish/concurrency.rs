@@ -4,8 +4,10 @@
 //! and stores a file before it answers), which overlap across uploads: many small ones in
 //! flight hide that wait. A huge upload is bound by the link and by hashing on the runner's
 //! cores; more of them in flight only split the same bandwidth and leave more work at risk
-//! when one fails. Each upload in flight holds a few 512 KiB chunks (files stream from disk,
-//! never whole), so a fixed memory budget bounds the count as well.
+//! when one fails. Memory is bounded apart from the count: only an upload that is sending its
+//! file holds buffers (a few 512 KiB chunks; files stream from disk, never whole), and a
+//! fixed number of bodies are sent at once ([`BODIES_AT_ONCE`]), while the uploads whose
+//! files are sent wait on the index's answers holding nothing.
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::str::FromStr;
@@ -14,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::Http;
-use crate::index::upload::CHUNK;
+use crate::index::upload::{BodySlots, CHUNK};
 
 /// `--concurrency`: a number, or `auto` (sized to the files to upload). As small as a
 /// number (no zero), so the parsed flags stay small.
@@ -60,18 +62,28 @@ impl fmt::Display for Concurrency {
     }
 }
 
-/// The most uploads in flight whatever the files: one client should not look like a crowd
-/// to an index that rate-limits.
-pub const MAX_IN_FLIGHT: usize = 16;
+/// The most uploads in flight whatever the files: a wide release (20 to 60 platform wheels)
+/// goes up in one or two waves, and one client still does not look like a crowd to an index
+/// that rate-limits (its 429 halves this for the rest of the publish).
+pub const MAX_IN_FLIGHT: usize = 32;
 /// Bytes the uploads in flight carry together: enough to keep a far index busy while its
 /// answers come back, few enough that huge files go a handful at a time.
 pub const BYTES_IN_FLIGHT: u64 = 128 << 20;
-/// What the buffers of all uploads in flight may hold together: with the ~10 MiB the
-/// program needs besides, a publish stays under 30 MiB of memory.
-pub const MEMORY_BUDGET: u64 = 12 << 20;
-/// What one upload in flight holds at most: the chunk read and hashed, and the one the
+/// What the buffers of the bodies being sent may hold together: with what the program needs
+/// besides (connections, TLS, the allocator's slack across threads), a publish stays under
+/// 30 MiB of memory. 12 MiB peaked at 31 MiB over HTTP/2 in the far-index benchmark; 8 MiB
+/// kept it under 28 MiB and cost no time there (a local body is sent in milliseconds, the
+/// index's answer takes hundreds).
+pub const MEMORY_BUDGET: u64 = 8 << 20;
+/// What one body being sent holds at most: the chunk read and hashed, and the one the
 /// connection is still sending.
-pub const MEMORY_PER_UPLOAD: u64 = 2 * CHUNK as u64;
+pub const MEMORY_PER_BODY: u64 = 2 * CHUNK as u64;
+/// How many files are read and sent at once, whatever the uploads in flight: the rest of
+/// the uploads in flight wait on the index's answers, which costs no buffer.
+pub const BODIES_AT_ONCE: usize = (MEMORY_BUDGET / MEMORY_PER_BODY) as usize;
+// Checked when built: the bodies fit the budget, and at least two go at once.
+const _: () = assert!(BODIES_AT_ONCE as u64 * MEMORY_PER_BODY <= MEMORY_BUDGET);
+const _: () = assert!(BODIES_AT_ONCE >= MIN_AUTO);
 /// Even huge files go two at a time: one hashes while the other waits on the index.
 const MIN_AUTO: usize = 2;
 
@@ -90,17 +102,18 @@ fn auto(sizes: &[u64]) -> usize {
     }
     let total: u64 = sizes.iter().sum();
     let mean = (total / files as u64).max(1);
+    // Memory is not counted here: the bodies sent at once are bounded on their own.
     let by_work = usize::try_from(BYTES_IN_FLIGHT / mean)
         .unwrap_or(usize::MAX)
         .clamp(MIN_AUTO, MAX_IN_FLIGHT);
-    let by_memory = usize::try_from(MEMORY_BUDGET / MEMORY_PER_UPLOAD).unwrap_or(1);
-    by_work.min(by_memory).min(files).max(1)
+    by_work.min(files).max(1)
 }
 
 /// The uploads' shared limit on how many are in flight. An index that answers 429 (or
 /// sends `Retry-After`) halves it for the rest of the publish: once per wave, since the
 /// uploads already in flight when it was lowered were sent at the old limit and their own
-/// 429s say nothing new.
+/// 429s say nothing new. It also carries the publish's one bound on the files being sent
+/// at a time ([`BODIES_AT_ONCE`]), which no 429 changes.
 #[derive(Clone)]
 pub struct Limiter {
     inner: Arc<Inner>,
@@ -109,6 +122,7 @@ pub struct Limiter {
 struct Inner {
     permits: Arc<Semaphore>,
     state: Mutex<State>,
+    bodies: BodySlots,
 }
 
 struct State {
@@ -158,8 +172,14 @@ impl Limiter {
                     generation: 0,
                     warned: false,
                 }),
+                bodies: BodySlots::new(BODIES_AT_ONCE),
             }),
         }
+    }
+
+    /// The slots of the files being sent, shared by every upload of the publish.
+    pub fn bodies(&self) -> &BodySlots {
+        &self.inner.bodies
     }
 
     /// The limit `choice` gives for files of these sizes.
@@ -258,15 +278,15 @@ mod tests {
     }
 
     #[test]
-    fn many_small_files_go_many_at_a_time_within_the_memory_budget() {
+    fn a_wide_release_of_small_files_goes_all_at_once_and_its_bodies_within_the_budget() {
+        // 24 wheels of 4 MiB and an sdist: every file in flight at once, however few
+        // bodies the memory budget lets be sent at once.
         let mut wide = vec![4 * MIB; 24];
         wide.push(30 * 1024);
-        let n = size(Concurrency::Auto, &wide);
-        assert_eq!(n, 12);
-        assert!(n as u64 * MEMORY_PER_UPLOAD <= MEMORY_BUDGET);
-        assert!(n <= MAX_IN_FLIGHT);
+        assert_eq!(size(Concurrency::Auto, &wide), 25);
+        const { assert!(BODIES_AT_ONCE < 25) };
         // Tiny files: still bounded.
-        assert_eq!(size(Concurrency::Auto, &vec![1024; 200]), 12);
+        assert_eq!(size(Concurrency::Auto, &vec![1024; 200]), MAX_IN_FLIGHT);
     }
 
     #[test]

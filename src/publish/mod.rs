@@ -19,7 +19,7 @@ use crate::hashing::Digests;
 use crate::index::IndexFile;
 use crate::report::{Confirmation, FileReport, FileStatus, Notice};
 
-pub use concurrency::{Concurrency, Limiter};
+pub use concurrency::{Concurrency, Limiter, BODIES_AT_ONCE};
 pub use confirm::confirm;
 pub use explain::Settled;
 pub use plan::{hash_pending, plan, Plan, PlanError, Step};

@@ -12,7 +12,7 @@ use crate::hashing::Digests;
 use crate::http::Http;
 use crate::index::auth::{Auth, CredentialsError};
 use crate::index::mint::MintError;
-use crate::index::upload::{self, Refusal, UploadError, UploadRequest};
+use crate::index::upload::{self, BodySlots, Refusal, UploadError, UploadRequest};
 use crate::index::Index;
 use crate::reporting;
 
@@ -93,7 +93,7 @@ impl Uploader<'_> {
                 let http = limiter.watching(self.http, &place);
                 let started = Instant::now();
                 let name = step.dist.filename.clone();
-                let outcome = match self.one(&http, step).await {
+                let outcome = match self.one(&http, step, limiter.bodies()).await {
                     Ok(d) => {
                         tracing::info!(
                             "uploaded {name} ({}, {:.1}s)",
@@ -128,7 +128,12 @@ impl Uploader<'_> {
 
     /// Upload one file; when the index refuses renewable credentials (a minted token that
     /// expired during a long publish), renew them and try that file once more.
-    async fn one(&self, http: &Http, step: &Step<'_>) -> Result<Digests, UploadError> {
+    async fn one(
+        &self,
+        http: &Http,
+        step: &Step<'_>,
+        bodies: &BodySlots,
+    ) -> Result<Digests, UploadError> {
         let project = &self.release.name;
         let attempt = |c: upload::Credentials| async move {
             let req = UploadRequest {
@@ -138,6 +143,7 @@ impl Uploader<'_> {
                 known_digests: step.digests.as_ref(),
                 attestations: step.attestation().map(|a| a.field.as_str()),
                 progress: self.progress,
+                body_slots: Some(bodies),
             };
             upload::upload(http, &req).await
         };

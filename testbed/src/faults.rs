@@ -4,6 +4,7 @@
 //! the handler of that route asks [`Faults::intercept`] first and, when a fault is due, answers
 //! with it instead of the normal response. Faults are consumed in the order they were armed.
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -61,6 +62,10 @@ pub enum Fault {
     /// Answer `status` with this HTTP reason phrase (as Warehouse puts its message there) and
     /// an empty body. A reason phrase holds no CR or LF, but any other visible text.
     Reason { status: u16, reason: String },
+    /// Hold the request until `count` requests have met this fault (counted over the
+    /// server's life), or for `at_most`, then answer normally: an index slow to answer, where
+    /// [`Faults::most_held`] tells how many requests a client kept waiting on it at once.
+    Gather { count: usize, at_most: Duration },
     /// 200 with a body of `bytes` bytes sent in 16 KiB pieces, `pause` apart, with chunked
     /// transfer encoding (no Content-Length), as a proxy that re-encodes a download answers:
     /// the client learns the size only by counting.
@@ -76,6 +81,15 @@ pub struct DroppedMidBody;
 pub struct Faults {
     armed: Mutex<VecDeque<(String, Fault, usize)>>,
     fired: Mutex<Vec<(String, String)>>,
+    gathered: Gathered,
+}
+
+/// The requests [`Fault::Gather`] met: how many in all, how many are held now, the most at once.
+#[derive(Default)]
+struct Gathered {
+    arrived: tokio::sync::watch::Sender<usize>,
+    held: AtomicUsize,
+    most: AtomicUsize,
 }
 
 impl Faults {
@@ -96,6 +110,23 @@ impl Faults {
     /// How many faults have fired on `route` so far.
     pub fn fired(&self, route: &str) -> usize {
         self.fired.lock().iter().filter(|(r, _)| r == route).count()
+    }
+
+    /// The most requests [`Fault::Gather`] held at once.
+    pub fn most_held(&self) -> usize {
+        self.gathered.most.load(Ordering::SeqCst)
+    }
+
+    async fn gather(&self, count: usize, at_most: Duration) {
+        let g = &self.gathered;
+        // Subscribed before counting this request in, so its own arrival is seen.
+        let mut arrived = g.arrived.subscribe();
+        let held = g.held.fetch_add(1, Ordering::SeqCst) + 1;
+        g.most.fetch_max(held, Ordering::SeqCst);
+        g.arrived.send_modify(|n| *n += 1);
+        // The count of arrivals only grows, so every waiter sees it reach `count`.
+        let _ = tokio::time::timeout(at_most, arrived.wait_for(|n| *n >= count)).await;
+        g.held.fetch_sub(1, Ordering::SeqCst);
     }
 
     fn take(&self, route: &str) -> Option<Fault> {
@@ -123,6 +154,10 @@ impl Faults {
             }
             Fault::Hang => {
                 std::future::pending::<()>().await;
+                None
+            }
+            Fault::Gather { count, at_most } => {
+                self.gather(count, at_most).await;
                 None
             }
             Fault::Status { status, body } => {

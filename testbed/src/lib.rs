@@ -12,11 +12,13 @@
 //! - [`sigstore`]: a local Fulcio and Rekor v1 and their trusted root, for PEP 740
 //!   attestations.
 //! - [`faults`]: on-demand fault injection shared by the servers.
+//! - [`tls`]: HTTPS for the index (benchmarks), with a CA made at start.
 
 pub mod dists;
 pub mod faults;
 pub mod github;
 pub mod sigstore;
+pub mod tls;
 pub mod warehouse;
 
 pub use warehouse::{

@@ -2,7 +2,7 @@
 //! benchmarks, the container smoke run), and make example distributions.
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use testbed::dists::{self, Project};
 use testbed::github::{zip_of, GitHub, GitHubConfig, JobClaims, WorkflowRun};
 use testbed::sigstore::{Sigstore, SigstoreConfig};
+use testbed::tls::ServerTls;
 use testbed::warehouse::{FarIndex, TrustedIssuer, TrustedPublisher, Warehouse, WarehouseConfig};
 
 #[derive(Parser)]
@@ -53,6 +54,13 @@ enum Command {
         /// added to --upload-ms (0: none).
         #[arg(long, default_value_t = 0.0)]
         upload_mib_per_s: f64,
+        /// Serve the index over HTTPS, with a CA made at start whose certificate (PEM) is
+        /// written to this file for the clients to trust.
+        #[arg(long)]
+        tls_ca_file: Option<PathBuf>,
+        /// With --tls-ca-file: offer only HTTP/1.1 in ALPN (by default `h2` is offered first).
+        #[arg(long, requires = "tls_ca_file")]
+        no_h2: bool,
         /// A build run: a successful `push` run of `.github/workflows/build.yml` in this
         /// repository whose artifact `dist` holds the files of this folder, as a build job's
         /// upload-artifact step leaves it. Its id and commit go to BUILD_RUN_ID and
@@ -102,6 +110,8 @@ async fn main() -> anyhow::Result<()> {
             latency_ms,
             upload_ms,
             upload_mib_per_s,
+            tls_ca_file,
+            no_h2,
             build_run,
             build_tag,
         } => {
@@ -111,20 +121,16 @@ async fn main() -> anyhow::Result<()> {
                 upload_bytes_per_sec: (upload_mib_per_s > 0.0)
                     .then_some((upload_mib_per_s * (1u64 << 20) as f64) as u64),
             };
+            let tls = match tls_ca_file {
+                Some(path) => Some(index_tls(&path, !no_h2)?),
+                None => None,
+            };
+            let index = IndexMode { sink, far, tls };
             let build = build_run.map(|dir| BuildRun {
                 dir,
                 tag: build_tag,
             });
-            serve(
-                index_port,
-                github_port,
-                &project,
-                env_file,
-                sink,
-                far,
-                build,
-            )
-            .await
+            serve(index_port, github_port, &project, env_file, index, build).await
         }
         Command::MakeDists {
             name,
@@ -151,6 +157,27 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// How the index serves: the benchmarks' settings.
+struct IndexMode {
+    sink: bool,
+    far: FarIndex,
+    tls: Option<ServerTls>,
+}
+
+/// A TLS setup for the index, its CA written to `ca_file` (whole, then renamed).
+fn index_tls(ca_file: &Path, http2: bool) -> anyhow::Result<ServerTls> {
+    let tls = ServerTls::self_signed(http2)?;
+    write_whole(ca_file, tls.ca_pem())?;
+    Ok(tls)
+}
+
+/// Written whole and renamed, so a script polling for the file never reads half.
+fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `serve --build-run DIR [--build-tag TAG]`.
@@ -207,8 +234,7 @@ async fn serve(
     github_port: u16,
     project: &str,
     env_file: Option<PathBuf>,
-    sink: bool,
-    far: FarIndex,
+    index: IndexMode,
     build: Option<BuildRun>,
 ) -> anyhow::Result<()> {
     let gh_config = GitHubConfig::default();
@@ -219,8 +245,9 @@ async fn serve(
     let sigstore = Sigstore::start(SigstoreConfig::for_issuer(github.issuer())).await?;
     let warehouse = Warehouse::start(WarehouseConfig {
         port: index_port,
-        sink,
-        far,
+        sink: index.sink,
+        far: index.far,
+        tls: index.tls,
         sigstore_trust: Some(sigstore.trust_root()?),
         trusted_issuer: Some(TrustedIssuer {
             issuer: github.issuer(),
@@ -279,14 +306,7 @@ async fn serve(
         ));
     }
     match env_file {
-        Some(path) => {
-            // Written whole and renamed, so a script polling for the file never reads half.
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, &text)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, &path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
+        Some(path) => write_whole(&path, &text)?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use sha2::{Digest as _, Sha256};
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
 use x509_cert::der::asn1::{BitString, Ia5String, OctetString, UtcTime};
-use x509_cert::der::oid::db::rfc5280::ID_KP_CODE_SIGNING;
+use x509_cert::der::flagset::FlagSet;
+use x509_cert::der::oid::db::rfc5280::{ID_KP_CODE_SIGNING, ID_KP_SERVER_AUTH};
 use x509_cert::der::oid::{AssociatedOid, ObjectIdentifier};
 use x509_cert::der::{Decode as _, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
@@ -287,6 +288,78 @@ impl Authority {
         let (_, der) = sign(tbs, &self.intermediate.key)?;
         Ok(der)
     }
+}
+
+/// A TLS server's certificates: a self-signed root and the leaf it issued for `127.0.0.1`
+/// and `localhost`, so a client that trusts the root (and nothing else) reaches the server.
+pub(crate) struct TlsServerCerts {
+    pub ca_der: Vec<u8>,
+    pub leaf_der: Vec<u8>,
+    /// The leaf's private key, PKCS#8 DER.
+    pub key_pkcs8_der: Vec<u8>,
+}
+
+/// Certificates for a local TLS server, valid from an hour before `now` for ten years. The
+/// extensions are the ones strict verifiers (webpki, OpenSSL's X509_STRICT) ask for: key
+/// usages, key identifiers, the serverAuth purpose and the addresses as SANs.
+pub(crate) fn tls_server(now: u64) -> anyhow::Result<TlsServerCerts> {
+    let valid_from = now.saturating_sub(CA_BACKDATE.as_secs());
+    let root = ca_cert("CN=testbed TLS CA,O=testbed", None, 0, valid_from)?;
+    let key = KeyPair::generate()?;
+    let localhost = Ia5String::new("localhost").context("encoding a DNS SAN")?;
+    let loopback = OctetString::new(vec![127, 0, 0, 1]).context("encoding an IP SAN")?;
+    let usage: FlagSet<KeyUsages> = KeyUsages::DigitalSignature.into();
+    let extensions = vec![
+        extension(true, &KeyUsage(usage))?,
+        extension(
+            true,
+            &BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            },
+        )?,
+        extension(false, &ExtendedKeyUsage(vec![ID_KP_SERVER_AUTH]))?,
+        extension(
+            false,
+            &SubjectKeyIdentifier(OctetString::new(ski(key.spki_der()))?),
+        )?,
+        extension(
+            false,
+            &AuthorityKeyIdentifier {
+                key_identifier: Some(OctetString::new(root.ski.clone())?),
+                authority_cert_issuer: None,
+                authority_cert_serial_number: None,
+            },
+        )?,
+        extension(
+            false,
+            &SubjectAltName(vec![
+                GeneralName::DnsName(localhost),
+                GeneralName::IpAddress(loopback),
+            ]),
+        )?,
+    ];
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: serial()?,
+        signature: ecdsa_sha256(),
+        issuer: root.cert.tbs_certificate.subject.clone(),
+        validity: Validity {
+            not_before: utc(valid_from)?,
+            not_after: utc(valid_from + CA_LIFETIME.as_secs())?,
+        },
+        subject: Name::from_str("CN=localhost").context("parsing the server's subject name")?,
+        subject_public_key_info: spki_of(&key)?,
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(extensions),
+    };
+    let (_, leaf_der) = sign(tbs, &root.key)?;
+    Ok(TlsServerCerts {
+        ca_der: root.der,
+        leaf_der,
+        key_pkcs8_der: key.pkcs8_der()?,
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 use anyhow::Context as _;
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
-use p256::pkcs8::{DecodePublicKey as _, EncodePublicKey as _};
+use p256::pkcs8::{DecodePublicKey as _, EncodePrivateKey as _, EncodePublicKey as _};
 use sha2::{Digest as _, Sha256};
 
 /// A signing key with its public half already encoded the way sigstore needs it.
@@ -46,6 +46,16 @@ impl KeyPair {
     /// log's id, the `keyId` of a trusted root).
     pub fn key_id(&self) -> [u8; 32] {
         key_id(&self.spki_der)
+    }
+
+    /// The private key as PKCS#8 DER (what a TLS server loads).
+    pub fn pkcs8_der(&self) -> anyhow::Result<Vec<u8>> {
+        Ok(self
+            .signing
+            .to_pkcs8_der()
+            .context("encoding a P-256 private key as PKCS#8")?
+            .as_bytes()
+            .to_vec())
     }
 
     /// `-----BEGIN PUBLIC KEY-----` PEM of the public key.

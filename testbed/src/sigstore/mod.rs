@@ -12,13 +12,13 @@
 //!   the current tree, a signed checkpoint and a signed entry timestamp.
 //!
 //! Keys are generated at start and never persisted.
-mod ca;
+pub(crate) mod ca;
 mod checkpoint;
 mod dsse;
-mod encoding;
+pub(crate) mod encoding;
 mod fulcio;
 mod identity;
-mod keys;
+pub(crate) mod keys;
 mod merkle;
 mod oids;
 mod python;

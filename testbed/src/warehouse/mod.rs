@@ -25,7 +25,6 @@ mod upload;
 mod upload_form;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -103,6 +102,8 @@ pub struct WarehouseConfig {
     pub sink: bool,
     /// Emulate a far, busy index (benchmarks): nothing by default.
     pub far: FarIndex,
+    /// Serve HTTPS instead of HTTP (benchmarks); `None`: plain HTTP.
+    pub tls: Option<crate::tls::ServerTls>,
     /// Where files are stored; `None` uses a temporary directory removed on drop.
     pub storage_dir: Option<PathBuf>,
     /// The sigstore trusted root PEP 740 attestations are verified against, as PyPI
@@ -120,6 +121,7 @@ impl Default for WarehouseConfig {
             max_file_size: 100 * 1024 * 1024,
             sink: false,
             far: FarIndex::default(),
+            tls: None,
             storage_dir: None,
             sigstore_trust: None,
         }
@@ -283,7 +285,6 @@ fn router(shared: Arc<Shared>) -> Router {
 /// A running index. Dropping it stops the server and removes its temporary storage.
 pub struct Warehouse {
     shared: Arc<Shared>,
-    addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     // Declared last: dropped after the server task is stopped.
@@ -323,8 +324,13 @@ impl Warehouse {
         let addr = listener
             .local_addr()
             .context("cannot read the index's listening address")?;
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let shared = Arc::new(Shared {
-            base_url: format!("http://127.0.0.1:{}", addr.port()),
+            base_url: format!("{scheme}://127.0.0.1:{}", addr.port()),
             config,
             storage,
             faults: Faults::default(),
@@ -339,7 +345,11 @@ impl Warehouse {
         });
         let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
+        let tls = shared.config.tls.clone();
         let task = tokio::spawn(async move {
+            if let Some(tls) = tls {
+                return crate::tls::serve(listener, app, tls, rx).await;
+            }
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
@@ -352,16 +362,15 @@ impl Warehouse {
         tracing::info!(url = %shared.base_url, "local Warehouse listening");
         Ok(Warehouse {
             shared,
-            addr,
             shutdown: Some(tx),
             task: Some(task),
             _tempdir: tempdir,
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (`https` when served over TLS), without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.shared.base_url.clone()
     }
 
     /// The audience `/_/oidc/audience` serves.

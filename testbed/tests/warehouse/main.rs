@@ -2,4 +2,5 @@
 mod api;
 mod oidc;
 mod support;
+mod tls;
 mod upload;
