@@ -62,6 +62,10 @@ pub enum Command {
     /// After publishing: create the GitHub Release of the version tag if it is missing and
     /// attach exactly the published files, each checked against its sha256 in --published.
     GithubRelease(GithubReleaseArgs),
+    /// Check a release on the index for anyone: each file's sha256 and its PEP 740
+    /// provenance, signed by the expected repository and workflow. Exit 1 when any file is
+    /// unsigned, invalid or signed by another identity.
+    Verify(VerifyArgs),
 }
 
 // ---------------------------------------------------------------------------------------
@@ -445,6 +449,12 @@ pub struct PublishArgs {
     #[arg(long, env = "INPUT_REKOR-URL")]
     pub rekor_url: Option<String>,
 
+    /// The Sigstore trusted root the provenance is read back against after the upload
+    /// [default: Sigstore's public-good root with the public Sigstore; none (not read back)
+    /// with --fulcio-url/--rekor-url].
+    #[arg(long, env = "INPUT_TRUST-ROOT")]
+    pub trust_root: Option<PathBuf>,
+
     #[command(flatten)]
     pub timeout: Timeout,
 
@@ -504,6 +514,7 @@ impl Command {
             Command::Record(a) => a.verbosity.verbose,
             Command::Preflight(a) => a.verbosity.verbose,
             Command::GithubRelease(a) => a.verbosity.verbose,
+            Command::Verify(a) => a.verbosity.verbose,
         }
     }
 }
@@ -532,6 +543,8 @@ pub struct AttestationRequest {
     pub wanted: bool,
     pub fulcio: Option<Url>,
     pub rekor: Option<Url>,
+    /// What the provenance is read back against (`--trust-root`, read at start).
+    pub trust_root: Option<crate::attest::verify::TrustRoot>,
 }
 
 impl AttestationRequest {
@@ -624,6 +637,11 @@ impl PublishArgs {
             wanted: self.attestations,
             fulcio: sigstore_url("--fulcio-url", "Fulcio", self.fulcio_url.clone())?,
             rekor: sigstore_url("--rekor-url", "Rekor", self.rekor_url.clone())?,
+            trust_root: self
+                .trust_root
+                .as_deref()
+                .map(crate::attest::verify::TrustRoot::from_file)
+                .transpose()?,
         };
         Ok(PublishConfig {
             source,
@@ -994,4 +1012,173 @@ fn api_token(password: Option<String>, runner: &Runner) -> Option<Secret> {
         .or_else(|| runner.pypi_api_token.clone())?;
     reporting::add_mask(token.expose());
     Some(token)
+}
+
+#[derive(Args)]
+#[command(
+    mut_arg("repository_url", |a| a.help(
+        "The index's legacy upload URL (decides which index is asked)")),
+    mut_arg("index_url", |a| a.help(
+        "Web root of the index, which serves the integrity API [default: derived from \
+         --repository-url]")),
+    mut_arg("simple_url", |a| a.help(
+        "The index's simple index (PEP 503/691), which lists the release's files [default: \
+         derived from --repository-url]")),
+)]
+pub struct VerifyArgs {
+    /// The release to check, as NAME==VERSION.
+    #[arg(env = "INPUT_RELEASE")]
+    pub release: String,
+
+    /// Local files of the release (or folders holding them) to check instead of downloading
+    /// every file the index lists: each must be listed, with its sha256 [default: download].
+    pub paths: Vec<PathBuf>,
+
+    /// The GitHub repository (OWNER/REPO) the files must have been published from.
+    #[arg(long, env = "INPUT_REPOSITORY")]
+    pub repository: String,
+
+    /// The workflow file (e.g. release.yml) that must have published them [default: any].
+    #[arg(long, env = "INPUT_WORKFLOW")]
+    pub workflow: Option<String>,
+
+    /// The git ref (refs/tags/v1.2.3, or v1.2.3 for a tag or branch) the workflow must have
+    /// run at [default: any].
+    #[arg(long = "ref", env = "INPUT_REF")]
+    pub git_ref: Option<String>,
+
+    /// The commit the workflow must have run at [default: any].
+    #[arg(long, env = "INPUT_COMMIT")]
+    pub commit: Option<String>,
+
+    /// A Sigstore trusted root (trusted_root.json) to verify against [default: Sigstore's
+    /// public-good root, which PyPI uses, as built in].
+    #[arg(long, env = "INPUT_TRUST-ROOT")]
+    pub trust_root: Option<PathBuf>,
+
+    /// The OIDC issuer the signing certificates must name (another only with another
+    /// Sigstore's trust root).
+    #[arg(long, env = "INPUT_OIDC-ISSUER", default_value = crate::attest::verify::GITHUB_ISSUER)]
+    pub oidc_issuer: String,
+
+    /// Also write the verdicts as JSON to this file.
+    #[arg(long, env = "INPUT_REPORT")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    #[command(flatten)]
+    pub simple: SimpleUrl,
+
+    #[command(flatten)]
+    pub timeout: Timeout,
+
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+pub struct VerifyConfig {
+    /// The project name, PEP 503-normalised.
+    pub normalized: String,
+    pub version: String,
+    /// Local files to check, named as on the index; empty: download every listed file.
+    pub local: Vec<PathBuf>,
+    pub index: IndexTarget,
+    pub expected: crate::attest::verify::Expected,
+    pub trust: crate::attest::verify::TrustRoot,
+    pub report: Option<PathBuf>,
+    pub http: Http,
+}
+
+/// The files `paths` name: each file as given, and the distributions (by name) directly in
+/// each folder. A missing path, or a folder without distributions, is an error to fix.
+fn local_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let shown_path = reporting::shown(path.display());
+        let meta = std::fs::metadata(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {shown_path}: {e}: fix the file argument"))?;
+        if !meta.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let before = out.len();
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| anyhow::anyhow!("cannot list {shown_path}: {e}"))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| anyhow::anyhow!("cannot list {shown_path}: {e}"))?;
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            let name = entry.file_name();
+            let is_dist = name
+                .to_str()
+                .is_some_and(|n| crate::distribution::name_and_version(n).is_some());
+            if is_file && is_dist {
+                out.push(entry.path());
+            }
+        }
+        out[before..].sort();
+        if out.len() == before {
+            anyhow::bail!("{shown_path} holds no distribution file (wheel or sdist)");
+        }
+    }
+    Ok(out)
+}
+
+impl VerifyArgs {
+    pub fn resolve(self, runner: &Runner) -> anyhow::Result<VerifyConfig> {
+        let (name, version) = self
+            .release
+            .trim()
+            .split_once("==")
+            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} is not NAME==VERSION (e.g. example-package==1.2.3): fix the release \
+                     argument",
+                    reporting::shown(&self.release)
+                )
+            })?;
+        let normalized = crate::distribution::normalized_name(&name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is not a project name: fix the release argument",
+                reporting::shown(&name)
+            )
+        })?;
+        if version.parse::<pep440_rs::Version>().is_err() {
+            anyhow::bail!(
+                "{} is not a PEP 440 version: fix the release argument",
+                reporting::shown(&version)
+            );
+        }
+        let repository = self.repository.trim().to_owned();
+        let parts: Vec<&str> = repository.split('/').collect();
+        if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+            anyhow::bail!(
+                "--repository {} is not OWNER/REPO: fix --repository",
+                reporting::shown(&repository)
+            );
+        }
+        let trust = match &self.trust_root {
+            Some(path) => crate::attest::verify::TrustRoot::from_file(path)?,
+            None => crate::attest::verify::TrustRoot::public_good()?,
+        };
+        let trim = |v: Option<String>| non_empty(v).map(|s| s.trim().to_owned());
+        Ok(VerifyConfig {
+            normalized,
+            version,
+            local: local_files(&self.paths)?,
+            index: self.simple.apply(self.index.target()?)?,
+            expected: crate::attest::verify::Expected {
+                issuer: self.oidc_issuer.trim().to_owned(),
+                repository,
+                workflow: trim(self.workflow),
+                git_ref: trim(self.git_ref),
+                commit: trim(self.commit),
+            },
+            trust,
+            report: self.report.filter(|p| !p.as_os_str().is_empty()),
+            http: self.timeout.http(runner)?,
+        })
+    }
 }

@@ -115,6 +115,21 @@ pub struct FileReport {
     /// following step receives an input as one environment string, limited to 128 KiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attestation_file: Option<String>,
+    /// The provenance the index serves for the file, read back after the upload and
+    /// verified; `None` when it was not read back (no attestation, or an index without
+    /// Warehouse's integrity API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ProvenanceCheck>,
+}
+
+/// What reading a signed file's provenance back from the index found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProvenanceCheck {
+    /// Every attestation verified, signed by this run's identity.
+    Verified,
+    /// Missing, not verifying, or signed by another identity (the file's `error` says which).
+    Invalid,
 }
 
 /// A publish: one [`ReleaseReport`] per release (project, version) it handled.
@@ -176,7 +191,11 @@ struct ReleaseEntry<'a> {
 impl ReleaseReport {
     /// Every file of the release is on the index.
     pub fn complete(&self) -> bool {
-        !self.files.is_empty() && self.files.iter().all(|f| f.status.on_index())
+        !self.files.is_empty()
+            && self
+                .files
+                .iter()
+                .all(|f| f.status.on_index() && f.provenance != Some(ProvenanceCheck::Invalid))
     }
 }
 
@@ -306,6 +325,7 @@ mod tests {
                 upload_time: None,
                 error: None,
                 attestation_file: None,
+                provenance: None,
             }],
         }
     }

@@ -18,7 +18,9 @@
 mod dsse;
 mod fulcio;
 mod merkle;
+pub mod provenance;
 mod rekor;
+pub mod verify;
 
 use std::sync::Arc;
 

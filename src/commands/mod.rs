@@ -9,6 +9,7 @@ mod mint_token;
 mod preflight;
 pub mod publish;
 mod record;
+mod verify;
 
 use crate::cli::{Command, Invocation};
 use crate::github::runner::Runner;
@@ -39,6 +40,7 @@ pub async fn run(invocation: Invocation, runner: &Runner) -> bool {
         Command::Record(_) => "Recording the release failed",
         Command::Preflight(_) => "Version preflight failed",
         Command::GithubRelease(_) => "The GitHub Release failed",
+        Command::Verify(_) => "Provenance verification failed",
     };
     let result = match cli.command {
         Command::Publish(args) => publish::publish(*args, runner).await,
@@ -47,6 +49,7 @@ pub async fn run(invocation: Invocation, runner: &Runner) -> bool {
         Command::Record(args) => record::record(args),
         Command::Preflight(args) => preflight::preflight(args, runner).await,
         Command::GithubRelease(args) => github_release::github_release(args, runner).await,
+        Command::Verify(args) => verify::verify(args, runner).await,
     };
     match result {
         Ok(()) => true,

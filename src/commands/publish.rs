@@ -11,7 +11,9 @@ use crate::index::auth::{self, Auth, CredentialsError, TrustedPublishing};
 use crate::index::mint::MintError;
 use crate::index::Index;
 use crate::publish::{self, Limiter, Plan, PlanError, Step, Uploader, Uploads};
-use crate::report::{Confirmation, FileStatus, Notice, ReleaseReport, Report, RunSource};
+use crate::report::{
+    Confirmation, FileStatus, Notice, ProvenanceCheck, ReleaseReport, Report, RunSource,
+};
 use crate::reporting::{self, outputs, progress, summary, Level};
 
 use super::{plural, Failure};
@@ -162,10 +164,98 @@ pub async fn publish(args: PublishArgs, runner: &Runner) -> Result<(), Failure> 
         }
     }
 
+    // Read back: the provenance the index now serves for each file this run signed.
+    if cancelled.is_none() {
+        read_back(&cfg, &api, &planned, &mut report).await?;
+    }
+
     // Report.
     emit(&report, false, cfg.report_file.as_deref())?;
     tell_index_read(&cfg, &report, &api);
     verdict(&report)
+}
+
+/// Each signed file's provenance, as the index serves it, verified against the trust root and
+/// this run's identity. Only Warehouse has the integrity API; a private Sigstore needs its
+/// trust root (`--trust-root`) to be read back against.
+async fn read_back(
+    cfg: &PublishConfig,
+    api: &Index<'_>,
+    planned: &[Planned<'_>],
+    report: &mut Report,
+) -> Result<(), Failure> {
+    if !planned
+        .iter()
+        .flat_map(|p| p.steps.iter())
+        .any(|s| s.attestation().is_some())
+    {
+        return Ok(());
+    }
+    if !api.is_warehouse() {
+        tracing::info!(
+            "provenance not read back: only Warehouse (PyPI) serves it (its integrity API)"
+        );
+        return Ok(());
+    }
+    let public;
+    let trust = match (
+        &cfg.attestations.trust_root,
+        cfg.attestations.names_a_sigstore(),
+    ) {
+        (Some(trust), _) => trust,
+        (None, false) => {
+            public = crate::attest::verify::TrustRoot::public_good()?;
+            &public
+        }
+        (None, true) => {
+            tracing::info!(
+                "provenance not read back: give the private Sigstore's trusted root with \
+                 --trust-root (input `trust-root`)"
+            );
+            return Ok(());
+        }
+    };
+    for (p, rr) in planned.iter().zip(&mut report.releases) {
+        let read = publish::read_back(
+            &cfg.http,
+            &cfg.index.index_url,
+            p.release,
+            &p.steps,
+            rr,
+            trust,
+        )
+        .await;
+        let (checked, failed) = (read.checked, &read.failed);
+        for (filename, reason) in failed {
+            reporting::annotate(
+                Level::Error,
+                &format!("Provenance of {filename} not verified"),
+                reason,
+            );
+        }
+        if checked > 0 && failed.is_empty() {
+            tracing::info!(
+                "provenance read back from the index and verified for {checked} file{} of {} {}",
+                plural(checked),
+                p.release.normalized_name,
+                p.release.version
+            );
+        }
+        if let Some(publisher) = &read.publisher {
+            let change = publish::publisher_change(
+                &cfg.http,
+                cfg.index.simple.as_ref(),
+                &cfg.index.index_url,
+                p.release,
+                publisher,
+            )
+            .await;
+            if let Some(notice) = change {
+                reporting::tell(&notice);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One release and what its plan found.
@@ -692,7 +782,18 @@ fn verdict(report: &Report) -> Result<(), Failure> {
         .iter()
         .flat_map(|r| names(r, is_other))
         .collect();
-    let advice = if mismatched.is_empty() {
+    let unproven: Vec<String> = report
+        .files()
+        .filter(|f| f.provenance == Some(ProvenanceCheck::Invalid))
+        .map(|f| f.filename.clone())
+        .collect();
+    let advice = if mismatched.is_empty() && !unproven.is_empty() {
+        format!(
+            "The index serves provenance for {} that does not prove this run published them \
+             (see the errors above): find out why before anyone installs the release.",
+            unproven.join(", ")
+        )
+    } else if mismatched.is_empty() {
         "Fix the cause and re-run: files already on the index are not sent again.".to_owned()
     } else {
         format!(
@@ -716,6 +817,15 @@ fn verdict(report: &Report) -> Result<(), Failure> {
                 "OTHER BYTES on the index (mismatch): {}",
                 other.join(", ")
             ));
+        }
+        let unproven: Vec<&str> = r
+            .files
+            .iter()
+            .filter(|f| f.provenance == Some(ProvenanceCheck::Invalid))
+            .map(|f| f.filename.as_str())
+            .collect();
+        if !unproven.is_empty() {
+            parts.push(format!("provenance NOT verified: {}", unproven.join(", ")));
         }
         parts.join("; ")
     };

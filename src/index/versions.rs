@@ -15,6 +15,7 @@ use pep440_rs::Version;
 
 use crate::distribution;
 use crate::http::Http;
+use crate::index::simple::SimplePage;
 use crate::index::{SimpleApi, SimpleIndex};
 
 /// One version the index lists.
@@ -53,10 +54,15 @@ pub async fn read_project(
     let Some(page) = api.listing(normalized_name).await? else {
         return Ok(None);
     };
+    Ok(Some(versions_on(&page)))
+}
+
+/// The versions a project's simple page lists.
+pub fn versions_on(page: &SimplePage) -> ProjectVersions {
     let files = page.files.iter().map(|f| (f.filename.as_str(), f.yanked));
     let mut project = versions_of(page.versions.as_deref(), files);
-    project.read_from = page.described;
-    Ok(Some(project))
+    project.read_from = page.described.clone();
+    project
 }
 
 /// The versions of PEP 700's list (when given) and of the file names, with whether any file

@@ -163,6 +163,7 @@ mod tests {
             upload_time: None,
             error: None,
             attestation_file: None,
+            provenance: None,
         }
     }
 

@@ -9,6 +9,8 @@ mod concurrency;
 mod confirm;
 mod explain;
 mod plan;
+mod previous;
+mod readback;
 mod sign;
 mod uploader;
 
@@ -21,6 +23,8 @@ pub use concurrency::{Concurrency, Limiter, BODIES_AT_ONCE};
 pub use confirm::confirm;
 pub use explain::Settled;
 pub use plan::{hash_pending, plan, Plan, PlanError, Step};
+pub use previous::publisher_change;
+pub use readback::read_back;
 pub use sign::sign;
 pub use uploader::{Uploader, Uploads};
 
@@ -96,5 +100,6 @@ pub fn file_report(
         upload_time: on_index.and_then(|f| f.upload_time_iso_8601.clone()),
         error: None,
         attestation_file: None,
+        provenance: None,
     }
 }

@@ -63,7 +63,11 @@ pub(super) fn append(path: &Path, text: &str) -> anyhow::Result<()> {
 
 /// Write the `--report` file (the `published` JSON, pretty-printed), atomically.
 pub fn write_report_file(path: &Path, report: &Report) -> anyhow::Result<()> {
-    let json = report.published_json_pretty()?;
+    write_json_file(path, &report.published_json_pretty()?)
+}
+
+/// Write a JSON report file (`--report` of any command), atomically.
+pub fn write_json_file(path: &Path, json: &str) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

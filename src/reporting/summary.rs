@@ -1,6 +1,6 @@
 //! The job summary (`$GITHUB_STEP_SUMMARY`): markdown in which every value from outside is
 //! inert.
-use crate::report::{FileStatus, ReleaseReport, Report};
+use crate::report::{FileStatus, ProvenanceCheck, ReleaseReport, Report};
 
 use anyhow::Context;
 
@@ -116,7 +116,13 @@ fn source_line(md_out: &mut String, report: &Report) {
 
 /// A release's table of files, its attestations and what went wrong.
 fn release_files(md_out: &mut String, level: &str, release: &ReleaseReport) {
-    md_out.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");
+    let read_back = release.files.iter().any(|f| f.provenance.is_some());
+    if read_back {
+        md_out
+            .push_str("| File | Status | Size | SHA-256 | Provenance |\n|---|---|---:|---|---|\n");
+    } else {
+        md_out.push_str("| File | Status | Size | SHA-256 |\n|---|---|---:|---|\n");
+    }
     for f in &release.files {
         let code = format!("<code>{}</code>", md(&f.filename));
         let name = match &f.url {
@@ -127,8 +133,14 @@ fn release_files(md_out: &mut String, level: &str, release: &ReleaseReport) {
             Some(sha) => format!("<code>{}</code>", md(sha)),
             None => String::from("–"),
         };
+        let provenance = match (read_back, f.provenance) {
+            (false, _) => "",
+            (true, Some(ProvenanceCheck::Verified)) => " ✅ verified |",
+            (true, Some(ProvenanceCheck::Invalid)) => " ❌ invalid |",
+            (true, None) => " – |",
+        };
         md_out.push_str(&format!(
-            "| {name} | {} | {} | {sha} |\n",
+            "| {name} | {} | {} | {sha} |{provenance}\n",
             f.status.label(),
             human_size(f.size)
         ));
@@ -224,6 +236,7 @@ mod tests {
                 upload_time: None,
                 error: Some("HTTP 400 <img src=x onerror=alert(1)>\n::stop-commands::t".into()),
                 attestation_file: None,
+                provenance: None,
             }],
         };
         let report = Report {

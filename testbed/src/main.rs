@@ -292,7 +292,19 @@ async fn serve(
     if let Some(build) = &build {
         env.extend(add_build_run(&github, build)?);
     }
-    let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let mut text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    // The Sigstore's trusted root beside the env file, for clients that verify provenance
+    // (`verify`, the publish's read-back) against it.
+    if let Some(path) = &env_file {
+        let root = path.with_file_name("trusted_root.json");
+        std::fs::write(&root, sigstore.trusted_root_json())
+            .with_context(|| format!("cannot write {}", root.display()))?;
+        text.push_str(&format!(
+            "TRUSTED_ROOT={}\nOIDC_ISSUER={}\n",
+            root.display(),
+            github.issuer()
+        ));
+    }
     match env_file {
         Some(path) => write_whole(&path, &text)?,
         None => {

@@ -10,6 +10,7 @@ mod attestations;
 mod auth;
 mod distfile;
 mod form;
+mod integrity;
 mod json_api;
 mod metadata;
 mod metadata_rules;
