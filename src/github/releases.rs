@@ -451,12 +451,15 @@ impl<'a> Releases<'a> {
         let handle = tokio::fs::File::open(&file.path).await.map_err(|e| {
             Failure::Permanent(anyhow!("cannot open {}: {e}", shown(file.path.display())))
         })?;
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(handle));
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+            handle,
+            crate::index::upload::CHUNK,
+        ));
         // No whole-request timeout: a large file may take long; a stall is cut by the
         // client's read timeout.
         let resp = self
             .http
-            .no_redirect
+            .upload
             .post(url)
             .header(
                 AUTHORIZATION,

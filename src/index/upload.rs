@@ -250,7 +250,7 @@ async fn attempt(
     let (form, digests_rx) = build_form(req).await?;
     let timeout = upload_timeout(dist.size);
     let resp = http
-        .no_redirect
+        .upload
         .post(req.url.clone())
         .basic_auth(
             &req.credentials.username,
