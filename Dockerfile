@@ -17,6 +17,8 @@ WORKDIR /src
 # lockfile. The workspace's other member (testbed) only needs a manifest and stub targets for
 # the workspace to load; it is never built here.
 COPY Cargo.toml Cargo.lock ./
+# Build settings (aws-lc's entropy source) that must hold for the release binary too.
+COPY .cargo/ .cargo/
 COPY testbed/Cargo.toml testbed/
 RUN mkdir -p src testbed/src benches \
     && echo 'fn main() {}' > src/main.rs \

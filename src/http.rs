@@ -145,6 +145,11 @@ impl Http {
     /// when the server offers it in the TLS handshake (ALPN; reqwest's `http2` feature is on),
     /// so the many small reads of a publish share one connection to the index.
     pub fn builder(timeout: Duration) -> reqwest::ClientBuilder {
+        static TLS_PROVIDER: std::sync::Once = std::sync::Once::new();
+        // reqwest takes the process's default provider; an error only says one is set.
+        TLS_PROVIDER.call_once(|| {
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        });
         reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))

@@ -62,6 +62,49 @@ fn every_declared_target_reaches_the_image_build() {
     }
 }
 
+/// The paths `.dockerignore` lets into the context: it ignores everything (`*`) and then
+/// lets named paths back in (`!path`).
+fn context_paths(ignore: &str) -> Vec<String> {
+    let lines: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(lines.first(), Some(&"*"), ".dockerignore must start from `*`");
+    lines[1..]
+        .iter()
+        .map(|l| {
+            l.strip_prefix('!')
+                .unwrap_or_else(|| panic!("a .dockerignore line this check does not read: {l}"))
+                .trim_end_matches('/')
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn every_file_the_build_copies_is_in_the_build_context() {
+    let allowed = context_paths(&read(".dockerignore"));
+    let copies: Vec<String> = instructions(&read("Dockerfile"))
+        .into_iter()
+        .filter(|i| i.to_ascii_uppercase().starts_with("COPY ") && !i.contains("--from"))
+        .collect();
+    assert!(copies.len() >= 3, "{copies:?}");
+    for copy in &copies {
+        let args: Vec<&str> = copy.split_whitespace().skip(1).collect();
+        for source in &args[..args.len() - 1] {
+            let source = source.trim_end_matches('/');
+            assert!(
+                allowed
+                    .iter()
+                    .any(|a| source == a || source.starts_with(&format!("{a}/"))),
+                "the Dockerfile copies {source}, which .dockerignore keeps out of the context: \
+                 add `!{source}` there"
+            );
+        }
+    }
+}
+
 #[test]
 fn target_scan_reads_bins_and_benches() {
     let m = "[package]\nname = \"x\"\n[[bin]]\nname = \"x\"\npath = \"src/main.rs\"\n[[bench]]\nname = \"speed\"\nharness = false\n";

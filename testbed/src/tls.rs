@@ -35,7 +35,7 @@ impl ServerTls {
             .context("the clock is before 1970")?
             .as_secs();
         let certs = ca::tls_server(now)?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .context("choosing the TLS versions")?
