@@ -8,6 +8,7 @@ Usage: bench/publish.py [--reps 5] [--wheels 8] [--wheel-mib 32] [--no-sdist]
                         [--tls] [--no-h2]
                         [--preset wide-far|tls|tls-h1|wide-far-tls|wide-far-tls-h1]
                         [--ours-args "..."] [--bin-dir DIR] [--no-build]
+                        [--compare DIR]
 
 Far-index mode: `--latency-ms` adds a round trip before every answer of the index, and
 `--upload-ms` / `--upload-mib-per-s` the index's own work on each upload (Warehouse hashes and
@@ -31,8 +32,9 @@ Each of those three phases costs one round trip plus the index's work on its lar
 The client's own reading, hashing and sending overlap the index's waits and are left out, so
 the limit is a little optimistic on a loaded machine.
 
-Prints, per tool, the median wall time and the peak RSS (of the process and the children it
-waited for), and the ratios to the floor and to the faster peer. Not a test: numbers depend on
+Prints, per tool, the median wall time, the peak RSS (of the process and the children it
+waited for), the median CPU time (user + system, the tool's own and its waited-for
+children's: not the index's), and the ratios to the floor and to the faster peer. Not a test: numbers depend on
 the machine; run it on a quiet one (the load average is printed beside the figures).
 """
 import argparse
@@ -52,7 +54,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 
 
 def run_measured(cmd, env=None):
-    """Run cmd, return (wall seconds, peak RSS in MiB).
+    """Run cmd, return (wall seconds, peak RSS in MiB, CPU seconds).
 
     The peak is the process's own VmHWM, polled from /proc until it exits: wait4's ru_maxrss
     would start from this Python process's size, which a fork passes on to the child.
@@ -70,9 +72,10 @@ def run_measured(cmd, env=None):
                         peak_kib = max(peak_kib, int(line.split()[1]))
         except OSError:
             pass
-        pid, st = os.waitpid(proc.pid, os.WNOHANG)
+        pid, st, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             status = st
+            cpu = usage.ru_utime + usage.ru_stime
         else:
             time.sleep(0.002)
     wall = time.perf_counter() - start
@@ -82,7 +85,7 @@ def run_measured(cmd, env=None):
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.exit(f"{cmd[0]} failed ({proc.returncode}):\n{stderr}")
-    return wall, peak_kib / 1024.0
+    return wall, peak_kib / 1024.0, cpu
 
 
 def floor(files):
@@ -149,6 +152,9 @@ def main():
     ap.add_argument("--bin-dir", type=Path, default=ROOT / "target" / "release",
                     help="where pypi-oidc-publish and testbed are (another build to compare)")
     ap.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    ap.add_argument("--compare", type=Path, metavar="DIR",
+                    help="also run the pypi-oidc-publish in DIR (another build: before a change), "
+                         "interleaved with the others in the same run, as 'ours, before'")
     args = ap.parse_args()
     preset = args.preset or ""
     if preset.startswith("wide-far"):
@@ -215,6 +221,9 @@ def main():
                                             "--password", plain_token, "--confirm-timeout", "0",
                                             *args.ours_args.split(), str(dist)]
             wanted.insert(wanted.index("ours") + 1, "ours, plain HTTP")
+        if args.compare and "ours" in wanted:
+            commands["ours, before"] = [str(args.compare / "pypi-oidc-publish"), *commands["ours"][1:]]
+            wanted.insert(wanted.index("ours") + 1, "ours, before")
         # uv publish learnt --no-attestations recently; drop it if this uv does not know it.
         if "uv" in wanted:
             probe = subprocess.run(commands["uv"][:2] + ["--help"], capture_output=True, text=True)
@@ -243,28 +252,32 @@ def main():
         load = os.getloadavg()
         print(f"\n{len(files)} files, {total / (1 << 20):.0f} MiB in all, to {index}; {args.reps} runs each; "
               f"median wall time, peak RSS; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
-        print(f"| tool | wall (s) | x floor | peak RSS (MiB) |")
-        print(f"|---|---:|---:|---:|")
-        print(f"| floor: read + sha256 + blake2b once (Python hashlib, 2 threads) | {fl:.2f} | 1.00 | |")
+        print(f"| tool | wall (s) | x floor | peak RSS (MiB) | CPU (s) |")
+        print(f"|---|---:|---:|---:|---:|")
+        print(f"| floor: read + sha256 + blake2b once (Python hashlib, 2 threads) | {fl:.2f} | 1.00 | | |")
         rfl = statistics.median(rust_floors)
-        print(f"| floor in Rust: `pypi-oidc-publish --dry-run --print-hash` (checks + hashes, no upload) | {rfl:.2f} | {rfl / fl:.2f} | |")
+        print(f"| floor in Rust: `pypi-oidc-publish --dry-run --print-hash` (checks + hashes, no upload) | {rfl:.2f} | {rfl / fl:.2f} | | |")
         limit = modelled_limit(args, [os.path.getsize(f) for f in files if f.endswith(".whl")],
                                [os.path.getsize(f) for f in files if not f.endswith(".whl")])
         if far_index:
-            print(f"| modelled limit of this index (see the docstring) | {limit:.2f} | {limit / fl:.2f} | |")
-        med = {}
+            print(f"| modelled limit of this index (see the docstring) | {limit:.2f} | {limit / fl:.2f} | | |")
+        med, cpu = {}, {}
         for tool in wanted:
-            wall = statistics.median(w for w, _ in results[tool])
-            rss = max(r for _, r in results[tool])
+            wall = statistics.median(w for w, _, _ in results[tool])
+            rss = max(r for _, r, _ in results[tool])
+            cpu[tool] = statistics.median(c for _, _, c in results[tool])
             med[tool] = wall
-            print(f"| {tool} | {wall:.2f} | {wall / fl:.2f} | {rss:.1f} |")
+            print(f"| {tool} | {wall:.2f} | {wall / fl:.2f} | {rss:.1f} | {cpu[tool]:.2f} |")
         peers = [med[t] for t in ("uv", "twine") if t in med]
         if "ours" in med and peers:
             print(f"\nfaster peer / ours: {min(peers) / med['ours']:.2f}x")
         if "ours" in med and far_index:
             print(f"ours / modelled limit: {med['ours'] / limit:.2f}x")
+        if "ours, before" in med:
+            print(f"ours before / ours: {med['ours, before'] / med['ours']:.2f}x")
         if "ours, plain HTTP" in med:
-            print(f"ours over HTTPS / ours over plain HTTP: {med['ours'] / med['ours, plain HTTP']:.2f}x")
+            print(f"ours over HTTPS / ours over plain HTTP: {med['ours'] / med['ours, plain HTTP']:.2f}x "
+                  f"(wall), {cpu['ours'] / cpu['ours, plain HTTP']:.2f}x (ours' own CPU)")
     finally:
         for server in servers:
             server.terminate()
