@@ -228,11 +228,46 @@ pub fn transport_failure(what: &str, e: reqwest::Error) -> Failure {
     // Never show URLs in errors: a presigned blob URL carries a credential in its query.
     let e = e.without_url();
     let detail = error_chain(&e);
+    // A certificate the runner does not accept stays so: retrying only delays the answer.
+    if let Some(reason) = rejected_certificate(&e) {
+        let hint = match reason {
+            rustls::CertificateError::UnknownIssuer => {
+                " An index with a certificate authority of its own needs it among the runner's \
+                 roots: point SSL_CERT_FILE at a bundle that holds it (README, \"Private indexes \
+                 and SSL_CERT_FILE\")."
+            }
+            _ => "",
+        };
+        return Failure::Permanent(anyhow!(
+            "{what}: the server's TLS certificate was refused ({detail}).{hint}"
+        ));
+    }
     if e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode() {
         Failure::transient(format!("{what}: {detail}"))
     } else {
         Failure::Permanent(anyhow!("{what}: {detail}"))
     }
+}
+
+/// Why rustls refused the server's certificate, if that is what failed. rustls's error sits
+/// in an `io::Error` (in another, through reqwest's connector), whose `source()` skips what
+/// it holds, so each `io::Error` on the way is opened instead.
+fn rejected_certificate(e: &(dyn std::error::Error + 'static)) -> Option<rustls::CertificateError> {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if let Some(rustls::Error::InvalidCertificate(reason)) = err.downcast_ref::<rustls::Error>()
+        {
+            return Some(reason.clone());
+        }
+        cause = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
 }
 
 /// The full cause chain of an error on one line (reqwest hides the interesting part, such as
@@ -553,6 +588,25 @@ mod tests {
             .unwrap();
         assert_eq!(got, 4);
         assert_eq!(told.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_refused_certificate_is_found_inside_nested_io_errors() {
+        use std::io::{Error, ErrorKind};
+        let refused = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        // As reqwest's connector hands it over: io::Error(Other, io::Error(InvalidData, ..)).
+        let nested = Error::other(Error::new(ErrorKind::InvalidData, refused));
+        assert_eq!(
+            rejected_certificate(&nested),
+            Some(rustls::CertificateError::UnknownIssuer)
+        );
+        let other = Error::other(Error::new(
+            ErrorKind::InvalidData,
+            rustls::Error::DecryptError,
+        ));
+        assert_eq!(rejected_certificate(&other), None);
+        let refused_connection = Error::from(ErrorKind::ConnectionRefused);
+        assert_eq!(rejected_certificate(&refused_connection), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod common;
 
 use common::{pip_install_and_import, Stack, PROJECT};
 use testbed::dists::{self, Project};
+use testbed::WarehouseConfig;
 
 fn sha256_hex(path: &std::path::Path) -> String {
     use sha2::Digest;
@@ -391,5 +392,66 @@ async fn hash_first_sends_the_same_digests() {
             assert_eq!(digests_first(upload), hash_first, "{filename}: {upload:?}");
         }
         assert_eq!(stack.warehouse.files(PROJECT, version).len(), 2);
+    }
+}
+
+/// Over HTTPS: the runner trusts an index's certificate only through its roots (here
+/// `SSL_CERT_FILE`), and the files go up over HTTP/1.1, a connection each, even though the
+/// index offers HTTP/2 (README, Performance: multiplexed on one h2 connection they measured
+/// slower in every benchmark).
+#[tokio::test(flavor = "multi_thread")]
+async fn over_https_files_go_up_over_http1_even_where_h2_is_offered() {
+    let tls = testbed::tls::ServerTls::self_signed(true).unwrap();
+    let stack = Stack::start_with(WarehouseConfig {
+        tls: Some(tls.clone()),
+        ..WarehouseConfig::default()
+    })
+    .await;
+    assert!(stack.warehouse.upload_url().starts_with("https://"));
+    let token = stack.warehouse.add_api_token(None);
+    let dist = stack.dists(PROJECT, "1.0.0");
+    let dist_arg = dist.display().to_string();
+    let args = ["--password", token.as_str(), dist_arg.as_str()];
+
+    // The system's roots only: the index's CA is not among them.
+    let untrusted = stack.publish(&args, &[]).await;
+    assert_eq!(untrusted.code, 1, "{}", untrusted.debug());
+    assert!(
+        untrusted
+            .stderr
+            .contains("the server's TLS certificate was refused")
+            && untrusted.stderr.contains("UnknownIssuer")
+            && untrusted
+                .stderr
+                .contains("point SSL_CERT_FILE at a bundle that holds it"),
+        "the error says what to fix: {}",
+        untrusted.debug()
+    );
+    // Not retried: no answer could change.
+    assert!(
+        !untrusted.stderr.contains("attempt 1 of"),
+        "{}",
+        untrusted.debug()
+    );
+    assert!(stack.warehouse.uploads().is_empty());
+
+    let ca = stack.tmp.path().join("index-ca.pem");
+    std::fs::write(&ca, tls.ca_pem()).unwrap();
+    let out = stack
+        .publish(&args, &[("SSL_CERT_FILE", ca.display().to_string())])
+        .await;
+    assert!(out.ok(), "{}", out.debug());
+    assert_eq!(stack.warehouse.files(PROJECT, "1.0.0").len(), 2);
+    let uploads = stack.warehouse.uploads();
+    assert_eq!(uploads.len(), 2, "{uploads:?}");
+    for upload in &uploads {
+        assert_eq!(upload.status, 200);
+        assert_eq!(
+            upload.version,
+            reqwest::Version::HTTP_11,
+            "{:?} went up over {:?}",
+            upload.filename,
+            upload.version
+        );
     }
 }

@@ -196,12 +196,13 @@ impl Shared {
     }
 
     /// An upload request arrives: counted in flight until the returned guard drops.
-    pub fn upload_arrives(&self) -> Arrival {
+    pub fn upload_arrives(&self, version: axum::http::Version) -> Arrival {
         let counter = self.uploads_in_flight.clone();
         let in_flight = counter.fetch_add(1, Ordering::SeqCst) + 1;
         Arrival {
             started: std::time::Instant::now(),
             in_flight,
+            version,
             counter,
         }
     }
@@ -211,6 +212,8 @@ impl Shared {
 pub(crate) struct Arrival {
     pub started: std::time::Instant,
     pub in_flight: usize,
+    /// The HTTP version the request came in (HTTP/2 when the client took `h2` from ALPN).
+    pub version: axum::http::Version,
     counter: Arc<AtomicUsize>,
 }
 

@@ -47,6 +47,8 @@ pub struct UploadRecord {
     pub ended: Instant,
     /// Upload requests in flight at the index when this one arrived, itself included.
     pub in_flight: usize,
+    /// The HTTP version of the request.
+    pub version: axum::http::Version,
 }
 
 /// Release metadata, fixed by the upload that created the release (as on Warehouse).

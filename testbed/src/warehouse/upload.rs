@@ -56,6 +56,7 @@ fn record(
         started: arrival.started,
         ended: Instant::now(),
         in_flight: arrival.in_flight,
+        version: arrival.version,
     });
 }
 
@@ -74,7 +75,7 @@ pub(crate) async fn missing_trailing_slash(
     State(shared): State<Arc<Shared>>,
     req: Request,
 ) -> Response {
-    let arrival = shared.upload_arrives();
+    let arrival = shared.upload_arrives(req.version());
     let authorization = header_string(req.headers(), header::AUTHORIZATION);
     let accept = header_string(req.headers(), header::ACCEPT);
     let form = form::read(req, &ContentMode::Discard)
@@ -98,7 +99,7 @@ pub(crate) async fn missing_trailing_slash(
 }
 
 pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    let arrival = shared.upload_arrives();
+    let arrival = shared.upload_arrives(req.version());
     let authorization = header_string(req.headers(), header::AUTHORIZATION);
     let accept = header_string(req.headers(), header::ACCEPT);
     let action_in_query = query_action(req.uri().query());
@@ -189,6 +190,7 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
                 started: arrival.started,
                 ended: Instant::now(),
                 in_flight: arrival.in_flight,
+                version: arrival.version,
             });
             return upload_page().await;
         }
@@ -208,6 +210,7 @@ pub(crate) async fn legacy(State(shared): State<Arc<Shared>>, req: Request) -> R
         started: arrival.started,
         ended: Instant::now(),
         in_flight: arrival.in_flight,
+        version: arrival.version,
     });
     exc.render(accept.as_deref(), &shared.base_url)
 }
