@@ -70,7 +70,11 @@ fn context_paths(ignore: &str) -> Vec<String> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-    assert_eq!(lines.first(), Some(&"*"), ".dockerignore must start from `*`");
+    assert_eq!(
+        lines.first(),
+        Some(&"*"),
+        ".dockerignore must start from `*`"
+    );
     lines[1..]
         .iter()
         .map(|l| {
