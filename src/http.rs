@@ -21,6 +21,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// the sdist after the wheels, confirmation), shorter than servers' own keep-alive.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
+/// Files are read and sent in chunks of this size (the index's uploads and a Release's
+/// assets): one read and a few writes each, and the memory budget of the bodies counts them.
+pub const FILE_CHUNK: usize = 512 * 1024;
+
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.

@@ -453,7 +453,7 @@ impl<'a> Releases<'a> {
         })?;
         let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
             handle,
-            crate::index::upload::CHUNK,
+            crate::http::FILE_CHUNK,
         ));
         // No whole-request timeout: a large file may take long; a stall is cut by the
         // client's read timeout.

@@ -16,13 +16,10 @@ use url::Url;
 
 use crate::distribution::Distribution;
 use crate::hashing::{Digests, Hasher};
-use crate::http::{self, Failure, Http};
+use crate::http::{self, Failure, Http, FILE_CHUNK};
 use crate::secret::Secret;
 
 const FILE_CHANGED: &str = "changed while it was being uploaded";
-
-/// Files stream from disk in chunks of this size (the memory budget of the bodies counts them).
-pub(crate) const CHUNK: usize = 512 * 1024;
 
 /// How many file bodies are read, hashed and sent at once, across all uploads: the only part
 /// of an upload that holds buffers. An upload takes a slot just before it sends its file and
@@ -466,19 +463,21 @@ fn hashing_stream(
     })
 }
 
-/// The next `CHUNK` bytes of `file` (fewer at its end, none past it), read on the blocking
+/// The next `FILE_CHUNK` bytes of `file` (fewer at its end, none past it), read on the blocking
 /// pool straight into a buffer that is neither zeroed first nor copied after, as tokio's
 /// `File` would (it reads into a buffer of its own): a 300 MiB release is 300 MiB less of
 /// each. The file comes back for the next read, unless the blocking pool is shutting down.
 async fn next_chunk(file: std::fs::File) -> (Option<std::fs::File>, std::io::Result<Bytes>) {
     // Allocated here, not on the blocking thread: the chunk is freed on the runtime's threads,
     // and memory freed there goes back to the allocator's pools of the threads that took it.
-    let mut buf = Vec::with_capacity(CHUNK);
+    let mut buf = Vec::with_capacity(FILE_CHUNK);
     let read = tokio::task::spawn_blocking(move || {
         // `read_to_end` reads into the spare capacity without initialising it, and `take`
         // keeps it from growing the buffer past one chunk.
-        let read =
-            std::io::Read::read_to_end(&mut std::io::Read::take(&file, CHUNK as u64), &mut buf);
+        let read = std::io::Read::read_to_end(
+            &mut std::io::Read::take(&file, FILE_CHUNK as u64),
+            &mut buf,
+        );
         (file, read.map(|_| Bytes::from(buf)))
     })
     .await;
@@ -596,7 +595,7 @@ mod tests {
     async fn a_body_holds_its_slot_until_its_last_byte_and_no_longer() {
         use futures_util::StreamExt;
         let dir = tempfile::tempdir().unwrap();
-        let len = 2 * CHUNK + 10;
+        let len = 2 * FILE_CHUNK + 10;
         let slots = BodySlots::new(1);
         let slot = slots.take().await;
         assert!(slot.is_some());

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::Http;
-use crate::index::upload::{BodySlots, CHUNK};
+use crate::http::FILE_CHUNK;
+use crate::index::upload::BodySlots;
 
 /// `--concurrency`: a number, or `auto` (sized to the files to upload). As small as a
 /// number (no zero), so the parsed flags stay small.
@@ -77,7 +78,7 @@ pub const BYTES_IN_FLIGHT: u64 = 128 << 20;
 pub const MEMORY_BUDGET: u64 = 8 << 20;
 /// What one body being sent holds at most: the chunk read and hashed, and the one the
 /// connection is still sending.
-pub const MEMORY_PER_BODY: u64 = 2 * CHUNK as u64;
+pub const MEMORY_PER_BODY: u64 = 2 * FILE_CHUNK as u64;
 /// How many files are read and sent at once, whatever the uploads in flight: the rest of
 /// the uploads in flight wait on the index's answers, which costs no buffer.
 pub const BODIES_AT_ONCE: usize = (MEMORY_BUDGET / MEMORY_PER_BODY) as usize;
